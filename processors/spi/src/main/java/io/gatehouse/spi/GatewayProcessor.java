@@ -1,0 +1,61 @@
+package io.gatehouse.spi;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One step of an endpoint's pipeline.
+ *
+ * <p><b>Order.</b> For each exchange the gateway calls {@link #onRequest} on every step in pipeline
+ * order until one returns something other than {@link Outcome#proceed()}; then the exchange is sent
+ * to the agent; then {@link #onResponse} runs on the steps whose request phase proceeded, in
+ * reverse order; finally {@link #onComplete} runs on every step that saw the request, whatever
+ * happened (denied, failed, client gone), exactly once.
+ *
+ * <p><b>Threading.</b> One instance serves all exchanges of its endpoint concurrently: keep no
+ * per-request state in fields; put it in {@link GatewayExchange#attributes()}. Methods are never
+ * called on a network I/O thread, but they run on a bounded worker pool: never block for long.
+ * Waiting (a store, a human) belongs in {@link #onRequestAsync}.
+ *
+ * <p><b>Contract.</b> Returning {@code null}, or throwing, is a defect of the processor: the
+ * gateway answers 500, names the processor and the endpoint in its log, and still completes the
+ * exchange.
+ */
+public interface GatewayProcessor extends AutoCloseable {
+
+    /**
+     * Request phase, synchronous form. Inspect or rewrite the request; return
+     * {@link Outcome#proceed()} to pass it on.
+     */
+    default Outcome onRequest(GatewayExchange exchange) {
+        return Outcome.proceed();
+    }
+
+    /**
+     * Request phase, asynchronous form: override this instead of {@link #onRequest} when the
+     * decision waits for I/O. The default completes with {@link #onRequest}.
+     */
+    default CompletionStage<Outcome> onRequestAsync(GatewayExchange exchange) {
+        return CompletableFuture.completedFuture(onRequest(exchange));
+    }
+
+    /**
+     * Response phase: the response head is known; the body is whole or a stream. Rewrite headers,
+     * or attach a {@link ChunkTransformer} or {@link ChunkObserver} to the body. Never collect a
+     * streamed body.
+     */
+    default void onResponse(GatewayExchange exchange) {
+    }
+
+    /**
+     * Called once when the exchange is over (response fully sent, denied, failed or abandoned by
+     * the client). Must not throw; must not block.
+     */
+    default void onComplete(GatewayExchange exchange, Completion completion) {
+    }
+
+    /** Releases resources when the endpoint is unloaded (reload or shutdown). */
+    @Override
+    default void close() {
+    }
+}
