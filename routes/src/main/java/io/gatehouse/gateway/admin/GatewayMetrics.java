@@ -1,0 +1,45 @@
+package io.gatehouse.gateway.admin;
+
+import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.spi.Completion;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Locale;
+
+/**
+ * The gateway's metrics, scraped at {@code /metrics} on the admin port: requests by endpoint,
+ * status and outcome, and a latency histogram per endpoint.
+ */
+public final class GatewayMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Counts one finished exchange. */
+    public void record(PipelineExchange.CompletedExchange done) {
+        Completion c = done.completion();
+        String endpoint = done.exchange().endpointId();
+        Counter.builder("gatehouse.requests")
+                .description("Exchanges by endpoint, status and outcome")
+                .tag("endpoint", endpoint)
+                .tag("status", Integer.toString(c.status()))
+                .tag("outcome", c.kind().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                .register(registry)
+                .increment();
+        Timer.builder("gatehouse.request.duration")
+                .description("From the first request byte to the last response byte")
+                .tag("endpoint", endpoint)
+                .publishPercentileHistogram()
+                .register(registry)
+                .record(c.duration());
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+}

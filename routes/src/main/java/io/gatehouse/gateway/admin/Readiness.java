@@ -1,0 +1,65 @@
+package io.gatehouse.gateway.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * Whether the gateway can serve: every endpoint route started and every agent reachable. Agent
+ * checks are cached briefly so a probe storm does not become an agent storm.
+ */
+public final class Readiness {
+
+    /** The answer of {@code /readyz}. */
+    public record Report(boolean ready, boolean routesStarted, Map<String, String> agents) {
+        public String toJson() {
+            ObjectNode node = new ObjectMapper().createObjectNode();
+            node.put("status", ready ? "READY" : "NOT_READY");
+            node.put("routes", routesStarted ? "started" : "not started");
+            ObjectNode a = node.putObject("agents");
+            agents.forEach(a::put);
+            return node.toString();
+        }
+    }
+
+    private static final long CACHE_NANOS = 2_000_000_000L;
+
+    private final BooleanSupplier routesStarted;
+    private final Map<String, Function<Void, String>> agentChecks;
+    private volatile Report cached;
+    private volatile long cachedAt;
+
+    /**
+     * @param agentChecks agent name → a check returning null when the agent answers, else why not
+     */
+    public Readiness(BooleanSupplier routesStarted, Map<String, Function<Void, String>> agentChecks) {
+        this.routesStarted = routesStarted;
+        this.agentChecks = agentChecks;
+    }
+
+    public synchronized Report check() {
+        long now = System.nanoTime();
+        if (cached != null && now - cachedAt < CACHE_NANOS) {
+            return cached;
+        }
+        boolean routes = routesStarted.getAsBoolean();
+        Map<String, String> agents = new TreeMap<>();
+        boolean allAgents = true;
+        for (Map.Entry<String, Function<Void, String>> check : agentChecks.entrySet()) {
+            String problem;
+            try {
+                problem = check.getValue().apply(null);
+            } catch (RuntimeException e) {
+                problem = e.getMessage();
+            }
+            agents.put(check.getKey(), problem == null ? "reachable" : "unreachable: " + problem);
+            allAgents &= problem == null;
+        }
+        cached = new Report(routes && allAgents, routes, agents);
+        cachedAt = now;
+        return cached;
+    }
+}

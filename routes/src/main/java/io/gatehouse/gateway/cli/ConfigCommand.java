@@ -1,0 +1,37 @@
+package io.gatehouse.gateway.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code gatehouse config validate DIR}. */
+@Command(name = "config", description = "Work with config directories.",
+        subcommands = {ConfigCommand.Validate.class})
+final class ConfigCommand {
+
+    @Command(name = "validate", mixinStandardHelpOptions = true,
+            description = "Checks a config directory: prints one line per error (file:line:col: where: what) "
+                    + "and exits 1, or prints a summary and exits 0.")
+    static final class Validate implements Callable<Integer> {
+
+        @Parameters(index = "0", paramLabel = "DIR", description = "the config directory (holds gateway.yaml)")
+        Path directory;
+
+        @Override
+        public Integer call() {
+            GatewayAssembly.Loaded loaded = GatewayAssembly.load(directory, System::getenv);
+            List<String> errors = loaded.errors();
+            if (!errors.isEmpty()) {
+                errors.forEach(System.err::println);
+                System.err.println(errors.size() + (errors.size() == 1 ? " error" : " errors") + " in " + directory);
+                return 1;
+            }
+            System.out.println(directory + ": valid (" + loaded.config().endpoints().size() + " endpoint(s): "
+                    + String.join(", ", loaded.config().endpoints().stream().map(e -> e.id() + " " + e.path())
+                    .toList()) + ")");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package io.gatehouse.gateway.pipeline;
+
+import io.gatehouse.gateway.http.HttpAnswers;
+import io.gatehouse.gateway.http.Problem;
+import io.gatehouse.gateway.protocol.MalformedRequestException;
+import io.gatehouse.gateway.protocol.ProtocolAdapter;
+import io.gatehouse.spi.Completion;
+import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.Headers;
+import io.gatehouse.spi.Operation;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetSocketAddress;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.component.netty.NettyConstants;
+import org.apache.camel.component.netty.http.NettyHttpMessage;
+
+/**
+ * The first node of every endpoint route: turns the Netty request into a {@link PipelineExchange}
+ * (request id, headers without the gateway's own namespace, bounded body) and lets the protocol
+ * adapter parse it once into an {@link Operation}.
+ */
+public final class ExchangeOpener implements Processor {
+
+    /** The Camel exchange property holding the client's Netty channel. */
+    public static final String CHANNEL_PROPERTY = "Gatehouse.Channel";
+
+    private final String endpointId;
+    private final String pathPrefix;
+    private final ProtocolAdapter adapter;
+    private final Consumer<PipelineExchange.CompletedExchange> completionListener;
+
+    public ExchangeOpener(String endpointId, String pathPrefix, ProtocolAdapter adapter,
+                          Consumer<PipelineExchange.CompletedExchange> completionListener) {
+        this.endpointId = endpointId;
+        this.pathPrefix = pathPrefix;
+        this.adapter = adapter;
+        this.completionListener = completionListener;
+    }
+
+    @Override
+    public void process(Exchange exchange) {
+        long start = System.nanoTime();
+        String requestId = UUID.randomUUID().toString();
+        FullHttpRequest netty = exchange.getIn(NettyHttpMessage.class).getHttpRequest();
+        ChannelHandlerContext ctx = exchange.getIn().getHeader(NettyConstants.NETTY_CHANNEL_HANDLER_CONTEXT,
+                ChannelHandlerContext.class);
+        exchange.setProperty(CHANNEL_PROPERTY, ctx.channel());
+
+        QueryStringDecoder uri = new QueryStringDecoder(netty.uri());
+        String path = uri.path();
+        String query = uri.rawQuery();
+        Headers headers = new Headers();
+        for (Map.Entry<String, String> h : netty.headers()) {
+            // No decision may read a caller-set value in the gateway's own namespace.
+            if (!h.getKey().toLowerCase(Locale.ROOT).startsWith("gatehouse-")) {
+                headers.add(h.getKey(), h.getValue());
+            }
+        }
+        byte[] body = ByteBufUtil.getBytes(netty.content());
+        InboundRequest request = new InboundRequest(netty.method().name(), path, query, headers,
+                (InetSocketAddress) ctx.channel().remoteAddress(), body);
+
+        Operation operation;
+        try {
+            operation = servesPath(path) ? adapter.parse(request) : null;
+        } catch (MalformedRequestException e) {
+            PipelineExchange px = new PipelineExchange(requestId, endpointId, request, Operation.raw(adapter.name()),
+                    start, completionListener);
+            exchange.setProperty(PipelineExchange.PROPERTY, px);
+            deny(exchange, px, 400, "Malformed request", e.getMessage(), "malformed-body");
+            return;
+        }
+        PipelineExchange px = new PipelineExchange(requestId, endpointId, request,
+                operation == null ? Operation.raw(adapter.name()) : operation, start, completionListener);
+        exchange.setProperty(PipelineExchange.PROPERTY, px);
+        if (operation == null) {
+            deny(exchange, px, 404, "Not found", "no endpoint serves path '" + path + "'", "unknown-path");
+        }
+    }
+
+    /**
+     * camel-netty-http matches prefixes case-insensitively and without segment boundaries
+     * ({@code /v1} would take {@code /V1x}); the gateway is exact: the prefix itself or below it.
+     */
+    private boolean servesPath(String path) {
+        if ("/".equals(pathPrefix)) {
+            return path.startsWith("/");
+        }
+        return path.equals(pathPrefix) || path.startsWith(pathPrefix + "/");
+    }
+
+    private void deny(Exchange exchange, PipelineExchange px, int status, String title, String detail, String rule) {
+        Problem problem = new Problem(status, title, detail, new DecidingRule("gateway", rule, detail), Map.of());
+        HttpAnswers.problem(exchange, problem, px.requestId(), px.request().path(), adapter.openAiErrors());
+        exchange.setRouteStop(true);
+        px.complete(Completion.Kind.DENIED, status, problem.asDenial(), null);
+    }
+}

@@ -1,0 +1,98 @@
+package io.gatehouse.gateway.route;
+
+import io.gatehouse.config.EndpointConfig;
+import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.gateway.http.HttpAnswers;
+import io.gatehouse.gateway.http.Problem;
+import io.gatehouse.gateway.pipeline.ExchangeOpener;
+import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.gateway.pipeline.PipelineStep;
+import io.gatehouse.gateway.pipeline.RequestPhaseProcessor;
+import io.gatehouse.gateway.pipeline.ResponsePhaseProcessor;
+import io.gatehouse.gateway.protocol.ProtocolAdapter;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.netty.http.NettyHttpMessage;
+import org.apache.camel.model.RouteDefinition;
+
+/**
+ * One Camel route per endpoint: listener → open (request id, protocol parse) → each step's request
+ * phase in pipeline order → {@code agent:NAME} → response phase in reverse order → answer. The
+ * route id is the endpoint id and each step's node id is {@code <endpoint>.<step>}, so Camel's
+ * tooling (and AdviceWith in tests) names what the config names.
+ */
+public final class EndpointRoutes extends RouteBuilder {
+
+    /** A route to build: the endpoint, its listener, its adapter and its created steps. */
+    public record Plan(EndpointConfig endpoint, ListenerConfig listener, ProtocolAdapter adapter,
+                       List<PipelineStep> steps) {
+    }
+
+    private final List<Plan> plans;
+    private final Map<String, ListenerConfig> listeners;
+    private final long maxResponseBytes;
+    private final Consumer<PipelineExchange.CompletedExchange> completionListener;
+
+    public EndpointRoutes(List<Plan> plans, Map<String, ListenerConfig> listeners, long maxResponseBytes,
+                          Consumer<PipelineExchange.CompletedExchange> completionListener) {
+        this.plans = plans;
+        this.listeners = listeners;
+        this.maxResponseBytes = maxResponseBytes;
+        this.completionListener = completionListener;
+    }
+
+    /** The Camel URI of a listener path; identical options on every route of a port, so they share it. */
+    public static String listenerUri(ListenerConfig listener, String path) {
+        return "netty-http:http://" + listener.host() + ":" + listener.port() + path
+                + "?matchOnUriPrefix=true"
+                + "&chunkedMaxContentLength=" + Math.min(Integer.MAX_VALUE, listener.maxBodyBytes().bytes())
+                + "&maxHeaderSize=" + Math.min(Integer.MAX_VALUE, listener.maxHeaderBytes().bytes())
+                + "&muteException=true";
+    }
+
+    @Override
+    public void configure() {
+        for (Plan plan : plans) {
+            configureEndpoint(plan);
+        }
+        for (Map.Entry<String, ListenerConfig> listener : listeners.entrySet()) {
+            boolean rootTaken = plans.stream().anyMatch(p -> p.endpoint().listener().equals(listener.getKey())
+                    && "/".equals(p.endpoint().path()));
+            if (!rootTaken) {
+                configureNotFound(listener.getKey(), listener.getValue());
+            }
+        }
+    }
+
+    private void configureEndpoint(Plan plan) {
+        EndpointConfig ep = plan.endpoint();
+        boolean openAi = plan.adapter().openAiErrors();
+        RouteDefinition route = from(listenerUri(plan.listener(), "/".equals(ep.path()) ? "/" : ep.path()))
+                .routeId(ep.id())
+                .routeDescription("endpoint '" + ep.id() + "' (" + ep.file() + ")");
+        route.onException(Throwable.class).handled(true).process(new FailureResponder(openAi)).end();
+        route.process(new ExchangeOpener(ep.id(), ep.path(), plan.adapter(), completionListener)).id(ep.id() + ".open");
+        for (PipelineStep step : plan.steps()) {
+            route.process(new RequestPhaseProcessor(step, openAi)).id(step.nodeId());
+        }
+        route.to("agent:" + ep.target().agent() + "?service=" + ep.target().service()).id(ep.id() + ".agent");
+        route.process(new ResponsePhaseProcessor(maxResponseBytes, openAi)).id(ep.id() + ".respond");
+    }
+
+    /** Paths no endpoint serves get a problem+json 404 rather than Netty's empty one. */
+    private void configureNotFound(String name, ListenerConfig listener) {
+        from(listenerUri(listener, "/"))
+                .routeId("gatehouse-not-found-" + name)
+                .process(exchange -> {
+                    String path = new QueryStringDecoder(
+                            exchange.getIn(NettyHttpMessage.class).getHttpRequest().uri()).path();
+                    String requestId = UUID.randomUUID().toString();
+                    HttpAnswers.problem(exchange, Problem.of(404, "Not found",
+                            "no endpoint serves path '" + path + "' on this listener"), requestId, path, false);
+                });
+    }
+}

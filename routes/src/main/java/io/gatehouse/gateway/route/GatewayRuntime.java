@@ -1,0 +1,220 @@
+package io.gatehouse.gateway.route;
+
+import io.gatehouse.agent.AgentClient;
+import io.gatehouse.agent.camel.AgentComponent;
+import io.gatehouse.config.AgentConnectionConfig;
+import io.gatehouse.config.EndpointConfig;
+import io.gatehouse.config.GatewayConfig;
+import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.config.StepConfig;
+import io.gatehouse.gateway.admin.AdminRoutes;
+import io.gatehouse.gateway.admin.GatewayMetrics;
+import io.gatehouse.gateway.admin.Readiness;
+import io.gatehouse.gateway.pipeline.PipelineStep;
+import io.gatehouse.gateway.plugin.ProcessorRegistry;
+import io.gatehouse.gateway.protocol.ProtocolAdapter;
+import io.gatehouse.gateway.protocol.ProtocolAdapters;
+import io.gatehouse.spi.ConfigException;
+import io.gatehouse.spi.EndpointContext;
+import io.gatehouse.spi.GatewayProcessor;
+import io.gatehouse.spi.ProcessorFactory;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ServiceStatus;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running gateway: one Camel context with a route per endpoint, the admin routes, and a client
+ * per agent. Built from a validated {@link GatewayConfig}; nothing starts unless every processor
+ * could be created.
+ */
+public final class GatewayRuntime implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayRuntime.class);
+
+    /** The most a non-streamed model answer may weigh in the gateway's memory. */
+    public static final long MAX_RESPONSE_BYTES = 64L * 1024 * 1024;
+
+    /** Processors refused their config: every error, formatted like the loader's. */
+    public static final class ProcessorCreationException extends RuntimeException {
+        private final List<String> errors;
+
+        ProcessorCreationException(List<String> errors) {
+            super(String.join("\n", errors));
+            this.errors = List.copyOf(errors);
+        }
+
+        public List<String> errors() {
+            return errors;
+        }
+    }
+
+    private final CamelContext camel;
+    private final Map<String, ListenerConfig> listeners;
+    private final int adminPort;
+    private final List<GatewayProcessor> processors;
+    private final Map<String, AgentClient> agents;
+    private final GatewayMetrics metrics;
+
+    private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort,
+                           List<GatewayProcessor> processors, Map<String, AgentClient> agents,
+                           GatewayMetrics metrics) {
+        this.camel = camel;
+        this.listeners = listeners;
+        this.adminPort = adminPort;
+        this.processors = processors;
+        this.agents = agents;
+        this.metrics = metrics;
+    }
+
+    public static GatewayRuntime start(GatewayConfig config, ProcessorRegistry registry) throws Exception {
+        Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
+        config.listeners().forEach((name, l) -> listeners.put(name, withPort(l, resolvePort(l.port()))));
+        int adminPort = resolvePort(config.admin().port());
+
+        List<GatewayProcessor> created = new ArrayList<>();
+        List<EndpointRoutes.Plan> plans = plan(config, registry, listeners, created);
+
+        Map<String, AgentClient> agents = new LinkedHashMap<>();
+        GatewayMetrics metrics = new GatewayMetrics();
+        DefaultCamelContext camel = new DefaultCamelContext();
+        try {
+            for (AgentConnectionConfig agent : config.agents().values()) {
+                agents.put(agent.name(), AgentConnections.connect(agent, config.dataDirectory()));
+            }
+            camel.setName("gatehouse");
+            AgentComponent component = new AgentComponent();
+            agents.forEach(component::registerAgent);
+            camel.addComponent("agent", component);
+            camel.addRoutes(new EndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, metrics::record));
+            Map<String, Function<Void, String>> checks = new LinkedHashMap<>();
+            agents.forEach((name, client) -> checks.put(name, v -> AgentConnections.check(client)));
+            Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks);
+            camel.addRoutes(new AdminRoutes(config.admin().host(), adminPort, metrics, readiness::check));
+            camel.start();
+        } catch (Exception | Error e) {
+            camel.stop();
+            created.forEach(GatewayRuntime::closeQuietly);
+            agents.values().forEach(AgentClient::close);
+            throw e;
+        }
+        LOG.info("gateway started: {} endpoint(s), listeners {}, admin port {}", plans.size(),
+                listeners.values().stream().map(l -> l.host() + ":" + l.port()).toList(), adminPort);
+        return new GatewayRuntime(camel, listeners, adminPort, created, agents, metrics);
+    }
+
+    /**
+     * Creates (then closes) every endpoint's processors, so {@code config validate} reports what
+     * factories refuse as well as what the loader refuses.
+     *
+     * @throws ProcessorCreationException listing every refusal
+     */
+    public static void checkProcessors(GatewayConfig config, ProcessorRegistry registry) {
+        List<GatewayProcessor> created = new ArrayList<>();
+        plan(config, registry, config.listeners(), created);
+        created.forEach(GatewayRuntime::closeQuietly);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static List<EndpointRoutes.Plan> plan(GatewayConfig config, ProcessorRegistry registry,
+                                                  Map<String, ListenerConfig> listeners,
+                                                  List<GatewayProcessor> created) {
+        List<String> errors = new ArrayList<>();
+        List<EndpointRoutes.Plan> plans = new ArrayList<>();
+        for (EndpointConfig ep : config.endpoints()) {
+            ProtocolAdapter adapter = ProtocolAdapters.forName(ep.protocol()).orElseThrow(() ->
+                    new IllegalStateException("endpoint '" + ep.id() + "' has unknown protocol " + ep.protocol()));
+            List<PipelineStep> steps = new ArrayList<>();
+            for (StepConfig step : ep.pipeline()) {
+                ProcessorFactory factory = registry.find(step.id()).orElseThrow(() ->
+                        new IllegalStateException("no processor factory for step '" + step.id() + "'"));
+                EndpointContext context = new EndpointContext(ep.id(), ep.protocol(), step.nodeId(), ep.path(),
+                        Clock.systemUTC());
+                try {
+                    GatewayProcessor processor = factory.create(step.config(), context);
+                    if (processor == null) {
+                        errors.add(ep.file() + ":" + step.line() + ":" + step.column() + ": endpoint '" + ep.id()
+                                + "' step '" + step.id() + "': factory " + factory.getClass().getName()
+                                + " returned null from create");
+                        continue;
+                    }
+                    created.add(processor);
+                    steps.add(new PipelineStep(step.id(), step.nodeId(), ep.id(), factory.phase(), processor));
+                } catch (ConfigException e) {
+                    errors.add(ep.file() + ":" + step.line() + ":" + step.column() + ": endpoint '" + ep.id()
+                            + "' step '" + step.id() + "'" + (e.field() == null ? "" : " field '" + e.field() + "'")
+                            + ": " + e.getMessage());
+                }
+            }
+            plans.add(new EndpointRoutes.Plan(ep, listeners.get(ep.listener()), adapter, steps));
+        }
+        if (!errors.isEmpty()) {
+            created.forEach(GatewayRuntime::closeQuietly);
+            throw new ProcessorCreationException(errors);
+        }
+        return plans;
+    }
+
+    private static boolean allStarted(CamelContext camel, List<EndpointRoutes.Plan> plans) {
+        if (camel.getStatus() != ServiceStatus.Started) {
+            return false;
+        }
+        return plans.stream().allMatch(p -> camel.getRouteController().getRouteStatus(p.endpoint().id())
+                == ServiceStatus.Started);
+    }
+
+    private static ListenerConfig withPort(ListenerConfig l, int port) {
+        return new ListenerConfig(l.host(), port, l.maxBodyBytes(), l.maxHeaderBytes());
+    }
+
+    /** Port 0 means "any free port" (tests): chosen here because routes sharing a port must name it. */
+    private static int resolvePort(int port) throws IOException {
+        if (port != 0) {
+            return port;
+        }
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void closeQuietly(GatewayProcessor processor) {
+        try {
+            processor.close();
+        } catch (RuntimeException e) {
+            LOG.warn("processor {} failed to close", processor.getClass().getName(), e);
+        }
+    }
+
+    public CamelContext camel() {
+        return camel;
+    }
+
+    /** The port a listener actually bound. */
+    public int port(String listener) {
+        return listeners.get(listener).port();
+    }
+
+    public int adminPort() {
+        return adminPort;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public void close() {
+        camel.stop();
+        processors.forEach(GatewayRuntime::closeQuietly);
+        agents.values().forEach(AgentClient::close);
+    }
+}
