@@ -78,7 +78,9 @@ public final class GatewayRuntime implements AutoCloseable {
 
     public static GatewayRuntime start(GatewayConfig config, ProcessorRegistry registry) throws Exception {
         Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
-        config.listeners().forEach((name, l) -> listeners.put(name, withPort(l, resolvePort(l.port()))));
+        for (Map.Entry<String, ListenerConfig> l : config.listeners().entrySet()) {
+            listeners.put(l.getKey(), withPort(l.getValue(), resolvePort(l.getValue().port())));
+        }
         int adminPort = resolvePort(config.admin().port());
 
         List<GatewayProcessor> created = new ArrayList<>();
@@ -91,7 +93,7 @@ public final class GatewayRuntime implements AutoCloseable {
             for (AgentConnectionConfig agent : config.agents().values()) {
                 agents.put(agent.name(), AgentConnections.connect(agent, config.dataDirectory()));
             }
-            camel.setName("gatehouse");
+            camel.getCamelContextExtension().setName("gatehouse");
             AgentComponent component = new AgentComponent();
             agents.forEach(component::registerAgent);
             camel.addComponent("agent", component);
