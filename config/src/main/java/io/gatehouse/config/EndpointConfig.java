@@ -1,0 +1,30 @@
+package io.gatehouse.config;
+
+import java.util.List;
+
+/**
+ * One endpoint, from one file under {@code endpoints/}.
+ *
+ * @param id       unique id, {@value #ID_PATTERN}
+ * @param listener the name of the listener it is served on
+ * @param path     path prefix: starts with {@code /}, no trailing {@code /} (except {@code /} itself), no query
+ * @param protocol a {@link Protocol} id, e.g. {@code openai}
+ * @param target   the agent and service requests go to
+ * @param pipeline the steps, in request order
+ * @param file     the file it came from, relative to the config directory, e.g. {@code endpoints/chat.yaml}
+ */
+public record EndpointConfig(String id, String listener, String path, String protocol, TargetConfig target,
+                             List<StepConfig> pipeline, String file) {
+
+    public static final String ID_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$";
+
+    public EndpointConfig {
+        Checks.required("id", id);
+        Checks.required("listener", listener);
+        Checks.required("path", path);
+        Checks.required("protocol", protocol);
+        Checks.required("target", target);
+        pipeline = List.copyOf(pipeline);
+        Checks.required("file", file);
+    }
+}

@@ -1,0 +1,173 @@
+package io.gatehouse.samplemodel;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A small OpenAI-compatible model server on the JDK's {@link HttpServer}: {@code GET /v1/models},
+ * {@code POST /v1/chat/completions}, {@code POST /v1/completions}, {@code POST /v1/embeddings}, and an
+ * unauthenticated {@code GET /health}. Answers are deterministic ({@code "You said: <prompt>"}) so
+ * tests can assert them; streams send one SSE event per word.
+ *
+ * <p>Threads: Java 17 has no virtual threads, and a stream holds its worker thread while it sleeps
+ * between words, so the executor is a pool of up to {@link SampleModelSettings#maxThreads()} threads
+ * (default 512: ~300 concurrent slow streams plus headroom), created on demand and retired after
+ * {@value #IDLE_SECONDS} s idle. Requests beyond that wait in a FIFO queue rather than being dropped
+ * (the JDK server has no way to answer a request its executor rejects). The accept backlog is
+ * {@value #BACKLOG} so a burst of connections is not refused.
+ *
+ * <p>Nothing is logged per request; only an unexpected failure (answered with 500) is logged.
+ */
+public final class SampleModelServer implements AutoCloseable {
+
+    static final int BACKLOG = 1024;
+    static final int IDLE_SECONDS = 30;
+    static final String HEALTH_PATH = "/health";
+
+    private static final System.Logger LOG = System.getLogger(SampleModelServer.class.getName());
+
+    private record Route(String method, Endpoint endpoint, boolean authenticated) {
+    }
+
+    private final HttpServer server;
+    private final ThreadPoolExecutor workers;
+    private final byte[] apiKey;
+    private final Map<String, Route> routes;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private SampleModelServer(SampleModelSettings settings) throws IOException {
+        ServerContext context = new ServerContext(settings);
+        this.apiKey = settings.apiKey().getBytes(StandardCharsets.UTF_8);
+        this.routes = Map.of(
+                ModelsEndpoint.PATH, new Route("GET", new ModelsEndpoint(context), true),
+                "/v1/chat/completions", new Route("POST", new ChatCompletionsEndpoint(context), true),
+                "/v1/completions", new Route("POST", new CompletionsEndpoint(context), true),
+                "/v1/embeddings", new Route("POST", new EmbeddingsEndpoint(context), true),
+                HEALTH_PATH, new Route("GET", exchange -> {
+                    exchange.sendResponseHeaders(200, -1);
+                }, false));
+        this.workers = new ThreadPoolExecutor(settings.maxThreads(), settings.maxThreads(),
+                IDLE_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), workerThreads());
+        this.workers.allowCoreThreadTimeOut(true);
+        this.server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), BACKLOG);
+        this.server.setExecutor(workers);
+        this.server.createContext("/", this::handle);
+        this.server.start();
+    }
+
+    /** Binds and starts a server; it serves until {@link #close()}. */
+    public static SampleModelServer start(SampleModelSettings settings) throws IOException {
+        return new SampleModelServer(settings);
+    }
+
+    /** The bound port (the free port chosen when the settings said 0). */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** {@code http://host:port}, with 127.0.0.1 in place of a wildcard bind address. */
+    public URI baseUri() {
+        InetSocketAddress address = server.getAddress();
+        String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getAddress().getHostAddress();
+        if (address.getAddress() instanceof Inet6Address && !address.getAddress().isAnyLocalAddress()) {
+            host = "[" + host + "]";
+        }
+        return URI.create("http://" + host + ":" + address.getPort());
+    }
+
+    /** Stops accepting, ends open streams and stops the workers. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        server.stop(0);
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void handle(HttpExchange exchange) {
+        try (exchange) {
+            try {
+                dispatch(exchange);
+            } catch (ApiException e) {
+                if (exchange.getResponseCode() == -1) {
+                    HttpIo.sendError(exchange, e);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "sample model failed on " + exchange.getRequestMethod() + " "
+                        + exchange.getRequestURI().getPath(), e);
+                if (exchange.getResponseCode() == -1) {
+                    HttpIo.sendError(exchange, new ApiException(500, "server_error", "internal_error", null,
+                            "The sample model failed: " + e));
+                }
+            }
+        } catch (IOException e) {
+            // The client went away (or the server is stopping) in the middle of the exchange: nothing to answer.
+        }
+    }
+
+    private void dispatch(HttpExchange exchange) throws IOException {
+        String method = exchange.getRequestMethod();
+        String path = exchange.getRequestURI().getPath();
+        Route route = routes.get(path);
+        if (route == null && path.startsWith(ModelsEndpoint.PATH + "/") && path.length() > ModelsEndpoint.PATH.length() + 1) {
+            route = routes.get(ModelsEndpoint.PATH);
+        }
+        if (route == null || route.authenticated()) {
+            authorize(exchange); // unknown paths too: nothing is revealed without the key
+        }
+        if (route == null) {
+            throw new ApiException(404, ApiException.INVALID_REQUEST, "unknown_url", null,
+                    "Invalid URL (" + method + " " + path + ")");
+        }
+        if (!route.method().equals(method)) {
+            exchange.getResponseHeaders().set("Allow", route.method());
+            throw new ApiException(405, ApiException.INVALID_REQUEST, "method_not_allowed", null,
+                    "Method " + method + " is not allowed on " + path + "; use " + route.method() + ".");
+        }
+        route.endpoint().handle(exchange);
+    }
+
+    private void authorize(HttpExchange exchange) {
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        if (header == null || header.isBlank()) {
+            throw new ApiException(401, ApiException.INVALID_REQUEST, "invalid_api_key", null,
+                    "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                            + "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+        }
+        String[] parts = header.strip().split(" +", 2);
+        boolean bearer = parts.length == 2 && parts[0].equalsIgnoreCase("Bearer");
+        byte[] presented = bearer ? parts[1].getBytes(StandardCharsets.UTF_8) : new byte[0];
+        if (!MessageDigest.isEqual(presented, apiKey) || !bearer) {
+            throw new ApiException(401, ApiException.INVALID_REQUEST, "invalid_api_key", null,
+                    "Incorrect API key provided.");
+        }
+    }
+
+    private static ThreadFactory workerThreads() {
+        AtomicInteger count = new AtomicInteger();
+        return task -> {
+            Thread thread = new Thread(task, "sample-model-worker-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}
