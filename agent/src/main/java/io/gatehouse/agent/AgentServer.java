@@ -1,0 +1,104 @@
+package io.gatehouse.agent;
+
+import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent process's gRPC server: mutual TLS (a client certificate signed by the configured CA is
+ * required), one {@code Forward} per gateway request, streamed back as the model server produces it.
+ */
+public final class AgentServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AgentServer.class);
+    /** Largest Forward request (headers and body) the agent accepts; gRPC's own default is 4 MiB. */
+    public static final int MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
+    private final Server server;
+    private final ScheduledThreadPoolExecutor timer;
+
+    private AgentServer(Server server, ScheduledThreadPoolExecutor timer) {
+        this.server = server;
+        this.timer = timer;
+    }
+
+    /**
+     * Starts the agent. Without {@link AgentSettings#tls()} it uses (and if needed creates) the
+     * development certificates under {@code <dataDirectory>/certs}.
+     *
+     * @throws IOException when a certificate or key cannot be read, or the address cannot be bound
+     */
+    public static AgentServer start(AgentSettings settings) throws IOException {
+        TlsServerConfig tls = settings.tls();
+        if (tls == null) {
+            DevCertificates.CertificateFiles dev = DevCertificates.ensure(settings.dataDirectory());
+            LOG.info("no tls settings: using development certificates in {}", dev.caCertificate().getParent());
+            tls = new TlsServerConfig(dev.agentCertificate(), dev.agentKey(), dev.caCertificate());
+        }
+        ServerCredentials credentials;
+        try {
+            credentials = TlsServerCredentials.newBuilder()
+                    .keyManager(tls.certificate().toFile(), tls.privateKey().toFile())
+                    .trustManager(tls.clientCa().toFile())
+                    .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("cannot load the agent's TLS files (certificate " + tls.certificate() + ", key "
+                    + tls.privateKey() + ", client CA " + tls.clientCa() + "): " + e.getMessage(), e);
+        }
+        Map<String, Upstream> upstreams = new LinkedHashMap<>();
+        settings.services().forEach((name, service) -> upstreams.put(name, new Upstream(name, service)));
+
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "gatehouse-agent-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        ListenConfig listen = settings.listen();
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
+                .maxInboundMessageSize(MAX_REQUEST_BYTES)
+                .addService(new AgentService(java.util.Collections.unmodifiableMap(upstreams), timer))
+                .build();
+        try {
+            server.start();
+        } catch (IOException e) {
+            timer.shutdownNow();
+            throw new IOException("cannot listen on " + listen.host() + ":" + listen.port() + ": " + e.getMessage(), e);
+        }
+        LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
+                upstreams.keySet());
+        return new AgentServer(server, timer);
+    }
+
+    /** The bound port (useful when the settings asked for port 0). */
+    public int port() {
+        return server.getPort();
+    }
+
+    /** Stops accepting calls, gives running calls 5 s to end, then cancels them. */
+    @Override
+    public void close() {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        } finally {
+            timer.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.gatehouse.agent;
+
+import io.gatehouse.agent.proto.AgentGrpc;
+import io.gatehouse.agent.proto.ForwardRequest;
+import io.gatehouse.agent.proto.ForwardResponse;
+import io.gatehouse.agent.proto.HealthRequest;
+import io.gatehouse.agent.proto.HealthResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** The gRPC service: looks the service up and hands the call to a {@link ForwardCall}. */
+final class AgentService extends AgentGrpc.AgentImplBase {
+
+    private final Map<String, Upstream> upstreams;
+    private final ScheduledExecutorService timer;
+
+    AgentService(Map<String, Upstream> upstreams, ScheduledExecutorService timer) {
+        this.upstreams = upstreams;
+        this.timer = timer;
+    }
+
+    @Override
+    public void forward(ForwardRequest request, StreamObserver<ForwardResponse> responses) {
+        Upstream upstream = upstreams.get(request.getService());
+        if (upstream == null) {
+            long start = System.nanoTime();
+            responses.onNext(ForwardCall.failure(ForwardResponse.Failure.Code.UNKNOWN_SERVICE,
+                    "unknown service '" + Upstream.printable(request.getService()) + "'; this agent serves "
+                            + upstreams.keySet()));
+            responses.onCompleted();
+            ForwardCall.logCall(request, -1, "failure UNKNOWN_SERVICE", start);
+            return;
+        }
+        new ForwardCall(upstream, request, (ServerCallStreamObserver<ForwardResponse>) responses, timer).start();
+    }
+
+    @Override
+    public void health(HealthRequest request, StreamObserver<HealthResponse> responses) {
+        responses.onNext(HealthResponse.newBuilder().addAllServices(upstreams.keySet()).build());
+        responses.onCompleted();
+    }
+}

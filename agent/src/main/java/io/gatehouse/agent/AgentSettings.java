@@ -1,0 +1,48 @@
+package io.gatehouse.agent;
+
+import io.gatehouse.spi.ConfigException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The agent's settings, bound from {@code agent.yaml}.
+ *
+ * @param listen        where to listen; default 127.0.0.1:7443
+ * @param tls           the server certificate and the client CA; null = development certificates
+ *                      generated under {@code <dataDirectory>/certs}
+ * @param dataDirectory where the agent keeps its files; default {@code ./data}
+ * @param services      model servers by name; at least one
+ */
+public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory,
+                            Map<String, ServiceConfig> services) {
+
+    public static final Path DEFAULT_DATA_DIRECTORY = Path.of("data");
+    private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    public AgentSettings {
+        if (listen == null) {
+            listen = ListenConfig.defaults();
+        }
+        if (dataDirectory == null) {
+            dataDirectory = DEFAULT_DATA_DIRECTORY;
+        }
+        if (services == null || services.isEmpty()) {
+            throw new ConfigException("services", "at least one service is required");
+        }
+        Map<String, ServiceConfig> copy = new LinkedHashMap<>();
+        services.forEach((name, service) -> {
+            if (name == null || !SERVICE_NAME.matcher(name).matches()) {
+                throw new ConfigException("services", "'" + name
+                        + "' is not a service name (expected letters, digits, '.', '_' or '-')");
+            }
+            if (service == null) {
+                throw new ConfigException("services", "service '" + name + "' has no settings");
+            }
+            copy.put(name, service);
+        });
+        services = Collections.unmodifiableMap(copy);
+    }
+}

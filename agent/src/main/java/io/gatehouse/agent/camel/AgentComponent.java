@@ -1,0 +1,53 @@
+package io.gatehouse.agent.camel;
+
+import io.gatehouse.agent.AgentClient;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.camel.Endpoint;
+import org.apache.camel.support.DefaultComponent;
+
+/**
+ * The {@code agent:} component: {@code agent:NAME?service=SVC} sends the exchange's
+ * {@code Gatehouse.Exchange} to the service {@code SVC} of the agent registered as {@code NAME}.
+ * The gateway registers its agents before routes start.
+ */
+public class AgentComponent extends DefaultComponent {
+
+    public static final String SCHEME = "agent";
+
+    private final Map<String, AgentClient> agents = new ConcurrentHashMap<>();
+
+    /** Registers (or replaces) the client of agent {@code name}. */
+    public void registerAgent(String name, AgentClient client) {
+        agents.put(name, client);
+    }
+
+    /** Removes agent {@code name}; returns its client, or null. The caller closes it. */
+    public AgentClient unregisterAgent(String name) {
+        return agents.remove(name);
+    }
+
+    /** The registered agents by name. */
+    public Map<String, AgentClient> agents() {
+        return Collections.unmodifiableMap(agents);
+    }
+
+    /** The client of agent {@code name}, or null. */
+    AgentClient agent(String name) {
+        return agents.get(name);
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
+        if (!agents.containsKey(remaining)) {
+            throw new IllegalArgumentException("unknown agent '" + remaining + "'; known agents: " + new TreeSet<>(agents.keySet()));
+        }
+        String service = getAndRemoveParameter(parameters, "service", String.class);
+        if (service == null || service.isBlank()) {
+            throw new IllegalArgumentException("agent:" + remaining + " needs ?service=NAME, the agent's service to call");
+        }
+        return new AgentEndpoint(uri, this, remaining, service);
+    }
+}
