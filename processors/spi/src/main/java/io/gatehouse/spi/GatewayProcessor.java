@@ -10,7 +10,8 @@ import java.util.concurrent.CompletionStage;
  * order until one returns something other than {@link Outcome#proceed()}; then the exchange is sent
  * to the agent; then {@link #onResponse} runs on the steps whose request phase proceeded, in
  * reverse order; finally {@link #onComplete} runs on every step that saw the request, whatever
- * happened (denied, failed, client gone), exactly once.
+ * happened (denied, failed, client gone), exactly once. Between the two, {@link #onResponseEnd} runs
+ * (reverse order) when the response is complete but not yet finished for the client.
  *
  * <p><b>Threading.</b> One instance serves all exchanges of its endpoint concurrently: keep no
  * per-request state in fields; put it in {@link GatewayExchange#attributes()}. Methods are never
@@ -45,6 +46,20 @@ public interface GatewayProcessor extends AutoCloseable {
      * streamed body.
      */
     default void onResponse(GatewayExchange exchange) {
+    }
+
+    /**
+     * The response is complete — a whole body is ready, or a stream's last chunk has arrived and
+     * been transformed and sent — but the client has not yet been given its end (the whole body, or
+     * the stream's terminating chunk). The gateway holds that end until the returned stage
+     * completes, in reverse pipeline order. Recording uses this so that no client sees a complete
+     * answer whose record is not durable.
+     *
+     * <p>A stage that fails ends the exchange as failed: a whole response becomes 503 problem+json;
+     * a stream ends with an error event (SSE) or a cut connection. Keep it short: the client waits.
+     */
+    default CompletionStage<Void> onResponseEnd(GatewayExchange exchange) {
+        return CompletableFuture.completedFuture(null);
     }
 
     /**

@@ -61,14 +61,24 @@ public final class StreamingHttpResponse extends OutboundStreamHttpResponse impl
     private volatile boolean upstreamDone;
     private volatile Throwable failure;
     private volatile boolean lastSent;
+    private final java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> beforeEnd;
+    private volatile java.util.concurrent.CompletionStage<Void> endHook;
+    private volatile boolean endHookDone;
 
+    /**
+     * @param beforeEnd started once every chunk has been handed to Netty; the terminating chunk is
+     *                  held until it completes (a failure ends the stream as failed)
+     */
     public StreamingHttpResponse(HttpResponseStatus status, Channel channel, boolean eventStream,
-                                 ChunkPipeline pipeline, EndListener endListener) {
+                                 ChunkPipeline pipeline,
+                                 java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> beforeEnd,
+                                 EndListener endListener) {
         super(new ByteArrayInputStream(new byte[0]), new DefaultHttpResponse(HttpVersion.HTTP_1_1, status));
         this.channel = channel;
         this.eventStream = eventStream;
         this.pipeline = pipeline;
         this.endListener = endListener;
+        this.beforeEnd = beforeEnd;
     }
 
     /** Starts pulling from the agent; call after the head's headers are set. */
@@ -164,8 +174,31 @@ public final class StreamingHttpResponse extends OutboundStreamHttpResponse impl
             return new DefaultHttpContent(Unpooled.wrappedBuffer(next));
         }
         if (upstreamDone) {
-            lastSent = true;
-            return LastHttpContent.EMPTY_LAST_CONTENT;
+            if (endHook == null) {
+                // Everything but the end was sent: let the steps finish (e.g. make the record durable) first.
+                java.util.concurrent.CompletableFuture<Void> hook = beforeEnd.get().toCompletableFuture();
+                endHook = hook;
+                if (!hook.isDone()) {
+                    hook.whenComplete((v, error) -> {
+                        if (error != null) {
+                            fail(error);
+                        } else {
+                            endHookDone = true;
+                            wake();
+                        }
+                    });
+                    return null;
+                }
+                if (hook.isCompletedExceptionally()) {
+                    failure = hook.handle((v, e) -> e).join();
+                    return failureChunk();
+                }
+                endHookDone = true;
+            }
+            if (endHookDone) {
+                lastSent = true;
+                return LastHttpContent.EMPTY_LAST_CONTENT;
+            }
         }
         return null;
     }

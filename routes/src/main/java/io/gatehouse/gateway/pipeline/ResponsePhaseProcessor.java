@@ -82,15 +82,32 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
                 boolean tooLarge = error instanceof BodyCollector.TooLargeException;
                 fail(exchange, px, 502, "Bad gateway", tooLarge ? error.getMessage() + " (the gateway's limit)"
                         : "the model's response was cut off", String.valueOf(error));
+                callback.done(false);
             } else {
-                respond(exchange, px, new UpstreamResponse(status, headers, PipelineBody.whole(bytes)));
+                respond(exchange, px, new UpstreamResponse(status, headers, PipelineBody.whole(bytes)))
+                        .whenComplete((v, e) -> callback.done(false));
             }
-            callback.done(false);
         });
         return false;
     }
 
-    private void respond(Exchange exchange, PipelineExchange px, UpstreamResponse response) {
+    /** Answers the client; the stage completes once the answer is in the Camel message. */
+    private java.util.concurrent.CompletableFuture<Void> respond(Exchange exchange, PipelineExchange px,
+                                                                 UpstreamResponse response) {
+        java.util.concurrent.CompletableFuture<Void> answered = new java.util.concurrent.CompletableFuture<>();
+        try {
+            respond(exchange, px, response, answered);
+        } catch (RuntimeException e) {
+            LOG.error("answering request {} failed", px.requestId(), e);
+            fail(exchange, px, 500, "Internal gateway error", "the gateway failed; quote request id "
+                    + px.requestId() + " to the gateway's operators.", e.toString());
+            answered.complete(null);
+        }
+        return answered;
+    }
+
+    private void respond(Exchange exchange, PipelineExchange px, UpstreamResponse response,
+                         java.util.concurrent.CompletableFuture<Void> answered) {
         px.setResponse(response);
         List<PipelineStep> steps = px.enteredSteps();
         for (int i = steps.size() - 1; i >= 0; i--) {
@@ -105,6 +122,7 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
                 fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
                         + "quote request id " + px.requestId() + " to the gateway's operators.",
                         step.describe() + " threw " + e);
+                answered.complete(null);
                 return;
             }
         }
@@ -119,18 +137,31 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
                 body.pipeline().ended(e);
                 fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
                         + "quote request id " + px.requestId() + " to the gateway's operators.", e.toString());
+                answered.complete(null);
                 return;
             }
             body.pipeline().sent(bytes);
-            body.pipeline().ended(null);
-            HttpAnswers.whole(exchange, response.status(), response.headers(), null, bytes, px.requestId());
-            px.complete(Completion.Kind.ANSWERED, response.status(), null, null);
+            ResponseEndHooks.run(px).whenComplete((v, error) -> {
+                if (error != null) {
+                    Throwable cause = error.getCause() != null ? error.getCause() : error;
+                    LOG.error("request {}: {}", px.requestId(), cause.getMessage(), cause.getCause());
+                    body.pipeline().ended(cause);
+                    fail(exchange, px, 503, "Service unavailable", "the gateway could not complete the exchange "
+                            + "safely, so the answer was withheld; retry later. Request id " + px.requestId() + ".",
+                            cause.getMessage());
+                } else {
+                    body.pipeline().ended(null);
+                    HttpAnswers.whole(exchange, response.status(), response.headers(), null, bytes, px.requestId());
+                    px.complete(Completion.Kind.ANSWERED, response.status(), null, null);
+                }
+                answered.complete(null);
+            });
             return;
         }
         Channel channel = exchange.getProperty(ExchangeOpener.CHANNEL_PROPERTY, Channel.class);
         boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         StreamingHttpResponse streaming = new StreamingHttpResponse(HttpResponseStatus.valueOf(response.status()),
-                channel, eventStream, body.pipeline(), (end, cause) -> {
+                channel, eventStream, body.pipeline(), () -> ResponseEndHooks.run(px), (end, cause) -> {
                     switch (end) {
                         case COMPLETED -> px.complete(Completion.Kind.ANSWERED, response.status(), null, null);
                         case FAILED -> px.complete(Completion.Kind.FAILED, response.status(), null,
@@ -141,6 +172,7 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
                 });
         HttpAnswers.stream(exchange, streaming, response.headers(), px.requestId());
         streaming.start(body.source());
+        answered.complete(null);
     }
 
     private static void cancel(Flow.Publisher<byte[]> source) {

@@ -329,4 +329,59 @@ class EndpointRouteAssemblyTest {
         assertThat(trail).contains("completed:ANSWERED");
     }
 
+
+    @Test
+    void aFailingResponseEndHookWithholdsTheWholeAnswerAndAnswers503() throws Exception {
+        GatewayProcessor failingEnd = new GatewayProcessor() {
+            @Override
+            public java.util.concurrent.CompletionStage<Void> onResponseEnd(GatewayExchange exchange) {
+                return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("store down"));
+            }
+        };
+        start(List.of(step("recording", Phase.OBSERVE, failingEnd)), answering(200, "application/json",
+                "{\"secret\":\"model says\"}"));
+
+        HttpResponse<String> response = post("/v1/chat/completions", CHAT);
+
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.body()).contains("\"title\":\"Service unavailable\"",
+                "the gateway could not complete the exchange safely, so the answer was withheld")
+                .doesNotContain("model says");
+    }
+
+    @Test
+    void theEndOfAStreamWaitsForEveryResponseEndHook() throws Exception {
+        java.util.concurrent.CompletableFuture<Void> durable = new java.util.concurrent.CompletableFuture<>();
+        GatewayProcessor slowEnd = new GatewayProcessor() {
+            @Override
+            public java.util.concurrent.CompletionStage<Void> onResponseEnd(GatewayExchange exchange) {
+                trail.add("end-hook");
+                return durable;
+            }
+        };
+        SubmissionPublisher<byte[]> upstream = new SubmissionPublisher<>();
+        start(List.of(step("recording", Phase.OBSERVE, slowEnd)), exchange -> {
+            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+            exchange.getMessage().setHeader(ResponsePhaseProcessor.RESPONSE_HEADERS,
+                    Map.of("Content-Type", List.of("text/event-stream")));
+            exchange.getMessage().setHeader(ResponsePhaseProcessor.STREAMED, true);
+            exchange.getMessage().setBody((Flow.Publisher<byte[]>) upstream);
+        });
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build();
+        var pending = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        upstream.submit("data: one\n\n".getBytes(StandardCharsets.UTF_8));
+        upstream.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!trail.contains("end-hook") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(trail).contains("end-hook");
+        Thread.sleep(200);
+        assertThat(pending).isNotDone();
+
+        durable.complete(null);
+
+        assertThat(pending.get(5, TimeUnit.SECONDS).body()).isEqualTo("data: one\n\n");
+    }
 }
