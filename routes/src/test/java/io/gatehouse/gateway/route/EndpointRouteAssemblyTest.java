@@ -370,6 +370,10 @@ class EndpointRouteAssemblyTest {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
                 .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build();
         var pending = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        long subscribed = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (upstream.getNumberOfSubscribers() == 0 && System.nanoTime() < subscribed) {
+            Thread.sleep(5); // a SubmissionPublisher drops what it gets before the gateway subscribes
+        }
         upstream.submit("data: one\n\n".getBytes(StandardCharsets.UTF_8));
         upstream.close();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
