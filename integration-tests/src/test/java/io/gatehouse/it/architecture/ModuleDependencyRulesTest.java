@@ -1,0 +1,79 @@
+package io.gatehouse.it.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dependency direction of DESIGN.md's layout, checked on the compiled main classes of every
+ * module: the SPI stays JDK-only, nobody depends on the gateway, built-ins use only the public SPI.
+ */
+class ModuleDependencyRulesTest {
+
+    private static JavaClasses main;
+
+    @BeforeAll
+    static void importMainClasses() {
+        main = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("io.gatehouse");
+    }
+
+    @Test
+    void theSpiDependsOnTheJdkOnly() {
+        classes().that().resideInAPackage("io.gatehouse.spi..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.gatehouse.spi..", "java..")
+                .check(main);
+    }
+
+    @Test
+    void nothingOutsideTheGatewayDependsOnIt() {
+        noClasses().that().resideOutsideOfPackage("io.gatehouse.gateway..")
+                .should().dependOnClassesThat().resideInAPackage("io.gatehouse.gateway..")
+                .check(main);
+    }
+
+    @Test
+    void builtInProcessorsUseThePublicSpiAndNeverTheGatewayConfigAgentOrCamel() {
+        noClasses().that().resideInAPackage("io.gatehouse.processors..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.gatehouse.gateway..", "io.gatehouse.config..",
+                        "io.gatehouse.agent..", "org.apache.camel..")
+                .check(main);
+    }
+
+    @Test
+    void theConfigModuleKnowsNoCamelAndNoRuntimeModule() {
+        noClasses().that().resideInAPackage("io.gatehouse.config..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.camel..", "io.gatehouse.gateway..",
+                        "io.gatehouse.agent..", "io.gatehouse.processors..", "io.netty..")
+                .check(main);
+    }
+
+    @Test
+    void theAgentDependsOnNeitherTheGatewayNorItsProcessors() {
+        noClasses().that().resideInAPackage("io.gatehouse.agent..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.gatehouse.gateway..",
+                        "io.gatehouse.processors..", "io.gatehouse.config..")
+                .check(main);
+    }
+
+    @Test
+    void theTestkitSeesOnlyTheSpi() {
+        classes().that().resideInAPackage("io.gatehouse.testkit..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.gatehouse.testkit..", "io.gatehouse.spi..",
+                        "java..", "org.junit..", "org.opentest4j..")
+                .check(main);
+    }
+
+    @Test
+    void theSampleModelDependsOnTheJdkOnly() {
+        classes().that().resideInAPackage("io.gatehouse.samplemodel..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.gatehouse.samplemodel..", "java..",
+                        "com.sun.net.httpserver..")
+                .check(main);
+    }
+}

@@ -1,0 +1,339 @@
+package io.gatehouse.it.foundation;
+
+import com.nimbusds.jose.jwk.RSAKey;
+import io.gatehouse.agent.AgentServer;
+import io.gatehouse.agent.AgentSettings;
+import io.gatehouse.config.LoadResult;
+import io.gatehouse.config.YamlFiles;
+import io.gatehouse.gateway.cli.GatewayAssembly;
+import io.gatehouse.gateway.dev.DevIssuer;
+import io.gatehouse.gateway.dev.DevKeys;
+import io.gatehouse.gateway.dev.DevTokens;
+import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.samplemodel.SampleModelServer;
+import io.gatehouse.samplemodel.SampleModelSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * The whole path in this JVM, on loopback and free ports: sample model (with a random key only the
+ * agent is told, through an env function) ← agent (mutual TLS, dev certificates) ← gateway (config
+ * directory written to a temp folder) and the dev issuer whose JWKS the gateway's auth step reads.
+ * Start one per test class; {@link #close()} stops everything and deletes the temp folder.
+ */
+final class Stack implements AutoCloseable {
+
+    static final String AUDIENCE = "gatehouse";
+    static final String KEY_VARIABLE = "GATEHOUSE_IT_MODEL_KEY";
+    static final String ENDPOINT = "openai";
+    static final String SERVICE = "demo-model";
+
+    /** An extra endpoint {@code id} at {@code path}, forwarded to an extra agent service at {@code upstream}. */
+    record Extra(String id, String path, String service, URI upstream) {
+    }
+
+    /** What a test class may change; everything else is the demo's shape. */
+    static final class Options {
+        private Duration tokenDelay = Duration.ofMillis(50);
+        private String requestTimeout = "30s";
+        private String maxBodyBytes = "1MiB";
+        private Path pluginsDirectory = pluginsDirectoryProperty();
+        private final List<Extra> extras = new ArrayList<>();
+
+        Options tokenDelay(Duration delay) {
+            this.tokenDelay = delay;
+            return this;
+        }
+
+        Options requestTimeout(String timeout) {
+            this.requestTimeout = timeout;
+            return this;
+        }
+
+        Options maxBodyBytes(String size) {
+            this.maxBodyBytes = size;
+            return this;
+        }
+
+        /** The plugins folder of gateway.yaml; null writes none (then no header-stamp step either). */
+        Options pluginsDirectory(Path directory) {
+            this.pluginsDirectory = directory;
+            return this;
+        }
+
+        Options extra(String id, String path, String service, URI upstream) {
+            extras.add(new Extra(id, path, service, upstream));
+            return this;
+        }
+    }
+
+    final Path root;
+    final Path data;
+    final Path configDirectory;
+    final String modelKey;
+    final RSAKey devKey;
+    final DevIssuer issuer;
+    final SampleModelServer model;
+    final AgentServer agent;
+    final GatewayRuntime gateway;
+    private final List<AutoCloseable> started;
+
+    private Stack(Path root, Path data, Path configDirectory, String modelKey, RSAKey devKey, DevIssuer issuer,
+                  SampleModelServer model, AgentServer agent, GatewayRuntime gateway, List<AutoCloseable> started) {
+        this.root = root;
+        this.data = data;
+        this.configDirectory = configDirectory;
+        this.modelKey = modelKey;
+        this.devKey = devKey;
+        this.issuer = issuer;
+        this.model = model;
+        this.agent = agent;
+        this.gateway = gateway;
+        this.started = started;
+    }
+
+    static Stack start() throws Exception {
+        return start(new Options());
+    }
+
+    static Stack start(Options options) throws Exception {
+        Path root = Files.createTempDirectory("gatehouse-it-foundation-");
+        Path data = root.resolve("data");
+        List<AutoCloseable> started = new ArrayList<>();
+        try {
+            String key = "sk-it-" + HexFormat.of().formatHex(randomBytes(24));
+            SampleModelServer model = SampleModelServer.start(
+                    SampleModelSettings.loopback(key).withTokenDelay(options.tokenDelay));
+            started.add(model);
+
+            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? key : null;
+            Path agentYaml = write(root.resolve("agent").resolve("agent.yaml"), agentYaml(data, model.baseUri(),
+                    options.extras));
+            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
+                    Map.of("services", "service"));
+            if (!settings.isValid()) {
+                throw new IllegalStateException("test agent.yaml is invalid: " + settings.formattedErrors());
+            }
+            AgentServer agent = AgentServer.start(settings.orThrow());
+            started.add(agent);
+
+            RSAKey devKey = DevKeys.loadOrCreate(data);
+            DevIssuer issuer = DevIssuer.start("127.0.0.1", 0, devKey, false);
+            started.add(issuer);
+
+            Path config = root.resolve("config");
+            write(config.resolve("gateway.yaml"), gatewayYaml(agent.port(), data, options.pluginsDirectory));
+            write(config.resolve("endpoints").resolve(ENDPOINT + ".yaml"), endpointYaml(ENDPOINT, "/v1", SERVICE,
+                    options, issuer.issuer()));
+            for (Extra extra : options.extras) {
+                write(config.resolve("endpoints").resolve(extra.id() + ".yaml"),
+                        endpointYaml(extra.id(), extra.path(), extra.service(), options, issuer.issuer()));
+            }
+            // The gateway's own environment has no model key: only the agent was told.
+            GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
+            if (!loaded.errors().isEmpty()) {
+                throw new IllegalStateException("test config is invalid:\n" + String.join("\n", loaded.errors()));
+            }
+            GatewayRuntime gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
+            started.add(gateway);
+            return new Stack(root, data, config, key, devKey, issuer, model, agent, gateway, started);
+        } catch (Exception | Error e) {
+            closeAll(started);
+            deleteRecursively(root);
+            throw e;
+        }
+    }
+
+    /** The folder failsafe fills with the header-stamp plugin's jar (system property gatehouse.plugins.dir). */
+    static Path pluginsDirectoryProperty() {
+        String dir = System.getProperty("gatehouse.plugins.dir");
+        if (dir == null) {
+            throw new IllegalStateException("system property gatehouse.plugins.dir is not set (run through failsafe)");
+        }
+        return Path.of(dir).toAbsolutePath().normalize();
+    }
+
+    /** The repository root (system property gatehouse.repo.root). */
+    static Path repoRoot() {
+        String dir = System.getProperty("gatehouse.repo.root");
+        if (dir == null) {
+            throw new IllegalStateException("system property gatehouse.repo.root is not set (run through failsafe)");
+        }
+        return Path.of(dir).toAbsolutePath().normalize();
+    }
+
+    private static String agentYaml(Path data, URI model, List<Extra> extras) {
+        StringBuilder y = new StringBuilder()
+                .append("listen:\n  host: 127.0.0.1\n  port: 0\n")
+                .append("dataDirectory: ").append(data).append('\n')
+                .append("services:\n");
+        service(y, SERVICE, model);
+        for (Extra extra : extras) {
+            service(y, extra.service(), extra.upstream());
+        }
+        return y.toString();
+    }
+
+    private static void service(StringBuilder y, String name, URI url) {
+        y.append("  ").append(name).append(":\n")
+                .append("    url: ").append(url).append('\n')
+                .append("    credential:\n")
+                .append("      header: Authorization\n")
+                .append("      scheme: Bearer\n")
+                .append("      secret: env:").append(KEY_VARIABLE).append('\n');
+    }
+
+    private static String gatewayYaml(int agentPort, Path data, Path plugins) {
+        return "listeners:\n"
+                + "  http:\n"
+                + "    host: 127.0.0.1\n"
+                + "    port: 0\n"
+                + "admin:\n"
+                + "  host: 127.0.0.1\n"
+                + "  port: 0\n"
+                + "agents:\n"
+                + "  local:\n"
+                + "    address: 127.0.0.1:" + agentPort + "\n"
+                + "dataDirectory: " + data + "\n"
+                + (plugins == null ? "" : "plugins:\n  directory: " + plugins + "\n");
+    }
+
+    private static String endpointYaml(String id, String path, String service, Options options, String issuer) {
+        return "id: " + id + "\n"
+                + "listener: http\n"
+                + "path: " + path + "\n"
+                + "protocol: openai\n"
+                + "target:\n"
+                + "  agent: local\n"
+                + "  service: " + service + "\n"
+                + "pipeline:\n"
+                + "  - limits:\n"
+                + "      maxBodyBytes: " + options.maxBodyBytes + "\n"
+                + "      requestTimeout: " + options.requestTimeout + "\n"
+                + "  - auth:\n"
+                + "      jwksUrl: " + issuer + "/jwks.json\n"
+                + "      issuer: " + issuer + "\n"
+                + "      audiences: [" + AUDIENCE + "]\n"
+                + (options.pluginsDirectory == null ? "" : "  - header-stamp:\n"
+                + "      name: Gatehouse-Served-By\n"
+                + "      value: gatehouse-it\n");
+    }
+
+    // ---- addresses and tokens ----
+
+    int port() {
+        return gateway.port("http");
+    }
+
+    /** The OpenAI base URL, {@code http://127.0.0.1:<port>/v1}. */
+    String baseUrl() {
+        return "http://127.0.0.1:" + port() + "/v1";
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    URI adminUri(String path) {
+        return URI.create("http://127.0.0.1:" + gateway.adminPort() + path);
+    }
+
+    /** A dev-issuer token for alice in group analysts, valid one hour. */
+    String token() {
+        return token("alice", List.of("analysts"));
+    }
+
+    String token(String user, List<String> groups) {
+        return DevTokens.issue(devKey, issuer.issuer(), AUDIENCE, user, groups, Duration.ofHours(1), Instant.now());
+    }
+
+    /** Stops the agent now (readiness tests); {@link #close()} stops it again harmlessly. */
+    void stopAgent() {
+        agent.close();
+    }
+
+    /** Stops the model now (model-down tests). */
+    void stopModel() {
+        model.close();
+    }
+
+    @Override
+    public void close() {
+        List<AutoCloseable> reversed = new ArrayList<>(started);
+        java.util.Collections.reverse(reversed);
+        closeAll(reversed);
+        deleteRecursively(root);
+    }
+
+    // ---- files ----
+
+    static Path write(Path file, String text) throws IOException {
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, text);
+    }
+
+    static void copyRecursively(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path source : files.toList()) {
+                Path target = to.resolve(from.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target);
+                }
+            }
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The one jar of the plugins folder failsafe prepares. */
+    static Path headerStampJar() throws IOException {
+        try (Stream<Path> files = Files.list(pluginsDirectoryProperty())) {
+            Optional<Path> jar = files.filter(p -> p.getFileName().toString().startsWith("gatehouse-plugin-header-stamp")
+                    && p.toString().endsWith(".jar")).findFirst();
+            return jar.orElseThrow(() -> new IllegalStateException("no header-stamp jar in " + pluginsDirectoryProperty()));
+        }
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        new SecureRandom().nextBytes(bytes);
+        return bytes;
+    }
+
+    private static void closeAll(List<AutoCloseable> closeables) {
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // stopping: keep stopping the rest
+            }
+        }
+    }
+}
