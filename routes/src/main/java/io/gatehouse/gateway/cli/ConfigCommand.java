@@ -1,6 +1,10 @@
 package io.gatehouse.gateway.cli;
 
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.config.SchemaGenerator;
+import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -8,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code gatehouse config validate DIR}. */
 @Command(name = "config", description = "Work with config directories.",
-        subcommands = {ConfigCommand.Validate.class})
+        subcommands = {ConfigCommand.Validate.class, ConfigCommand.Schema.class})
 final class ConfigCommand {
 
     @Command(name = "validate", mixinStandardHelpOptions = true,
@@ -32,6 +36,31 @@ final class ConfigCommand {
                     + String.join(", ", loaded.config().endpoints().stream().map(e -> e.id() + " " + e.path())
                     .toList()) + ")");
             return 0;
+        }
+    }
+
+    @Command(name = "schema", mixinStandardHelpOptions = true,
+            description = "Prints the JSON Schema of gateway.yaml and endpoint files for the steps this gateway "
+                    + "knows (built-ins, plus the plugins of --config DIR). The published copy is "
+                    + "config/schema/gatehouse.schema.json.")
+    static final class Schema implements Callable<Integer> {
+
+        @picocli.CommandLine.Option(names = "--config", paramLabel = "DIR",
+                description = "also include the plugins of this config directory")
+        Path directory;
+
+        @Override
+        public Integer call() {
+            Optional<Path> plugins = directory == null ? Optional.empty() : ConfigLoader.pluginsDirectory(directory);
+            ProcessorRegistry registry = ProcessorRegistry.load(Schema.class.getClassLoader(), plugins);
+            System.out.print(published(registry));
+            return 0;
+        }
+
+        /** The schema text exactly as published. */
+        static String published(ProcessorRegistry registry) {
+            String json = new SchemaGenerator(registry.configTypes()).json();
+            return json.endsWith("\n") ? json : json + "\n";
         }
     }
 }
