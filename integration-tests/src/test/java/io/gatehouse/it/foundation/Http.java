@@ -67,7 +67,7 @@ final class Http {
         }
     }
 
-    /** A chat completion request body for demo-small with {@code words} words of prompt. */
+    /** A chat completion request body for demo-small. */
     static String chat(String prompt, boolean stream) {
         return "{\"model\":\"demo-small\",\"stream\":" + stream + ",\"messages\":[{\"role\":\"user\",\"content\":"
                 + JSON.valueToTree(prompt) + "}]}";
@@ -95,12 +95,11 @@ final class Http {
         return reader;
     }
 
-    /** Lines of one streamed response, with the arrival of the first {@code data:} line and of the end. */
+    /** Lines of one streamed response; notes the first {@code data:} line and when the response ended. */
     static final class SseReader implements Flow.Subscriber<String> {
         final CountDownLatch firstEvent = new CountDownLatch(1);
         final CompletableFuture<List<String>> done = new CompletableFuture<>();
         private final List<String> lines = new ArrayList<>();
-        volatile long firstEventNanos;
         volatile long endNanos;
         volatile CompletableFuture<HttpResponse<Void>> response;
 
@@ -114,8 +113,7 @@ final class Http {
             synchronized (lines) {
                 lines.add(line);
             }
-            if (line.startsWith("data:") && firstEvent.getCount() > 0) {
-                firstEventNanos = System.nanoTime();
+            if (line.startsWith("data:")) {
                 firstEvent.countDown();
             }
         }
@@ -133,12 +131,6 @@ final class Http {
             firstEvent.countDown();
             synchronized (lines) {
                 done.complete(List.copyOf(lines));
-            }
-        }
-
-        List<String> linesSoFar() {
-            synchronized (lines) {
-                return List.copyOf(lines);
             }
         }
 

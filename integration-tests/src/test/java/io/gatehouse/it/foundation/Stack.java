@@ -9,6 +9,7 @@ import io.gatehouse.gateway.cli.GatewayAssembly;
 import io.gatehouse.gateway.dev.DevIssuer;
 import io.gatehouse.gateway.dev.DevKeys;
 import io.gatehouse.gateway.dev.DevTokens;
+import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.gateway.route.GatewayRuntime;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
@@ -21,6 +22,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -41,6 +43,7 @@ final class Stack implements AutoCloseable {
     static final String KEY_VARIABLE = "GATEHOUSE_IT_MODEL_KEY";
     static final String ENDPOINT = "openai";
     static final String SERVICE = "demo-model";
+    static final String PROVIDER = "dev";
 
     /** An extra endpoint {@code id} at {@code path}, forwarded to an extra agent service at {@code upstream}. */
     record Extra(String id, String path, String service, URI upstream) {
@@ -50,7 +53,6 @@ final class Stack implements AutoCloseable {
     static final class Options {
         private Duration tokenDelay = Duration.ofMillis(50);
         private String requestTimeout = "30s";
-        private String maxBodyBytes = "1MiB";
         private Path pluginsDirectory = pluginsDirectoryProperty();
         private final List<Extra> extras = new ArrayList<>();
 
@@ -64,11 +66,6 @@ final class Stack implements AutoCloseable {
             return this;
         }
 
-        Options maxBodyBytes(String size) {
-            this.maxBodyBytes = size;
-            return this;
-        }
-
         /** The plugins folder of gateway.yaml; null writes none (then no header-stamp step either). */
         Options pluginsDirectory(Path directory) {
             this.pluginsDirectory = directory;
@@ -78,6 +75,21 @@ final class Stack implements AutoCloseable {
         Options extra(String id, String path, String service, URI upstream) {
             extras.add(new Extra(id, path, service, upstream));
             return this;
+        }
+    }
+
+    static {
+        jdkHttpServersWithoutNagle();
+    }
+
+    /**
+     * The JDK HttpServer (sample model, dev issuer, recording upstreams) reads {@code sun.net.httpserver.nodelay}
+     * once per JVM, when the first one is created; without it each answer waits ~40 ms for a delayed ACK.
+     * Every fixture that creates one calls this first, whichever test class runs first.
+     */
+    static void jdkHttpServersWithoutNagle() {
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
         }
     }
 
@@ -136,12 +148,14 @@ final class Stack implements AutoCloseable {
             started.add(issuer);
 
             Path config = root.resolve("config");
-            write(config.resolve("gateway.yaml"), gatewayYaml(agent.port(), data, options.pluginsDirectory));
+            boolean inlineAuth = authStepNamesItsIssuer(options.pluginsDirectory);
+            write(config.resolve("gateway.yaml"), gatewayYaml(agent.port(), data, options.pluginsDirectory,
+                    inlineAuth ? null : issuer.issuer()));
             write(config.resolve("endpoints").resolve(ENDPOINT + ".yaml"), endpointYaml(ENDPOINT, "/v1", SERVICE,
-                    options, issuer.issuer()));
+                    options, inlineAuth ? issuer.issuer() : null));
             for (Extra extra : options.extras) {
-                write(config.resolve("endpoints").resolve(extra.id() + ".yaml"),
-                        endpointYaml(extra.id(), extra.path(), extra.service(), options, issuer.issuer()));
+                write(config.resolve("endpoints").resolve(extra.id() + ".yaml"), endpointYaml(extra.id(), extra.path(),
+                        extra.service(), options, inlineAuth ? issuer.issuer() : null));
             }
             // The gateway's own environment has no model key: only the agent was told.
             GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
@@ -197,7 +211,18 @@ final class Stack implements AutoCloseable {
                 .append("      secret: env:").append(KEY_VARIABLE).append('\n');
     }
 
-    private static String gatewayYaml(int agentPort, Path data, Path plugins) {
+    /**
+     * Whether the {@code auth} step takes {@code jwksUrl}/{@code issuer}/{@code audiences} itself (the first
+     * form) or names providers of gateway.yaml's {@code identity.providers} (the form replacing it).
+     */
+    private static boolean authStepNamesItsIssuer(Path plugins) {
+        Class<? extends Record> auth = ProcessorRegistry.load(Stack.class.getClassLoader(), Optional.ofNullable(plugins))
+                .configTypes().get("auth");
+        return Arrays.stream(auth.getRecordComponents()).anyMatch(c -> c.getName().equals("jwksUrl"));
+    }
+
+    /** @param identityIssuer the dev issuer as gateway.yaml's identity provider {@code dev}; null writes none */
+    private static String gatewayYaml(int agentPort, Path data, Path plugins, String identityIssuer) {
         return "listeners:\n"
                 + "  http:\n"
                 + "    host: 127.0.0.1\n"
@@ -209,9 +234,15 @@ final class Stack implements AutoCloseable {
                 + "  local:\n"
                 + "    address: 127.0.0.1:" + agentPort + "\n"
                 + "dataDirectory: " + data + "\n"
-                + (plugins == null ? "" : "plugins:\n  directory: " + plugins + "\n");
+                + (plugins == null ? "" : "plugins:\n  directory: " + plugins + "\n")
+                + (identityIssuer == null ? "" : "identity:\n"
+                + "  providers:\n"
+                + "    " + PROVIDER + ":\n"
+                + "      issuer: " + identityIssuer + "\n"
+                + "      audiences: [" + AUDIENCE + "]\n");
     }
 
+    /** @param issuer the issuer the auth step names itself; null names the gateway's provider instead */
     private static String endpointYaml(String id, String path, String service, Options options, String issuer) {
         return "id: " + id + "\n"
                 + "listener: http\n"
@@ -222,12 +253,13 @@ final class Stack implements AutoCloseable {
                 + "  service: " + service + "\n"
                 + "pipeline:\n"
                 + "  - limits:\n"
-                + "      maxBodyBytes: " + options.maxBodyBytes + "\n"
+                + "      maxBodyBytes: 1MiB\n"
                 + "      requestTimeout: " + options.requestTimeout + "\n"
                 + "  - auth:\n"
-                + "      jwksUrl: " + issuer + "/jwks.json\n"
+                + (issuer == null ? "      providers: [" + PROVIDER + "]\n"
+                : "      jwksUrl: " + issuer + "/jwks.json\n"
                 + "      issuer: " + issuer + "\n"
-                + "      audiences: [" + AUDIENCE + "]\n"
+                + "      audiences: [" + AUDIENCE + "]\n")
                 + (options.pluginsDirectory == null ? "" : "  - header-stamp:\n"
                 + "      name: Gatehouse-Served-By\n"
                 + "      value: gatehouse-it\n");

@@ -149,7 +149,10 @@ public final class StreamingHttpResponse extends OutboundStreamHttpResponse impl
     private void wake() {
         ChunkedWriteHandler writer = channel.pipeline().get(ChunkedWriteHandler.class);
         if (writer != null) {
-            writer.resumeTransfer();
+            // Always a task of its own, never inline: readChunk's request(1) can deliver the next chunk
+            // synchronously on the event loop, and a flush nested in readChunk would write that chunk
+            // before the one readChunk is returning (seen as swapped words under 100 concurrent streams).
+            channel.eventLoop().execute(writer::resumeTransfer);
         }
     }
 
