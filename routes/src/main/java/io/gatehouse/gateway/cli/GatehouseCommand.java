@@ -7,14 +7,29 @@ import picocli.CommandLine.Command;
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "gatehouse 0.1.0",
         description = "Identity-aware Layer 7 gateway for self-hosted models.",
         subcommands = {DemoCommand.class, ServeCommand.class, AgentCommand.class, ConfigCommand.class,
-                TokenCommand.class, CommandLine.HelpCommand.class})
+                TokenCommand.class, KeycloakCommand.class, SessionsCommand.class, AuditCommand.class,
+                CommandLine.HelpCommand.class})
 public final class GatehouseCommand implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        widenCommonPool();
         System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * On a 2-core machine the JDK's common pool has one worker, and {@code CompletableFuture} then
+     * runs every async completion on a new thread — the JDK HttpClient does so for each call, so
+     * the agent started a thread per request (seen in bench/: ~19,000 threads in one run). Two
+     * workers avoid it. Must run before anything touches the common pool.
+     */
+    static void widenCommonPool() {
+        String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+        if (System.getProperty(key) == null && Runtime.getRuntime().availableProcessors() <= 2) {
+            System.setProperty(key, "2");
+        }
     }
 
     /** The configured command line (tests run commands through it). */
@@ -24,6 +39,7 @@ public final class GatehouseCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: demo, serve, agent, config, token");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: demo, serve, agent, config, token, keycloak,"
+                + " sessions, audit");
     }
 }
