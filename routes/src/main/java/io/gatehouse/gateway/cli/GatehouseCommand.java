@@ -7,8 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "gatehouse 0.1.0",
         description = "Identity-aware Layer 7 gateway for self-hosted models.",
         subcommands = {DemoCommand.class, ServeCommand.class, AgentCommand.class, ConfigCommand.class,
-                TokenCommand.class, KeycloakCommand.class, SessionsCommand.class, AuditCommand.class,
-                CommandLine.HelpCommand.class})
+                TokenCommand.class, CommandLine.HelpCommand.class})
 public final class GatehouseCommand implements Runnable {
 
     @CommandLine.Spec
@@ -39,7 +38,6 @@ public final class GatehouseCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: demo, serve, agent, config, token, keycloak,"
-                + " sessions, audit");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: demo, serve, agent, config, token");
     }
 }
