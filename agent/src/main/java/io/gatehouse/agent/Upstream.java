@@ -14,6 +14,9 @@ import java.util.Set;
 /** One configured model server: its HTTP client and how requests to it are built. Thread-safe. */
 final class Upstream {
 
+    /** Carries the gateway-signed identity token to the model server (ForwardRequest.identity_token). */
+    static final String IDENTITY_HEADER = "Gatehouse-Identity";
+
     private final String name;
     private final ServiceConfig config;
     private final String base;
@@ -108,6 +111,13 @@ final class Upstream {
         }
         if (credential != null) {
             builder.header(credential.header(), credential.headerValue());
+        }
+        String identityToken = request.getIdentityToken();
+        if (!identityToken.isEmpty()) {
+            if (!HeaderRules.isValidValue(identityToken)) {
+                throw new IllegalArgumentException("the identity token is not a valid header value");
+            }
+            builder.header(IDENTITY_HEADER, identityToken);
         }
         return builder.build();
     }

@@ -50,8 +50,10 @@ public class AuthBenchmark {
         issuer = LocalIssuer.start(0);
         Instant now = Instant.now();
         // The step's clock stands still at `now`, so the token stays valid for the whole run.
-        harness = ProcessorHarness.builder(new AuthProcessorFactory(),
-                        AuthConfig.of(URI.create(issuer.jwksUrl()), issuer.issuer(), LocalIssuer.AUDIENCE))
+        harness = ProcessorHarness.builder(new AuthProcessorFactory(), AuthConfig.defaults())
+                .gateway(io.gatehouse.processors.auth.IdentityConfig.of(java.util.Map.of("bench",
+                        new io.gatehouse.processors.auth.ProviderConfig(issuer.issuer(), List.of(LocalIssuer.AUDIENCE),
+                                URI.create(issuer.jwksUrl()), null, null, null, null, null, null, null, null))))
                 .endpointId("openai").protocol("openai").pathPrefix("/v1").clock(TestClock.at(now)).build();
         String token = issuer.token("alice", List.of("analysts"), now, Duration.ofHours(1));
         authorization = "Bearer " + token;

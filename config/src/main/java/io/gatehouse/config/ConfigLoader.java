@@ -23,7 +23,7 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 /**
  * Loads a config directory: {@code gateway.yaml}, {@code endpoints/*.yaml} (one endpoint per file) and
- * {@code policies/} (reserved). Binding is strict and every error is collected, with its file, line
+ * the sub-directories processor factories own ({@code policies/*.yaml} …). Binding is strict and every error is collected, with its file, line
  * and column; nothing is half-loaded.
  *
  * <p>The step catalogue comes from outside (the gateway discovers processor factories); each pipeline
@@ -35,6 +35,8 @@ public final class ConfigLoader {
     public static final String ENDPOINTS_DIRECTORY = "endpoints";
 
     private final SortedMap<String, Class<? extends Record>> stepConfigTypes;
+    private final SortedMap<String, Class<? extends Record>> sectionTypes;
+    private final SortedMap<String, Class<? extends Record>> directoryTypes;
     private final Function<String, String> env;
 
     /**
@@ -42,8 +44,54 @@ public final class ConfigLoader {
      * @param env             environment lookup for {@code env:} secrets, e.g. {@code System::getenv}
      */
     public ConfigLoader(Map<String, Class<? extends Record>> stepConfigTypes, Function<String, String> env) {
+        this(stepConfigTypes, Map.of(), env);
+    }
+
+    /**
+     * @param stepConfigTypes step id to its config record, e.g. {@code limits -> LimitsConfig.class}
+     * @param sectionTypes    top-level keys of {@code gateway.yaml} that processor factories own, to their
+     *                        records, e.g. {@code identity -> IdentityConfig.class}; bound strictly like steps
+     * @param env             environment lookup for {@code env:} secrets, e.g. {@code System::getenv}
+     * @throws IllegalArgumentException when a section key is one of gateway.yaml's own keys
+     */
+    public ConfigLoader(Map<String, Class<? extends Record>> stepConfigTypes,
+                        Map<String, Class<? extends Record>> sectionTypes, Function<String, String> env) {
+        this(stepConfigTypes, sectionTypes, Map.of(), env);
+    }
+
+    /**
+     * @param stepConfigTypes step id to its config record, e.g. {@code limits -> LimitsConfig.class}
+     * @param sectionTypes    top-level keys of {@code gateway.yaml} that processor factories own, to their records
+     * @param directoryTypes  sub-directories that processor factories own, to the record each file there
+     *                        binds to, e.g. {@code policies -> PolicyFile.class}
+     * @param env             environment lookup for {@code env:} secrets, e.g. {@code System::getenv}
+     * @throws IllegalArgumentException when a section key is one of gateway.yaml's own keys, or a directory
+     *                                  is {@code endpoints}
+     */
+    public ConfigLoader(Map<String, Class<? extends Record>> stepConfigTypes,
+                        Map<String, Class<? extends Record>> sectionTypes,
+                        Map<String, Class<? extends Record>> directoryTypes, Function<String, String> env) {
         this.stepConfigTypes = Collections.unmodifiableSortedMap(new TreeMap<>(stepConfigTypes));
+        this.sectionTypes = Collections.unmodifiableSortedMap(new TreeMap<>(sectionTypes));
+        this.directoryTypes = Collections.unmodifiableSortedMap(new TreeMap<>(directoryTypes));
+        if (this.directoryTypes.containsKey(ENDPOINTS_DIRECTORY)) {
+            throw new IllegalArgumentException("config directory '" + ENDPOINTS_DIRECTORY + "' is the gateway's own");
+        }
         this.env = Objects.requireNonNull(env, "env");
+        for (String key : this.sectionTypes.keySet()) {
+            if (gatewayKeys().contains(key)) {
+                throw new IllegalArgumentException("gateway.yaml section '" + key + "' is one of gateway.yaml's own keys");
+            }
+        }
+    }
+
+    /** The top-level keys of {@code gateway.yaml} that the gateway itself owns (no factory may claim one). */
+    public static java.util.Set<String> gatewayKeys() {
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        for (java.lang.reflect.RecordComponent c : GatewayYaml.class.getRecordComponents()) {
+            keys.add(c.getName());
+        }
+        return keys;
     }
 
     /**
@@ -75,15 +123,49 @@ public final class ConfigLoader {
         GatewayPart gateway = readGateway(directory, errors);
         List<EndpointPart> endpoints = readEndpoints(directory, errors);
         CrossChecks.check(gateway, endpoints, errors);
-        PolicyFiles.check(directory, errors);
+        Map<String, List<io.gatehouse.spi.ConfigFile<?>>> files = DirectoryFiles.bind(directory, directoryTypes, env,
+                errors);
         if (!errors.isEmpty()) {
             return LoadResult.invalid(errors);
         }
-        return LoadResult.valid(assemble(directory, gateway.yaml(), endpoints));
+        GatewayConfig config = assemble(directory, gateway.yaml(), endpoints, gateway.sections());
+        Record adminAuth = bindAdminAuth(directory, gateway, errors);
+        if (!errors.isEmpty()) {
+            return LoadResult.invalid(errors);
+        }
+        return LoadResult.valid(withStoreAndAdmin(config, gateway.yaml(), adminAuth).withDirectories(files));
     }
 
-    /** gateway.yaml as read: the root node and the bound record, each null when unavailable. */
-    record GatewayPart(Node root, GatewayYaml yaml) {
+    /**
+     * {@code admin.auth} is the {@code auth} step's config: bound to that step's record exactly as a
+     * pipeline step is, so the admin API verifies tokens with the same code as the endpoints.
+     */
+    private Record bindAdminAuth(Path directory, GatewayPart gateway, List<ConfigError> errors) {
+        Node node = gateway.yaml().admin().auth();
+        if (node == null || Nodes.isNull(node)) {
+            return null;
+        }
+        RecordBinder binder = new RecordBinder(GATEWAY_FILE, directory, env, errors);
+        Class<? extends Record> type = stepConfigTypes.get("auth");
+        if (type == null) {
+            binder.error(node, Where.root("").field("admin").field("auth"),
+                    "the admin API's auth needs the 'auth' step, which no processor factory provides");
+            return null;
+        }
+        return binder.bindRecord(node, type, Where.root("").field("admin").field("auth"));
+    }
+
+    private static GatewayConfig withStoreAndAdmin(GatewayConfig c, GatewayYaml yaml, Record adminAuth) {
+        AdminConfig admin = adminAuth == null ? c.admin() : c.admin().withAuth(adminAuth);
+        return new GatewayConfig(c.directory(), c.listeners(), admin, c.agents(), c.dataDirectory(),
+                c.pluginsDirectory(), c.endpoints(), c.sections(), yaml.store().toConfig(c.dataDirectory()));
+    }
+
+    /** gateway.yaml as read: the root node and the bound record, each null when unavailable; the bound sections. */
+    record GatewayPart(Node root, GatewayYaml yaml, Map<String, Record> sections) {
+        GatewayPart(Node root, GatewayYaml yaml) {
+            this(root, yaml, Map.of());
+        }
     }
 
     /** One endpoint file as read: the bound record is null when it has errors. */
@@ -102,9 +184,40 @@ public final class ConfigLoader {
             }
             return new GatewayPart(null, null);
         }
-        GatewayYaml yaml = new RecordBinder(GATEWAY_FILE, directory, env, errors)
-                .bindRecord(root, GatewayYaml.class, Where.root("", GatewayYaml.LABELS));
-        return new GatewayPart(root, yaml);
+        RecordBinder binder = new RecordBinder(GATEWAY_FILE, directory, env, errors);
+        Map<String, Record> sections = new LinkedHashMap<>();
+        Node own = bindSections(root, binder, sections);
+        GatewayYaml yaml = binder.bindRecord(own, GatewayYaml.class, Where.root("", GatewayYaml.LABELS));
+        return new GatewayPart(root, yaml, Collections.unmodifiableMap(sections));
+    }
+
+    /**
+     * Binds each factory-owned section ({@code identity:} …; absent binds as {@code {}}) and returns the
+     * root without them, for the gateway's own record.
+     */
+    private Node bindSections(Node root, RecordBinder binder, Map<String, Record> sections) {
+        if (sectionTypes.isEmpty() || !(root instanceof MappingNode map)) {
+            return root;
+        }
+        List<NodeTuple> own = new ArrayList<>();
+        Map<String, Node> bodies = new HashMap<>();
+        for (NodeTuple t : map.getValue()) {
+            Optional<String> key = Nodes.text(t.getKeyNode());
+            if (key.isPresent() && sectionTypes.containsKey(key.get()) && !bodies.containsKey(key.get())) {
+                bodies.put(key.get(), t.getValueNode());
+            } else {
+                own.add(t);
+            }
+        }
+        sectionTypes.forEach((key, type) -> {
+            Node body = bodies.get(key);
+            Node bound = body == null || Nodes.isNull(body) ? Nodes.emptyMapAt(body == null ? root : body) : body;
+            Record section = binder.bindRecord(bound, type, Where.root("").field(key));
+            if (section != null) {
+                sections.put(key, section);
+            }
+        });
+        return new MappingNode(map.getTag(), false, own, map.getFlowStyle(), map.getStartMark(), map.getEndMark());
     }
 
     private List<EndpointPart> readEndpoints(Path directory, List<ConfigError> errors) {
@@ -187,7 +300,8 @@ public final class ConfigLoader {
         return steps;
     }
 
-    private static GatewayConfig assemble(Path directory, GatewayYaml gateway, List<EndpointPart> parts) {
+    private static GatewayConfig assemble(Path directory, GatewayYaml gateway, List<EndpointPart> parts,
+                                          Map<String, Record> sections) {
         Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
         gateway.listeners().forEach((name, listener) -> listeners.put(name, listener.toConfig()));
         Map<String, AgentConnectionConfig> agents = new LinkedHashMap<>();
@@ -207,6 +321,6 @@ public final class ConfigLoader {
         }
         return new GatewayConfig(directory, listeners, gateway.admin().toConfig(), agents,
                 Path.of(gateway.dataDirectory()).toAbsolutePath().normalize(),
-                Optional.ofNullable(gateway.plugins().directory()), endpoints);
+                Optional.ofNullable(gateway.plugins().directory()), endpoints, sections);
     }
 }

@@ -17,10 +17,17 @@ import java.util.Optional;
  * @param dataDirectory     where the gateway keeps its data, absolute
  * @param pluginsDirectory  where extra processor jars are, absolute, if configured
  * @param endpoints         the endpoints, ordered by file name
+ * @param sections          top-level sections owned by processor factories, bound to their records
+ *                          (an absent section is bound as {@code {}}), by key
+ * @param store             the store of recordings, approvals and rate limits ({@code store:})
+ * @param directories       the files of the sub-directories processor factories own ({@code policies} …),
+ *                          bound, by directory name, each list in file-name order
  */
 public record GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
                             Map<String, AgentConnectionConfig> agents, Path dataDirectory,
-                            Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints) {
+                            Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
+                            Map<String, Record> sections, StoreConfig store,
+                            Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories) {
 
     public GatewayConfig {
         Checks.required("directory", directory);
@@ -30,6 +37,49 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
         Checks.required("dataDirectory", dataDirectory);
         Checks.required("pluginsDirectory", pluginsDirectory);
         endpoints = List.copyOf(endpoints);
+        sections = Collections.unmodifiableMap(new LinkedHashMap<>(sections));
+        Checks.required("store", store);
+        directories = Collections.unmodifiableMap(new LinkedHashMap<>(directories));
+    }
+
+    /** A config whose factories own no directories. */
+    public GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
+                         Map<String, AgentConnectionConfig> agents, Path dataDirectory,
+                         Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
+                         Map<String, Record> sections, StoreConfig store) {
+        this(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints, sections, store, Map.of());
+    }
+
+    /** The same config with these directory files. */
+    public GatewayConfig withDirectories(Map<String, List<io.gatehouse.spi.ConfigFile<?>>> files) {
+        return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
+                sections, store, files);
+    }
+
+    /** The bound files of a directory a processor factory owns ({@code policies} …); empty when none. */
+    public List<io.gatehouse.spi.ConfigFile<?>> files(String directoryName) {
+        return directories.getOrDefault(directoryName, List.of());
+    }
+
+    /** A config with the default store: an H2 file under {@code dataDirectory}. */
+    public GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
+                         Map<String, AgentConnectionConfig> agents, Path dataDirectory,
+                         Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
+                         Map<String, Record> sections) {
+        this(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints, sections,
+                StoreConfig.defaults(dataDirectory));
+    }
+
+    /** A config without factory-owned sections. */
+    public GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
+                         Map<String, AgentConnectionConfig> agents, Path dataDirectory,
+                         Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints) {
+        this(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints, Map.of());
+    }
+
+    /** The bound section a processor factory owns ({@code identity} …), if the loader knew that factory. */
+    public Optional<Record> section(String key) {
+        return Optional.ofNullable(sections.get(key));
     }
 
     /** The endpoint with that id. */

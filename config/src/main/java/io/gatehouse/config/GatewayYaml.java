@@ -12,7 +12,7 @@ import java.util.Map;
  * the public config records.
  */
 record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Agent> agents,
-                   String dataDirectory, Plugins plugins) {
+                   String dataDirectory, Plugins plugins, Store store) {
 
     static final String DEFAULT_DATA_DIRECTORY = "./data";
     /** Error nouns for map entries: {@code listener 'http' field 'port'}. */
@@ -22,7 +22,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         if (listeners == null || listeners.isEmpty()) {
             throw new ConfigException("listeners", "at least one listener is required, e.g. listeners: {http: {port: 8080}}");
         }
-        admin = admin == null ? new Admin(null, null) : admin;
+        admin = admin == null ? new Admin(null, null, null, null) : admin;
         if (agents == null || agents.isEmpty()) {
             throw new ConfigException("agents", "at least one agent is required, e.g. agents: {local: {address: 127.0.0.1:7443}}");
         }
@@ -33,6 +33,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             throw new ConfigException("dataDirectory", "value " + Nodes.quote(dataDirectory) + " (expected: a path)");
         }
         plugins = plugins == null ? new Plugins(null) : plugins;
+        store = store == null ? new Store(null, null, null, null, null, null, null, null) : store;
     }
 
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes) {
@@ -49,15 +50,42 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         }
     }
 
-    record Admin(String host, Integer port) {
+    /** {@code auth} is the {@code auth} step's config, bound by {@link ConfigLoader} to that step's record. */
+    record Admin(String host, Integer port, org.snakeyaml.engine.v2.nodes.Node auth, java.util.List<String> auditors) {
         Admin {
             host = host == null ? AdminConfig.DEFAULT_HOST : host;
             port = port == null ? AdminConfig.DEFAULT_PORT : port;
-            new AdminConfig(host, port); // validates, naming the field
+            new AdminConfig(host, port, java.util.Optional.empty(), auditors); // validates, naming the field
         }
 
         AdminConfig toConfig() {
-            return new AdminConfig(host, port);
+            return new AdminConfig(host, port, java.util.Optional.empty(), auditors);
+        }
+    }
+
+    /** {@code store:}; see {@link StoreConfig}. Absent keys take the defaults there. */
+    record Store(String url, String username, io.gatehouse.spi.Secret password, Integer poolSize,
+                 StoreConfig.OnFailure onStoreFailure, String replicaId, Integer checkpointEvery,
+                 java.time.Duration checkpointInterval) {
+        Store {
+            config(url, username, password, poolSize, onStoreFailure, replicaId, checkpointEvery, checkpointInterval,
+                    Path.of(".")); // validates, naming the field
+        }
+
+        StoreConfig toConfig(Path dataDirectory) {
+            return config(url, username, password, poolSize, onStoreFailure, replicaId, checkpointEvery,
+                    checkpointInterval, dataDirectory);
+        }
+
+        private static StoreConfig config(String url, String username, io.gatehouse.spi.Secret password,
+                                          Integer poolSize, StoreConfig.OnFailure onStoreFailure, String replicaId,
+                                          Integer checkpointEvery, java.time.Duration checkpointInterval,
+                                          Path dataDirectory) {
+            return new StoreConfig(url == null ? StoreConfig.defaultUrl(dataDirectory) : url, username, password,
+                    poolSize == null ? StoreConfig.DEFAULT_POOL_SIZE : poolSize,
+                    onStoreFailure == null ? StoreConfig.OnFailure.FAIL_CLOSED : onStoreFailure, replicaId,
+                    checkpointEvery == null ? StoreConfig.DEFAULT_CHECKPOINT_EVERY : checkpointEvery,
+                    checkpointInterval == null ? StoreConfig.DEFAULT_CHECKPOINT_INTERVAL : checkpointInterval);
         }
     }
 

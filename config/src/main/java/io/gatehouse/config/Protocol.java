@@ -9,6 +9,10 @@ import java.util.Optional;
 public enum Protocol {
     /** OpenAI-compatible HTTP API (vLLM, llama.cpp server, Ollama /v1, TGI). */
     OPENAI,
+    /** Ollama's native API ({@code /api/chat}, {@code /api/generate}, {@code /api/embed}, NDJSON streams). */
+    OLLAMA,
+    /** KServe v2 / Open Inference Protocol over HTTP (Triton, KServe, MLServer). */
+    KSERVE_V2,
     /** Any HTTP: path, method and size rules only. */
     RAW;
 

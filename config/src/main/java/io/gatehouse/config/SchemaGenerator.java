@@ -22,10 +22,35 @@ public final class SchemaGenerator {
     public static final String DIALECT = "https://json-schema.org/draft/2020-12/schema";
 
     private final Map<String, Class<? extends Record>> stepConfigTypes;
+    private final Map<String, Class<? extends Record>> sectionTypes;
+    private final Map<String, Class<? extends Record>> directoryTypes;
 
     /** @param stepConfigTypes step id to its config record, as given to {@link ConfigLoader} */
     public SchemaGenerator(Map<String, Class<? extends Record>> stepConfigTypes) {
+        this(stepConfigTypes, Map.of());
+    }
+
+    /**
+     * @param stepConfigTypes step id to its config record, as given to {@link ConfigLoader}
+     * @param sectionTypes    factory-owned top-level keys of gateway.yaml to their records
+     */
+    public SchemaGenerator(Map<String, Class<? extends Record>> stepConfigTypes,
+                           Map<String, Class<? extends Record>> sectionTypes) {
+        this(stepConfigTypes, sectionTypes, Map.of());
+    }
+
+    /**
+     * @param stepConfigTypes step id to its config record, as given to {@link ConfigLoader}
+     * @param sectionTypes    factory-owned top-level keys of gateway.yaml to their records
+     * @param directoryTypes  factory-owned config sub-directories to their files' record: each gets
+     *                        {@code #/$defs/<directory>}, e.g. {@code #/$defs/policies}
+     */
+    public SchemaGenerator(Map<String, Class<? extends Record>> stepConfigTypes,
+                           Map<String, Class<? extends Record>> sectionTypes,
+                           Map<String, Class<? extends Record>> directoryTypes) {
         this.stepConfigTypes = new TreeMap<>(stepConfigTypes);
+        this.sectionTypes = new TreeMap<>(sectionTypes);
+        this.directoryTypes = new TreeMap<>(directoryTypes);
     }
 
     /** The schema as nested maps and lists, in a stable order. */
@@ -33,8 +58,16 @@ public final class SchemaGenerator {
         Map<String, Object> endpoint = schemaOf(EndpointYaml.class, false);
         properties(endpoint).put("pipeline", pipeline());
         Map<String, Object> defs = new LinkedHashMap<>();
-        defs.put("gateway", withTitle("gateway.yaml", schemaOf(GatewayYaml.class, false)));
+        Map<String, Object> gateway = schemaOf(GatewayYaml.class, false);
+        if (stepConfigTypes.containsKey("auth")) { // admin.auth is bound to the auth step's record
+            @SuppressWarnings("unchecked")
+            Map<String, Object> admin = (Map<String, Object>) properties(gateway).get("admin");
+            properties(admin).put("auth", schemaOf(stepConfigTypes.get("auth"), true));
+        }
+        sectionTypes.forEach((key, type) -> properties(gateway).put(key, schemaOf(type, true)));
+        defs.put("gateway", withTitle("gateway.yaml", gateway));
         defs.put("endpoint", withTitle("endpoints/*.yaml", endpoint));
+        directoryTypes.forEach((name, type) -> defs.put(name, withTitle(name + "/*.yaml", schemaOf(type, false))));
         Map<String, Object> schema = new LinkedHashMap<>();
         schema.put("$schema", DIALECT);
         schema.put("title", "Gatehouse config");

@@ -31,17 +31,20 @@ class ConfigLoaderTest {
 
     @Test
     void demoExampleLoadsWithEveryStepBoundToItsRecord() {
-        GatewayConfig config = new ConfigLoader(TestSteps.CATALOGUE, name -> null)
-                .load(Path.of("examples/demo")).orThrow();
+        GatewayConfig config = new ConfigLoader(TestSteps.DEMO_CATALOGUE, TestSteps.SECTIONS, TestSteps.DIRECTORIES,
+                name -> null).load(Path.of("examples/demo")).orThrow();
 
         assertThat(config.directory()).isEqualTo(Path.of("examples/demo").toAbsolutePath().normalize());
         assertThat(config.listeners()).containsExactly(Map.entry("http", new ListenerConfig("127.0.0.1", 8080,
                 ByteSize.parse("10MiB"), ByteSize.parse("32KiB"))));
-        assertThat(config.admin()).isEqualTo(new AdminConfig("127.0.0.1", 8081));
+        assertThat(config.admin()).isEqualTo(new AdminConfig("127.0.0.1", 8081, java.util.Optional.of(
+                new TestSteps.ProvidersAuthConfig(java.util.List.of("dev"), null)), java.util.List.of("auditors")));
         assertThat(config.agents()).containsExactly(
                 Map.entry("local", new AgentConnectionConfig("local", "127.0.0.1", 7443, null)));
         assertThat(config.dataDirectory()).isEqualTo(Path.of("data").toAbsolutePath());
-        assertThat(config.pluginsDirectory()).isEmpty();
+        assertThat(config.store().onStoreFailure()).isEqualTo(StoreConfig.OnFailure.FAIL_CLOSED);
+        assertThat(config.pluginsDirectory()).contains(Path.of("../plugins/header-stamp/target").toAbsolutePath()
+                .normalize());
         assertThat(config.endpoints()).hasSize(1);
         EndpointConfig openai = config.endpoint("openai").orElseThrow();
         assertThat(openai.listener()).isEqualTo("http");
@@ -51,14 +54,31 @@ class ConfigLoaderTest {
         assertThat(openai.file()).isEqualTo("endpoints/openai.yaml");
         assertThat(openai.pipeline()).extracting(StepConfig::id, StepConfig::nodeId, StepConfig::line, StepConfig::column)
                 .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple("limits", "openai.limits", 13, 5),
-                        org.assertj.core.groups.Tuple.tuple("auth", "openai.auth", 17, 5),
-                        org.assertj.core.groups.Tuple.tuple("header-stamp", "openai.header-stamp", 21, 5));
+                        org.assertj.core.groups.Tuple.tuple("recording", "openai.recording", 13, 5),
+                        org.assertj.core.groups.Tuple.tuple("limits", "openai.limits", 16, 5),
+                        org.assertj.core.groups.Tuple.tuple("auth", "openai.auth", 20, 5),
+                        org.assertj.core.groups.Tuple.tuple("policy", "openai.policy", 22, 5),
+                        org.assertj.core.groups.Tuple.tuple("approval", "openai.approval", 24, 5),
+                        org.assertj.core.groups.Tuple.tuple("header-stamp", "openai.header-stamp", 26, 5));
+        assertThat(config.files("policies")).extracting(io.gatehouse.spi.ConfigFile::path).containsExactly(
+                "policies/analysts.yaml", "policies/auditors.yaml", "policies/ml-engineers.yaml",
+                "policies/ml-leads.yaml");
+        assertThat(openai.pipeline().get(0).config(TestSteps.RecordingConfig.class)).isEqualTo(
+                new TestSteps.RecordingConfig(ByteSize.parse("64KiB"), null, null, 30));
+        openai = new EndpointConfig(openai.id(), openai.listener(), openai.path(), openai.protocol(), openai.target(),
+                openai.pipeline().subList(1, openai.pipeline().size()), openai.file());
         assertThat(openai.pipeline().get(0).config(LimitsConfig.class)).isEqualTo(new LimitsConfig(
                 ByteSize.parse("1MiB"), ByteSize.parse("16KiB"), Duration.ofSeconds(120)));
-        assertThat(openai.pipeline().get(1).config(AuthConfig.class)).isEqualTo(new AuthConfig(
-                URI.create("http://127.0.0.1:8090/jwks.json"), "http://127.0.0.1:8090", "gatehouse", null));
-        assertThat(openai.pipeline().get(2).config(HeaderStampConfig.class))
+        assertThat(openai.pipeline().get(1).config(TestSteps.ProvidersAuthConfig.class))
+                .isEqualTo(new TestSteps.ProvidersAuthConfig(java.util.List.of("dev"), null));
+        assertThat(config.section("identity")).contains(new TestSteps.IdentitySection(Map.of("dev",
+                new TestSteps.IdentitySection.Provider("http://127.0.0.1:8090", java.util.List.of("gatehouse"), null)),
+                null));
+        assertThat(openai.pipeline().get(2).config(TestSteps.PolicyStepConfig.class))
+                .isEqualTo(new TestSteps.PolicyStepConfig(true));
+        assertThat(openai.pipeline().get(3).config(TestSteps.ApprovalStepConfig.class))
+                .isEqualTo(new TestSteps.ApprovalStepConfig(java.util.List.of("ml-leads")));
+        assertThat(openai.pipeline().get(4).config(HeaderStampConfig.class))
                 .isEqualTo(new HeaderStampConfig("Gatehouse-Served-By", "gatehouse-demo"));
     }
 
@@ -350,7 +370,7 @@ class ConfigLoaderTest {
                         + "digits and '-', starting with a letter or digit, at most 63 characters)",
                 "endpoints/b.yaml:2:7: endpoint 'b' field 'path': value '/v1/' "
                         + "(expected: a path prefix like /v1: starts with '/', no trailing '/', no query)",
-                "endpoints/c.yaml:3:11: endpoint 'c' field 'protocol': value 'grpc' (expected: openai|raw)",
+                "endpoints/c.yaml:3:11: endpoint 'c' field 'protocol': value 'grpc' (expected: openai|ollama|kserve-v2|raw)",
                 "endpoints/d.yaml:5:3: endpoint 'd' field 'target.service': is required");
     }
 
@@ -432,7 +452,7 @@ class ConfigLoaderTest {
                 "gateway.yaml:3:11: listener 'http' field 'port': must be between 0 and 65535 (0 picks a free port), got 70000",
                 "gateway.yaml:7:14: agent 'local' field 'address': value '7443' (expected: host:port, like 127.0.0.1:7443)",
                 "gateway.yaml:8:10: agent 'other' field 'address': is required",
-                "gateway.yaml:10:3: field 'admin': unknown key 'prot' (accepted: host, port)");
+                "gateway.yaml:10:3: field 'admin': unknown key 'prot' (accepted: host, port, auth, auditors)");
     }
 
     @Test
@@ -479,7 +499,7 @@ class ConfigLoaderTest {
         dir.write("policies/x.yaml", "anything: at all\n");
 
         assertThat(dir.errors()).containsExactly(
-                "policies/x.yaml:1:1: policy files need the 'policy' processor, which this build does not have yet");
+                "policies/x.yaml:1:1: policy files need the 'policy' processor, which this gateway does not have");
     }
 
     @Test
@@ -497,7 +517,7 @@ class ConfigLoaderTest {
                 "endpoints/b.yaml:8:30: endpoint 'b' step 'limits' field 'requestTimeout': "
                         + "value 'soon' (expected: a duration like 30s, 5m, 250ms)",
                 "gateway.yaml:3:11: listener 'http' field 'port': value 'eighty' (expected: an integer)",
-                "policies/p.yaml:1:1: policy files need the 'policy' processor, which this build does not have yet");
+                "policies/p.yaml:1:1: policy files need the 'policy' processor, which this gateway does not have");
     }
 
     @Test

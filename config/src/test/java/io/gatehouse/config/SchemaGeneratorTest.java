@@ -24,7 +24,8 @@ class SchemaGeneratorTest {
     void gatewayListenersAreAMapOfClosedListenerObjects() {
         Map<String, Object> gateway = map(schema, "$defs", "gateway");
         assertThat(gateway).containsEntry("type", "object").containsEntry("additionalProperties", false);
-        assertThat(map(gateway, "properties")).containsOnlyKeys("listeners", "admin", "agents", "dataDirectory", "plugins");
+        assertThat(map(gateway, "properties")).containsOnlyKeys("listeners", "admin", "agents", "dataDirectory", "plugins",
+                "store");
 
         Map<String, Object> listener = map(gateway, "properties", "listeners", "additionalProperties");
         assertThat(listener).containsEntry("additionalProperties", false).doesNotContainKey("required");
@@ -39,7 +40,7 @@ class SchemaGeneratorTest {
     @Test
     void endpointProtocolListsTheAcceptedProtocols() {
         assertThat(map(schema, "$defs", "endpoint", "properties", "protocol"))
-                .containsEntry("enum", List.of("openai", "raw"));
+                .containsEntry("enum", List.of("openai", "ollama", "kserve-v2", "raw"));
     }
 
     @Test

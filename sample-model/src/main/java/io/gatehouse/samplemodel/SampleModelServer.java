@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small OpenAI-compatible model server on the JDK's {@link HttpServer}: {@code GET /v1/models},
- * {@code POST /v1/chat/completions}, {@code POST /v1/completions}, {@code POST /v1/embeddings}, and an
- * unauthenticated {@code GET /health}. Answers are deterministic ({@code "You said: <prompt>"}) so
- * tests can assert them; streams send one SSE event per word.
+ * {@code POST /v1/chat/completions}, {@code POST /v1/completions}, {@code POST /v1/embeddings},
+ * {@code /v1/files} (upload, list, get, content), {@code /v1/batches} (create, which runs the batch at
+ * once, list, get), and an unauthenticated {@code GET /health}. Answers are deterministic
+ * ({@code "You said: <prompt>"}) so tests can assert them; streams send one SSE event per word.
  *
  * <p>Threads: Java 17 has no virtual threads, and a stream holds its worker thread while it sleeps
  * between words, so the executor is a pool of up to {@link SampleModelSettings#maxThreads()} threads
@@ -39,6 +40,9 @@ public final class SampleModelServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SampleModelServer.class.getName());
 
+    /** The route's endpoint answers every method itself (and 405 for those it does not serve). */
+    private static final String ANY_METHOD = "*";
+
     private record Route(String method, Endpoint endpoint, boolean authenticated) {
     }
 
@@ -50,12 +54,15 @@ public final class SampleModelServer implements AutoCloseable {
 
     private SampleModelServer(SampleModelSettings settings) throws IOException {
         ServerContext context = new ServerContext(settings);
+        SampleFiles files = new SampleFiles();
         this.apiKey = settings.apiKey().getBytes(StandardCharsets.UTF_8);
         this.routes = Map.of(
                 ModelsEndpoint.PATH, new Route("GET", new ModelsEndpoint(context), true),
                 "/v1/chat/completions", new Route("POST", new ChatCompletionsEndpoint(context), true),
                 "/v1/completions", new Route("POST", new CompletionsEndpoint(context), true),
                 "/v1/embeddings", new Route("POST", new EmbeddingsEndpoint(context), true),
+                FilesEndpoint.PATH, new Route(ANY_METHOD, new FilesEndpoint(files), true),
+                BatchesEndpoint.PATH, new Route(ANY_METHOD, new BatchesEndpoint(context, files), true),
                 HEALTH_PATH, new Route("GET", exchange -> {
                     exchange.sendResponseHeaders(200, -1);
                 }, false));
@@ -136,6 +143,11 @@ public final class SampleModelServer implements AutoCloseable {
         if (route == null && path.startsWith(ModelsEndpoint.PATH + "/") && path.length() > ModelsEndpoint.PATH.length() + 1) {
             route = routes.get(ModelsEndpoint.PATH);
         }
+        for (String parent : new String[] {FilesEndpoint.PATH, BatchesEndpoint.PATH}) {
+            if (route == null && path.startsWith(parent + "/")) {
+                route = routes.get(parent);
+            }
+        }
         if (route == null || route.authenticated()) {
             authorize(exchange); // unknown paths too: nothing is revealed without the key
         }
@@ -143,7 +155,7 @@ public final class SampleModelServer implements AutoCloseable {
             throw new ApiException(404, ApiException.INVALID_REQUEST, "unknown_url", null,
                     "Invalid URL (" + method + " " + path + ")");
         }
-        if (!route.method().equals(method)) {
+        if (!route.method().equals(ANY_METHOD) && !route.method().equals(method)) {
             exchange.getResponseHeaders().set("Allow", route.method());
             throw new ApiException(405, ApiException.INVALID_REQUEST, "method_not_allowed", null,
                     "Method " + method + " is not allowed on " + path + "; use " + route.method() + ".");

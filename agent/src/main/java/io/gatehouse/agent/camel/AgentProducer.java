@@ -87,6 +87,7 @@ public class AgentProducer extends DefaultAsyncProducer {
             }
         });
         gateway.identity().ifPresent(id -> builder.setIdentity(identity(id)));
+        gateway.attributes().get(StandardAttributes.IDENTITY_TOKEN).ifPresent(builder::setIdentityToken);
         return builder.build();
     }
 

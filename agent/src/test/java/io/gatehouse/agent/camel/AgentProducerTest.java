@@ -142,6 +142,28 @@ class AgentProducerTest {
     }
 
     @Test
+    void theGatewaySignedIdentityTokenReachesTheModelAsGatehouseIdentityAndACallerSetOneNever() throws Exception {
+        FakeGatewayExchange gateway = new FakeGatewayExchange("camel-identity", "GET", "/v1/echo", "id=camel-identity");
+        gateway.headers().add("Gatehouse-Identity", "forged-by-the-caller");
+        gateway.attributes().put(StandardAttributes.IDENTITY_TOKEN, "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln");
+
+        assertThat(AgentProducer.toRequest(gateway, "echo").getIdentityToken())
+                .isEqualTo("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln");
+        Exchange result = send("direct:echo", gateway);
+
+        assertThat(result.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(200);
+        body(result).subscribe(new BodyCollector(true));
+        TinyModel.Received received = fixture.model.receivedWithId("camel-identity").get(0);
+        assertThat(received.header("Gatehouse-Identity")).containsExactly("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln");
+
+        FakeGatewayExchange without = new FakeGatewayExchange("camel-no-identity", "GET", "/v1/echo",
+                "id=camel-no-identity");
+        without.headers().add("Gatehouse-Identity", "forged-by-the-caller");
+        body(send("direct:echo", without)).subscribe(new BodyCollector(true));
+        assertThat(fixture.model.receivedWithId("camel-no-identity").get(0).header("Gatehouse-Identity")).isEmpty();
+    }
+
+    @Test
     void anUnknownServiceFailsTheExchangeBeforeAnyHead() {
         Exchange result = send("direct:nope", new FakeGatewayExchange("camel-nope", "GET", "/v1/echo", ""));
 

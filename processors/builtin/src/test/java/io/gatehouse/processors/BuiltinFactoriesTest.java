@@ -11,6 +11,6 @@ class BuiltinFactoriesTest {
     @Test
     void theServiceFileListsEveryBuiltInFactoryOnce() {
         assertThat(ServiceLoader.load(ProcessorFactory.class).stream().map(p -> p.get().id()))
-                .containsExactlyInAnyOrder("auth", "limits");
+                .containsExactlyInAnyOrder("auth", "limits", "masking", "policy", "recording", "approval");
     }
 }

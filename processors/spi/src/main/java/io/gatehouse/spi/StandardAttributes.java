@@ -12,6 +12,24 @@ public final class StandardAttributes {
      */
     public static final AttributeKey<Instant> DEADLINE = AttributeKey.of("gatehouse.deadline", Instant.class);
 
+    /**
+     * A short-lived JWT signed by the gateway ({@link GatewaySigner}) naming the verified caller, for
+     * the model server: the agent sends it as the {@code Gatehouse-Identity} request header (the only
+     * {@code Gatehouse-*} header that reaches a model server). Set by the {@code auth} step when its
+     * endpoint forwards the identity; absent otherwise.
+     */
+    public static final AttributeKey<String> IDENTITY_TOKEN = AttributeKey.of("gatehouse.identity-token", String.class);
+
+    /**
+     * Set by a policy step when the request needs a human approval (effect {@code require-approval});
+     * read by the approval step. See {@link ApprovalRequirement}.
+     */
+    public static final AttributeKey<ApprovalRequirement> APPROVAL_REQUIRED =
+            AttributeKey.of("gatehouse.approval-required", ApprovalRequirement.class);
+
+    /** Set by the approval step to the id of the approval that let this request through; recorded in the audit record. */
+    public static final AttributeKey<String> APPROVAL_ID = AttributeKey.of("gatehouse.approval-id", String.class);
+
     private StandardAttributes() {
     }
 }

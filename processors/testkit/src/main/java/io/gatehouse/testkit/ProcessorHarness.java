@@ -2,10 +2,13 @@ package io.gatehouse.testkit;
 
 import io.gatehouse.spi.Completion;
 import io.gatehouse.spi.EndpointContext;
+import io.gatehouse.spi.GatewayContext;
 import io.gatehouse.spi.GatewayProcessor;
+import io.gatehouse.spi.GatewayServices;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Outcome;
 import io.gatehouse.spi.ProcessorFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +23,9 @@ import org.junit.jupiter.api.Assertions;
  * Creates one processor from its factory and config, as the gateway would at load, and runs its
  * phases on {@link TestExchange}s. The processor sees endpoint {@code test}, protocol {@code raw}
  * and a {@link TestClock} unless the {@link Builder} says otherwise.
+ *
+ * <p>A factory that owns a section of {@code gateway.yaml} gets it first, as the gateway would:
+ * {@link Builder#gateway(Record)} names the bound section record.
  *
  * <p>Contract violations are reported the way the gateway reports them, naming the processor and
  * the endpoint: a null request outcome, a transformer returning null, an observer or
@@ -44,8 +50,16 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
         this.clock = b.clock;
         this.timeout = b.timeout;
         String stepId = b.stepId == null ? b.endpointId + "." + factory.id() : b.stepId;
-        this.endpoint = new EndpointContext(b.endpointId, b.protocol, stepId, b.pathPrefix, clock);
+        this.endpoint = new EndpointContext(b.endpointId, b.protocol, stepId, b.pathPrefix, clock, b.services);
         this.step = new Step(factory.id(), factory.phase(), b.endpointId);
+        if (b.gatewaySection != null) {
+            if (factory.gatewaySection().isEmpty()) {
+                throw new IllegalStateException("factory '" + factory.id() + "' owns no section of gateway.yaml,"
+                        + " so it cannot be given one");
+            }
+            factory.gatewaySection().get().cast(b.gatewaySection);
+            factory.configureGateway(b.gatewaySection, new GatewayContext(b.dataDirectory, clock, b.services));
+        }
         this.processor = factory.create(config, endpoint);
         if (processor == null) {
             throw new IllegalStateException("factory '" + factory.id() + "' (" + factory.getClass().getName()
@@ -111,6 +125,39 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
         ChunkPipeline pipeline = runOnResponse(exchange, status, headers, TestResponseBody.streamed(step));
         RuntimeException error = pipeline.run(chunks);
         return new StreamResult(pipeline.sent(), pipeline.observed(), Optional.ofNullable(error));
+    }
+
+    /**
+     * Runs {@code onResponseEnd} (the gateway calls it once the whole response has passed the
+     * transformers and observers, before the client gets its end) and waits for its stage.
+     *
+     * @throws IllegalStateException when it returns null
+     * @throws RuntimeException      what it threw, or what its stage failed with
+     */
+    public void responseEnd(TestExchange exchange) {
+        exchange.enter(step);
+        CompletionStage<Void> stage;
+        try {
+            stage = processor.onResponseEnd(exchange);
+        } finally {
+            exchange.leave();
+        }
+        if (stage == null) {
+            throw new IllegalStateException(step.name() + " returned null from onResponseEnd");
+        }
+        try {
+            stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            Assertions.fail(step.name() + " did not complete onResponseEnd within " + timeout);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(step.name() + " failed onResponseEnd", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + step.name(), e);
+        }
     }
 
     /**
@@ -213,6 +260,9 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
         private String pathPrefix = "";
         private TestClock clock = TestClock.atDefaultStart();
         private Duration timeout = Duration.ofSeconds(10);
+        private Record gatewaySection;
+        private GatewayServices services = GatewayServices.none();
+        private Path dataDirectory = Path.of(System.getProperty("java.io.tmpdir"), "gatehouse-testkit").toAbsolutePath();
 
         private Builder(ProcessorFactory<C> factory, C config) {
             this.factory = Objects.requireNonNull(factory, "factory");
@@ -250,6 +300,27 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
         /** How long {@link ProcessorHarness#request} waits for an asynchronous outcome; 10 s by default. */
         public Builder<C> timeout(Duration timeout) {
             this.timeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * The factory's section of {@code gateway.yaml}, as the gateway would bind it: passed to
+         * {@link ProcessorFactory#configureGateway} before the processor is created.
+         */
+        public Builder<C> gateway(Record section) {
+            this.gatewaySection = Objects.requireNonNull(section, "section");
+            return this;
+        }
+
+        /** Shared services the processor may look up; none by default. */
+        public Builder<C> services(GatewayServices services) {
+            this.services = Objects.requireNonNull(services, "services");
+            return this;
+        }
+
+        /** The gateway's data directory given with the section; a folder under the temp directory by default. */
+        public Builder<C> dataDirectory(Path dataDirectory) {
+            this.dataDirectory = dataDirectory.toAbsolutePath();
             return this;
         }
 

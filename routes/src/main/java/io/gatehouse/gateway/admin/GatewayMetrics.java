@@ -31,6 +31,16 @@ public final class GatewayMetrics {
                 .tag("outcome", c.kind().name().toLowerCase(Locale.ROOT).replace('_', '-'))
                 .register(registry)
                 .increment();
+        if (c.denial() != null) {
+            Counter.builder("gatehouse.denials")
+                    .description("Denied exchanges by endpoint and the policy and rule that decided;"
+                            + " auth rejections by reason (policy auth, rule expired, wrong-audience, ...)")
+                    .tag("endpoint", endpoint)
+                    .tag("policy", c.denial().rule().policy())
+                    .tag("rule", c.denial().rule().rule())
+                    .register(registry)
+                    .increment();
+        }
         Timer.builder("gatehouse.request.duration")
                 .description("From the first request byte to the last response byte")
                 .tag("endpoint", endpoint)

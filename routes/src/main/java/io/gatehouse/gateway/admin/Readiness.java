@@ -13,22 +13,30 @@ import java.util.function.Function;
  */
 public final class Readiness {
 
-    /** The answer of {@code /readyz}. */
-    public record Report(boolean ready, boolean routesStarted, Map<String, String> agents) {
+    /** The answer of {@code /readyz}; {@code store} is null when no store is checked. */
+    public record Report(boolean ready, boolean routesStarted, Map<String, String> agents, String store) {
         public String toJson() {
             ObjectNode node = new ObjectMapper().createObjectNode();
             node.put("status", ready ? "READY" : "NOT_READY");
             node.put("routes", routesStarted ? "started" : "not started");
             ObjectNode a = node.putObject("agents");
             agents.forEach(a::put);
+            if (store != null) {
+                node.put("store", store);
+            }
             return node.toString();
         }
+    }
+
+    /** A part of the gateway besides routes and agents: whether it lets the gateway serve, and its state. */
+    public record Part(boolean ok, String state) {
     }
 
     private static final long CACHE_NANOS = 2_000_000_000L;
 
     private final BooleanSupplier routesStarted;
     private final Map<String, Function<Void, String>> agentChecks;
+    private final java.util.function.Supplier<Part> store;
     private volatile Report cached;
     private volatile long cachedAt;
 
@@ -36,8 +44,15 @@ public final class Readiness {
      * @param agentChecks agent name → a check returning null when the agent answers, else why not
      */
     public Readiness(BooleanSupplier routesStarted, Map<String, Function<Void, String>> agentChecks) {
+        this(routesStarted, agentChecks, null);
+    }
+
+    /** @param store the store's state (audit records durable?), or null when there is no store to check */
+    public Readiness(BooleanSupplier routesStarted, Map<String, Function<Void, String>> agentChecks,
+                     java.util.function.Supplier<Part> store) {
         this.routesStarted = routesStarted;
         this.agentChecks = agentChecks;
+        this.store = store;
     }
 
     public synchronized Report check() {
@@ -58,7 +73,9 @@ public final class Readiness {
             agents.put(check.getKey(), problem == null ? "reachable" : "unreachable: " + problem);
             allAgents &= problem == null;
         }
-        cached = new Report(routes && allAgents, routes, agents);
+        Part part = store == null ? null : store.get();
+        cached = new Report(routes && allAgents && (part == null || part.ok()), routes, agents,
+                part == null ? null : part.state());
         cachedAt = now;
         return cached;
     }

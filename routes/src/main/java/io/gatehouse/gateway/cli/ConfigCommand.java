@@ -59,7 +59,8 @@ final class ConfigCommand {
 
         /** The schema text exactly as published. */
         static String published(ProcessorRegistry registry) {
-            String json = new SchemaGenerator(registry.configTypes()).json();
+            String json = new SchemaGenerator(registry.configTypes(), registry.sectionTypes(),
+                    registry.directoryTypes()).json();
             return json.endsWith("\n") ? json : json + "\n";
         }
     }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,9 +29,17 @@ final class DemoCommand implements Callable<Integer> {
     static final String ISSUER = "http://127.0.0.1:8090";
     static final String AUDIENCE = "gatehouse";
 
-    @Option(names = "--config", defaultValue = "config/examples/demo", paramLabel = "DIR",
-            description = "the demo config directory (default: ${DEFAULT-VALUE})")
+    @Option(names = "--config", paramLabel = "DIR", description = "the demo config directory (default:"
+            + " config/examples/demo, or config/examples/keycloak with --idp keycloak)")
     Path config;
+
+    /** Who issues the demo's tokens. */
+    enum Idp { DEV, KEYCLOAK }
+
+    @Option(names = "--idp", defaultValue = "dev", description = "dev: a built-in token issuer (./gatehouse token);"
+            + " keycloak: a real Keycloak on 127.0.0.1:8180 (started with ./gatehouse keycloak when not running)."
+            + " Default: ${DEFAULT-VALUE}")
+    Idp idp;
 
     @Option(names = "--data", defaultValue = "data", description = "where keys and certificates are kept "
             + "(default: ${DEFAULT-VALUE})")
@@ -45,18 +54,28 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (config == null) {
+            config = Path.of(idp == Idp.KEYCLOAK ? "config/examples/keycloak" : "config/examples/demo");
+        }
         GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, System::getenv);
         if (!loaded.errors().isEmpty()) {
             loaded.errors().forEach(System.err::println);
             return 1;
         }
-        RSAKey key = DevKeys.loadOrCreate(data);
-        DevIssuer issuer = DevIssuer.start("127.0.0.1", 8090, key, forceIssuerBind);
-        say("dev issuer       " + issuer.issuer() + "/jwks.json");
+        List<AutoCloseable> running = new ArrayList<>();
+        if (idp == Idp.KEYCLOAK) {
+            Process keycloak = startKeycloakUnlessRunning();
+            if (keycloak != null) {
+                running.add(keycloak::destroy);
+            }
+        } else {
+            RSAKey key = DevKeys.loadOrCreate(data);
+            DevIssuer issuer = DevIssuer.start("127.0.0.1", 8090, key, forceIssuerBind);
+            say("dev issuer       " + issuer.issuer() + "/jwks.json");
+            running.add(issuer);
+        }
 
         Process agent = startAgent();
-        List<AutoCloseable> running = new ArrayList<>();
-        running.add(issuer);
         running.add(agent::destroy);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(running), "gatehouse-demo-shutdown"));
         for (AgentConnectionConfig a : loaded.config().agents().values()) {
@@ -70,7 +89,14 @@ final class DemoCommand implements Callable<Integer> {
         say("admin            http://127.0.0.1:" + gateway.adminPort() + "/readyz  /metrics  /healthz");
         say("");
         say("Try it:");
-        say("  export TOKEN=$(./gatehouse token --user alice --groups analysts)");
+        if (idp == Idp.KEYCLOAK) {
+            say("  export TOKEN=$(curl -s " + KEYCLOAK_ISSUER + "/protocol/openid-connect/token \\");
+            say("       -d grant_type=password \\");
+            say("       -d client_id=gatehouse -d username=alice -d password=alice-password \\");
+            say("       | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')");
+        } else {
+            say("  export TOKEN=$(./gatehouse token --user alice --groups analysts)");
+        }
         say("  curl -s " + base + "/chat/completions -H \"Authorization: Bearer $TOKEN\" \\");
         say("       -H 'Content-Type: application/json' \\");
         say("       -d '{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello from alice\"}]}'");
@@ -83,6 +109,48 @@ final class DemoCommand implements Callable<Integer> {
         say("Agent and model log: " + data.resolve("demo").resolve("agent.log") + ". Press Ctrl-C to stop.");
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    static final String KEYCLOAK_ISSUER = "http://127.0.0.1:8180/realms/gatehouse";
+
+    /** Null when Keycloak already answers on 127.0.0.1:8180; else the child running {@code gatehouse keycloak}. */
+    private Process startKeycloakUnlessRunning() throws IOException, InterruptedException {
+        if (keycloakAnswers()) {
+            say("keycloak         " + KEYCLOAK_ISSUER + " (already running)");
+            return null;
+        }
+        Path log = Files.createDirectories(data.resolve("demo")).resolve("keycloak.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                GatehouseCommand.class.getName(), "keycloak", "--data", data.toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        say("keycloak         starting as child process " + process.pid() + "; the first run fetches it through"
+                + " Maven (progress: " + log + ")");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (!keycloakAnswers()) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                process.destroy();
+                throw new IllegalStateException("Keycloak did not start; see " + log);
+            }
+            Thread.sleep(1000);
+        }
+        say("keycloak         " + KEYCLOAK_ISSUER);
+        return process;
+    }
+
+    private static boolean keycloakAnswers() {
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(java.time.Duration.ofSeconds(2)).build();
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(KEYCLOAK_ISSUER
+                            + "/.well-known/openid-configuration")).timeout(java.time.Duration.ofSeconds(3)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private Process startAgent() throws IOException {

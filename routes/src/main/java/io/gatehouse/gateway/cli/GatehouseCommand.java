@@ -7,7 +7,10 @@ import picocli.CommandLine.Command;
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "gatehouse 0.1.0",
         description = "Identity-aware Layer 7 gateway for self-hosted models.",
         subcommands = {DemoCommand.class, ServeCommand.class, AgentCommand.class, ConfigCommand.class,
-                TokenCommand.class, CommandLine.HelpCommand.class})
+                TokenCommand.class, KeycloakCommand.class, SessionsCommand.class, AuditCommand.class,
+                PolicyCommand.class,
+                ApprovalsCommand.class,
+                CommandLine.HelpCommand.class})
 public final class GatehouseCommand implements Runnable {
 
     @CommandLine.Spec
@@ -38,6 +41,7 @@ public final class GatehouseCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: demo, serve, agent, config, token");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: demo, serve, agent, config, token, keycloak,"
+                + " sessions, audit, approvals, policy");
     }
 }

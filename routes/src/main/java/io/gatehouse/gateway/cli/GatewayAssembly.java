@@ -29,7 +29,9 @@ public final class GatewayAssembly {
         } catch (ProcessorRegistry.PluginException e) {
             return new Loaded(null, null, List.of(e.getMessage()));
         }
-        LoadResult<GatewayConfig> result = new ConfigLoader(registry.configTypes(), env).load(directory);
+        LoadResult<GatewayConfig> result = new ConfigLoader(registry.configTypes(), registry.sectionTypes(),
+                registry.directoryTypes(), env)
+                .load(directory);
         if (!result.isValid()) {
             return new Loaded(null, registry, result.formattedErrors());
         }

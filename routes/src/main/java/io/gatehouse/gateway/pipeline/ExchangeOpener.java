@@ -29,6 +29,13 @@ import org.apache.camel.component.netty.http.NettyHttpMessage;
  */
 public final class ExchangeOpener implements Processor {
 
+    /**
+     * The only {@code Gatehouse-*} headers a client may send: {@code Gatehouse-Approval} (the id of an
+     * approval it retries with) and {@code Gatehouse-Reason} (why it asks), both read by the approval
+     * step, which checks them against the store and removes them. Every other is dropped.
+     */
+    static final java.util.Set<String> CLIENT_HEADERS = java.util.Set.of("gatehouse-approval", "gatehouse-reason");
+
     /** The Camel exchange property holding the client's Netty channel. */
     public static final String CHANNEL_PROPERTY = "Gatehouse.Channel";
 
@@ -59,8 +66,10 @@ public final class ExchangeOpener implements Processor {
         String query = uri.rawQuery();
         Headers headers = new Headers();
         for (Map.Entry<String, String> h : netty.headers()) {
-            // No decision may read a caller-set value in the gateway's own namespace.
-            if (!h.getKey().toLowerCase(Locale.ROOT).startsWith("gatehouse-")) {
+            // No decision may read a caller-set value in the gateway's own namespace, except the client
+            // inputs of the approval flow (the approval step reads and removes them).
+            String lower = h.getKey().toLowerCase(Locale.ROOT);
+            if (!lower.startsWith("gatehouse-") || CLIENT_HEADERS.contains(lower)) {
                 headers.add(h.getKey(), h.getValue());
             }
         }

@@ -29,7 +29,10 @@ public final class OpenAiAdapter implements ProtocolAdapter {
     @Override
     public Operation parse(GatewayRequest request) {
         OperationKind kind = classify(request.method(), request.path());
-        JsonNode body = request.body().length == 0 ? null : parseJson(request);
+        // A file upload (/v1/files) is multipart/form-data, not JSON: nothing in it to read.
+        boolean multipart = request.headers().first("Content-Type")
+                .map(t -> t.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")).orElse(false);
+        JsonNode body = request.body().length == 0 || multipart ? null : parseJson(request);
         if (body == null) {
             return new Operation(name(), kind, null, false, kind == OperationKind.LIST_MODELS ? 0 : 1,
                     OptionalInt.empty());

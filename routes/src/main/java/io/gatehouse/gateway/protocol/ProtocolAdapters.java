@@ -8,6 +8,8 @@ public final class ProtocolAdapters {
 
     private static final Map<String, ProtocolAdapter> ADAPTERS = Map.of(
             "openai", new OpenAiAdapter(),
+            "ollama", new OllamaAdapter(),
+            "kserve-v2", new KServeAdapter(),
             "raw", new RawAdapter());
 
     private ProtocolAdapters() {

@@ -3,20 +3,28 @@ package io.gatehouse.gateway.route;
 import io.gatehouse.agent.AgentClient;
 import io.gatehouse.agent.camel.AgentComponent;
 import io.gatehouse.config.AgentConnectionConfig;
+import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.GatewayConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.StepConfig;
 import io.gatehouse.gateway.admin.AdminRoutes;
+import io.gatehouse.gateway.admin.ApprovalAdmin;
 import io.gatehouse.gateway.admin.GatewayMetrics;
 import io.gatehouse.gateway.admin.Readiness;
+import io.gatehouse.gateway.admin.Recordings;
 import io.gatehouse.gateway.pipeline.PipelineStep;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.gateway.protocol.ProtocolAdapters;
+import io.gatehouse.gateway.identity.GatewayJwksRoute;
+import io.gatehouse.gateway.identity.GatewaySigningKey;
 import io.gatehouse.spi.ConfigException;
 import io.gatehouse.spi.EndpointContext;
+import io.gatehouse.spi.GatewayContext;
 import io.gatehouse.spi.GatewayProcessor;
+import io.gatehouse.spi.GatewayServices;
+import io.gatehouse.spi.GatewaySigner;
 import io.gatehouse.spi.ProcessorFactory;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -64,10 +72,13 @@ public final class GatewayRuntime implements AutoCloseable {
     private final List<GatewayProcessor> processors;
     private final Map<String, AgentClient> agents;
     private final GatewayMetrics metrics;
+    private final Recordings recordings;
+    private ApprovalAdmin approvals;
 
     private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort,
                            List<GatewayProcessor> processors, Map<String, AgentClient> agents,
-                           GatewayMetrics metrics) {
+                           GatewayMetrics metrics, Recordings recordings) {
+        this.recordings = recordings;
         this.camel = camel;
         this.listeners = listeners;
         this.adminPort = adminPort;
@@ -84,7 +95,20 @@ public final class GatewayRuntime implements AutoCloseable {
         int adminPort = resolvePort(config.admin().port());
 
         List<GatewayProcessor> created = new ArrayList<>();
-        List<EndpointRoutes.Plan> plans = plan(config, registry, listeners, created);
+        GatewaySigningKey signingKey = GatewaySigningKey.at(config.dataDirectory());
+        // The store opens first and closes last: every exchange's record goes through it.
+        Recordings recordings = Recordings.open(config, Clock.systemUTC());
+        // Approvals live in the same store; opened after it, closed before it.
+        ApprovalAdmin approvals = ApprovalAdmin.open(recordings, Clock.systemUTC());
+        GatewayServices services = services(signingKey, approvals.services(recordings.services()));
+        List<EndpointRoutes.Plan> plans;
+        try {
+            plans = plan(config, registry, listeners, created, services);
+        } catch (RuntimeException | Error e) {
+            approvals.close();
+            recordings.close();
+            throw e;
+        }
 
         Map<String, AgentClient> agents = new LinkedHashMap<>();
         GatewayMetrics metrics = new GatewayMetrics();
@@ -100,18 +124,27 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.addRoutes(new EndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, metrics::record));
             Map<String, Function<Void, String>> checks = new LinkedHashMap<>();
             agents.forEach((name, client) -> checks.put(name, v -> AgentConnections.check(client)));
-            Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks);
+            Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks, recordings::readiness);
             camel.addRoutes(new AdminRoutes(config.admin().host(), adminPort, metrics, readiness::check));
+            recordings.attach(camel, config.admin(), adminPort, registry, services, metrics.registry(),
+                    Clock.systemUTC());
+            approvals.attach(camel, config.admin(), adminPort, registry, services, metrics.registry(),
+                    Clock.systemUTC());
+            camel.addRoutes(new GatewayJwksRoute(config.admin().host(), adminPort, signingKey));
             camel.start();
         } catch (Exception | Error e) {
             camel.stop();
             created.forEach(GatewayRuntime::closeQuietly);
             agents.values().forEach(AgentClient::close);
+            approvals.close();
+            recordings.close();
             throw e;
         }
         LOG.info("gateway started: {} endpoint(s), listeners {}, admin port {}", plans.size(),
                 listeners.values().stream().map(l -> l.host() + ":" + l.port()).toList(), adminPort);
-        return new GatewayRuntime(camel, listeners, adminPort, created, agents, metrics);
+        GatewayRuntime runtime = new GatewayRuntime(camel, listeners, adminPort, created, agents, metrics, recordings);
+        runtime.approvals = approvals;
+        return runtime;
     }
 
     /**
@@ -122,15 +155,60 @@ public final class GatewayRuntime implements AutoCloseable {
      */
     public static void checkProcessors(GatewayConfig config, ProcessorRegistry registry) {
         List<GatewayProcessor> created = new ArrayList<>();
-        plan(config, registry, config.listeners(), created);
+        GatewayServices services = services(GatewaySigningKey.at(config.dataDirectory()),
+                ApprovalAdmin.validationServices(Recordings.validationServices()));
+        plan(config, registry, config.listeners(), created, services);
         created.forEach(GatewayRuntime::closeQuietly);
+        try {
+            io.gatehouse.gateway.admin.AdminAuth.create(config.admin(), registry, services, Clock.systemUTC()).close();
+        } catch (ConfigException e) {
+            throw new ProcessorCreationException(List.of(ConfigLoader.GATEWAY_FILE + ": field 'admin.auth"
+                    + (e.field() == null ? "" : "." + e.field()) + "': " + e.getMessage()));
+        }
+    }
+
+    /** What processors may look up: the gateway's signing key, the store and the audit trail. */
+    private static GatewayServices services(GatewaySigner signer, Map<Class<?>, Object> store) {
+        Map<Class<?>, Object> all = new LinkedHashMap<>(store);
+        all.put(GatewaySigner.class, signer);
+        return GatewayServices.of(all);
+    }
+
+    /**
+     * Hands each factory-owned gateway.yaml section, then each factory-owned config directory's files,
+     * to its factory, before any processor is created.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void configureGateway(GatewayConfig config, ProcessorRegistry registry, GatewayServices services,
+                                         List<String> errors) {
+        Map<String, String> endpoints = new LinkedHashMap<>();
+        config.endpoints().forEach(e -> endpoints.put(e.id(), e.protocol()));
+        GatewayContext context = new GatewayContext(config.dataDirectory(), Clock.systemUTC(), services, endpoints);
+        registry.sectionOwners().forEach((key, factory) -> config.section(key).ifPresent(section -> {
+            try {
+                ((ProcessorFactory) factory).configureGateway(section, context);
+            } catch (ConfigException e) {
+                errors.add("gateway.yaml: " + (e.field() == null ? "section '" + key + "'" : "field '" + key + "."
+                        + e.field() + "'") + ": " + e.getMessage());
+            }
+        }));
+        registry.directoryOwners().forEach((name, factory) -> {
+            try {
+                factory.configureDirectory(config.files(name), context);
+            } catch (io.gatehouse.spi.ConfigFileException e) {
+                errors.add(e.format());
+            } catch (ConfigException e) {
+                errors.add(name + "/: " + e.getMessage());
+            }
+        });
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static List<EndpointRoutes.Plan> plan(GatewayConfig config, ProcessorRegistry registry,
                                                   Map<String, ListenerConfig> listeners,
-                                                  List<GatewayProcessor> created) {
+                                                  List<GatewayProcessor> created, GatewayServices services) {
         List<String> errors = new ArrayList<>();
+        configureGateway(config, registry, services, errors);
         List<EndpointRoutes.Plan> plans = new ArrayList<>();
         for (EndpointConfig ep : config.endpoints()) {
             ProtocolAdapter adapter = ProtocolAdapters.forName(ep.protocol()).orElseThrow(() ->
@@ -140,7 +218,7 @@ public final class GatewayRuntime implements AutoCloseable {
                 ProcessorFactory factory = registry.find(step.id()).orElseThrow(() ->
                         new IllegalStateException("no processor factory for step '" + step.id() + "'"));
                 EndpointContext context = new EndpointContext(ep.id(), ep.protocol(), step.nodeId(), ep.path(),
-                        Clock.systemUTC());
+                        Clock.systemUTC(), services);
                 try {
                     GatewayProcessor processor = factory.create(step.config(), context);
                     if (processor == null) {
@@ -218,5 +296,9 @@ public final class GatewayRuntime implements AutoCloseable {
         camel.stop();
         processors.forEach(GatewayRuntime::closeQuietly);
         agents.values().forEach(AgentClient::close);
+        if (approvals != null) {
+            approvals.close();
+        }
+        recordings.close();
     }
 }

@@ -241,16 +241,38 @@ class EndpointRouteAssemblyTest {
         GatewayProcessor looking = new GatewayProcessor() {
             @Override
             public Outcome onRequest(GatewayExchange exchange) {
-                seen.add(String.valueOf(exchange.request().headers().first("Gatehouse-Approval").orElse(null)));
+                seen.add(String.valueOf(exchange.request().headers().first("Gatehouse-Identity").orElse(null)));
+                seen.add(String.valueOf(exchange.request().headers().first("Gatehouse-Request-Id").orElse(null)));
                 seen.add(exchange.request().headers().first("X-Trace").orElse(null));
                 return Outcome.proceed();
             }
         };
         start(List.of(step("look", Phase.OBSERVE, looking)), answering(200, "application/json", "{}"));
 
-        post("/v1/chat/completions", CHAT, "Gatehouse-Approval", "forged", "X-Trace", "t-1");
+        post("/v1/chat/completions", CHAT, "Gatehouse-Identity", "forged", "Gatehouse-Request-Id", "forged-too",
+                "X-Trace", "t-1");
 
-        assertThat(seen).containsExactly("null", "t-1");
+        assertThat(seen).containsExactly("null", "null", "t-1");
+    }
+
+    @Test
+    void theApprovalFlowsClientHeadersAloneReachTheStepsOfAllGatehouseHeaders() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        GatewayProcessor looking = new GatewayProcessor() {
+            @Override
+            public Outcome onRequest(GatewayExchange exchange) {
+                exchange.request().headers().names().stream()
+                        .filter(n -> n.toLowerCase(java.util.Locale.ROOT).startsWith("gatehouse-"))
+                        .forEach(n -> seen.add(n + "=" + exchange.request().headers().first(n).orElse(null)));
+                return Outcome.proceed();
+            }
+        };
+        start(List.of(step("look", Phase.OBSERVE, looking)), answering(200, "application/json", "{}"));
+
+        post("/v1/chat/completions", CHAT, "Gatehouse-Approval", "apr-1", "Gatehouse-Reason", "quarterly eval",
+                "Gatehouse-Identity", "forged", "Gatehouse-Approval-Override", "forged");
+
+        assertThat(seen).containsExactlyInAnyOrder("Gatehouse-Approval=apr-1", "Gatehouse-Reason=quarterly eval");
     }
 
     @Test

@@ -1,58 +1,173 @@
 package io.gatehouse.processors.auth;
 
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.gatehouse.processors.auth.IdentityProviders.Provider;
 import io.gatehouse.spi.GatewayExchange;
 import io.gatehouse.spi.GatewayProcessor;
+import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Outcome;
-import java.time.Duration;
+import io.gatehouse.spi.StandardAttributes;
+import java.text.ParseException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Verifies the bearer token of each request and sets the identity; then removes the
  * {@code Authorization} header so the caller's token never travels further.
  *
- * <p>The request phase is synchronous. On a cold key cache (first request, or a token with a key id
- * not seen yet) Nimbus fetches the JWKS on the calling worker thread, bounded by short HTTP timeouts
- * and by the refetch rate limit. That is acceptable for this first form; a verified-token cache and
- * an asynchronous refresh are the next step.
+ * <p>The flow: {@link BearerToken} takes the token from the request (bounded in size); a token seen
+ * before is found in the shared {@link TokenCache} by its SHA-256 (its provider must still publish
+ * its key, and the keys must not be past their staleness limit); otherwise {@link CompactJws} takes
+ * it apart strictly, its {@code iss} picks the one provider allowed to verify it, and that
+ * provider's {@link JwtVerifier} checks signature and claims (an opaque token goes to the endpoint's
+ * introspecting provider instead). Then {@link Conditions} checks MFA and age, and, when the
+ * endpoint forwards the identity, a token for the model server is signed.
  *
- * <p>The flow is three parts so that later checks slot in between: {@link BearerToken} takes the
- * token from the request, {@link TokenVerifier} checks signature and claims, {@link IdentityMapper}
- * turns the claims into an {@link io.gatehouse.spi.Identity}. Thread-safe.
+ * <p>Runs on the gateway's worker pool, never on a network thread. A cached token costs
+ * microseconds; a key fetch (first token, unknown key id) waits at most the provider's fetch timeout
+ * and its size is bounded. Thread-safe.
  */
 public final class AuthProcessor implements GatewayProcessor {
 
-    private final AuthConfig config;
-    private final TokenVerifier verifier;
-    private final IdentityMapper identities;
-    private final Duration retryAfter;
+    private static final Logger LOG = LoggerFactory.getLogger(AuthProcessor.class);
 
-    AuthProcessor(AuthConfig config, TokenVerifier verifier, IdentityMapper identities) {
+    private final IdentityProviders shared;
+    private final AuthConfig config;
+    private final String endpointId;
+    private final Map<String, Provider> allowed;
+    private final Provider opaque;
+    private final Conditions conditions;
+    private final IdentityTokens identityTokens;
+    private final long maxTokenBytes;
+    private final String acceptedIssuers;
+
+    AuthProcessor(IdentityProviders shared, AuthConfig config, String endpointId, Map<String, Provider> allowed,
+                  Provider opaque, IdentityTokens identityTokens) {
+        this.shared = shared;
         this.config = config;
-        this.verifier = verifier;
-        this.identities = identities;
-        this.retryAfter = config.jwksRefreshInterval();
+        this.endpointId = endpointId;
+        this.allowed = allowed;
+        this.opaque = opaque;
+        this.conditions = new Conditions(config, shared.config().groups());
+        this.identityTokens = identityTokens;
+        this.maxTokenBytes = shared.config().maxTokenBytes().bytes();
+        this.acceptedIssuers = allowed.values().stream().map(p -> p.config().issuer()).collect(Collectors.joining(", "));
+    }
+
+    /** A verified token: its provider and what it says. */
+    private record Verified(Provider provider, Identity identity) {
     }
 
     @Override
     public Outcome onRequest(GatewayExchange exchange) {
         try {
-            String token = BearerToken.extract(exchange.request(), config.maxTokenBytes().bytes());
-            exchange.setIdentity(identities.map(verifier.verify(token)));
+            String token = BearerToken.extract(exchange.request(), maxTokenBytes);
+            Instant now = shared.clock().instant();
+            Verified verified = verifyFailingClosed(token, now);
+            conditions.check(verified.identity(), verified.provider().name(), verified.provider().config(), now);
+            exchange.setIdentity(verified.identity());
+            if (identityTokens != null) {
+                exchange.attributes().put(StandardAttributes.IDENTITY_TOKEN,
+                        identityTokens.issue(verified.identity(), exchange.requestId(), now));
+            }
         } catch (AuthRejection rejection) {
-            return rejection.toDeny(retryAfter);
+            LOG.debug("auth on endpoint '{}': request {} rejected: {} ({})", endpointId, exchange.requestId(),
+                    rejection.reason(), rejection.getMessage());
+            return rejection.toDeny();
         }
         exchange.request().headers().remove("Authorization");
         return Outcome.proceed();
     }
 
-    /** Stops the key source's background refresh. */
-    @Override
-    public void close() {
-        verifier.close();
+    /**
+     * {@link #verify}, with anything unforeseen a library may throw on hostile input turned into a
+     * refusal (logged with its stack trace here, never shown to the caller): fail closed, never 500.
+     */
+    private Verified verifyFailingClosed(String token, Instant now) throws AuthRejection {
+        try {
+            return verify(token, now);
+        } catch (RuntimeException e) {
+            LOG.warn("auth on endpoint '{}': verifying a token failed unexpectedly; it is refused", endpointId, e);
+            throw CompactJws.malformed("it could not be verified");
+        }
+    }
+
+    private Verified verify(String token, Instant now) throws AuthRejection {
+        TokenCache.Digest digest = TokenCache.digest(token);
+        TokenCache cache = shared.cache();
+        TokenCache.Entry entry = cache.get(digest, now);
+        if (entry != null) {
+            Provider provider = shared.byName().get(entry.provider());
+            accepted(provider);
+            if (entry.introspected() || stillPublished(provider, entry.keyId())) {
+                return new Verified(provider, entry.identity());
+            }
+            cache.remove(digest); // the key was withdrawn: verify again, which names the problem
+        }
+        if (CompactJws.looksLikeJwt(token)) {
+            return verifyJwt(token, digest, now);
+        }
+        if (opaque != null) {
+            JWTClaimsSet claims = opaque.introspector().introspect(token);
+            Identity identity = opaque.mapper().map(claims);
+            Instant until = now.plus(opaque.introspector().settings().cacheTtl());
+            if (identity.expiresAt().isBefore(until)) {
+                until = identity.expiresAt();
+            }
+            cache.put(digest, new TokenCache.Entry(opaque.name(), identity, null, true, until), now);
+            return new Verified(opaque, identity);
+        }
+        throw CompactJws.malformed("it is not a JWT, and this endpoint accepts no opaque tokens");
+    }
+
+    private Verified verifyJwt(String token, TokenCache.Digest digest, Instant now) throws AuthRejection {
+        SignedJWT jwt = CompactJws.parse(token);
+        String issuer;
+        try {
+            issuer = jwt.getJWTClaimsSet().getIssuer();
+        } catch (ParseException e) {
+            throw CompactJws.malformed("its claims have the wrong types");
+        }
+        Provider provider = shared.byIssuer(issuer).orElseThrow(() -> AuthRejection.invalidToken("wrong-issuer",
+                (issuer == null ? "the token has no issuer (iss)" : "the token was issued by " + AuthRejection.safe(issuer))
+                        + "; this endpoint accepts only tokens issued by " + acceptedIssuers));
+        accepted(provider);
+        JWTClaimsSet claims = provider.verifier().verify(jwt);
+        Identity identity = provider.mapper().map(claims);
+        Instant until = identity.expiresAt().plus(provider.config().clockSkew());
+        cache().put(digest, new TokenCache.Entry(provider.name(), identity, jwt.getHeader().getKeyID(), false, until),
+                now);
+        return new Verified(provider, identity);
+    }
+
+    private TokenCache cache() {
+        return shared.cache();
+    }
+
+    /** The provider's keys are usable (not past their staleness limit) and still include this one. */
+    private static boolean stillPublished(Provider provider, String keyId) throws AuthRejection {
+        try {
+            return provider.keys().usable().has(keyId);
+        } catch (ProviderKeys.Unavailable e) {
+            throw AuthRejection.unavailable(e.getMessage(), provider.config().jwks().refreshInterval());
+        }
+    }
+
+    private void accepted(Provider provider) throws AuthRejection {
+        if (!allowed.containsKey(provider.name())) {
+            throw AuthRejection.invalidToken("issuer-not-accepted", "the token was issued by " + provider.config().issuer()
+                    + " (identity provider '" + provider.name() + "'), which this endpoint does not accept; it accepts"
+                    + " tokens issued by " + acceptedIssuers);
+        }
     }
 
     @Override
     public String toString() {
-        return "auth[issuer=" + config.issuer() + ", audiences=" + config.audiences() + ", algorithms="
-                + config.algorithms() + ", jwksUrl=" + config.jwksUrl() + "]";
+        return "auth[endpoint=" + endpointId + ", providers=" + allowed.keySet() + ", forwardIdentity="
+                + config.forwardIdentity() + "]";
     }
 }

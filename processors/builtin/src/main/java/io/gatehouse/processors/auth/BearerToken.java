@@ -50,10 +50,10 @@ final class BearerToken {
         }
         if (token.length() > maxTokenBytes) {
             throw AuthRejection.invalidToken("too-large", "the token is " + token.length()
-                    + " bytes; this endpoint accepts at most " + maxTokenBytes + " bytes (auth.maxTokenBytes)");
+                    + " bytes; at most " + maxTokenBytes + " bytes are accepted (identity.maxTokenBytes)");
         }
         if (!B64TOKEN.matcher(token).matches()) {
-            throw TokenVerifier.malformed();
+            throw CompactJws.malformed("it has characters a bearer token cannot have");
         }
         return token;
     }

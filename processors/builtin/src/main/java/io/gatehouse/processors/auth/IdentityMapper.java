@@ -14,45 +14,89 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Turns verified claims into an {@link Identity}.
- *
+ * Turns verified claims into an {@link Identity}, by the provider's {@link ClaimsConfig}:
  * <ul>
- *   <li>groups: the configured claim, a list of strings; a Keycloak full path ({@code /org/analysts})
- *       keeps its last segment ({@code analysts});</li>
- *   <li>roles: {@code realm_access.roles} as they are, and {@code resource_access.<client>.roles} as
- *       {@code <client>:<role>}, so that a client's {@code admin} is not the realm's {@code admin};</li>
+ *   <li>groups: a list of strings; with {@code groupNames: name} a Keycloak full path
+ *       ({@code /org/analysts}) keeps its last segment ({@code analysts});</li>
+ *   <li>roles: each configured path; under a {@code *} segment roles are named {@code <key>:<role>};</li>
  *   <li>a groups or roles claim of the wrong shape, or a group name with control or invisible
- *       characters, rejects the token: a policy must never see half a list.</li>
+ *       characters, rejects the token: a policy must never see half a list or a look-alike name.</li>
  * </ul>
+ * Thread-safe.
  */
 final class IdentityMapper {
 
-    private final String groupsClaim;
+    private final ClaimsConfig claims;
 
-    IdentityMapper(String groupsClaim) {
-        this.groupsClaim = groupsClaim;
+    IdentityMapper(ClaimsConfig claims) {
+        this.claims = claims;
     }
 
-    Identity map(JWTClaimsSet claims) throws AuthRejection {
-        String subject = claims.getSubject();
-        String username = string(claims, "preferred_username");
-        String clientId = string(claims, "azp") != null ? string(claims, "azp") : string(claims, "client_id");
-        Object acr = claims.getClaim("acr");
+    Identity map(JWTClaimsSet set) throws AuthRejection {
+        Map<String, Object> all = set.getClaims();
+        String subject = (String) resolve(all, claims.subject());
+        String username = string(resolve(all, claims.username()));
+        if (username == null) {
+            username = string(all.get("username")); // RFC 7662 introspection answers
+        }
+        String clientId = string(all.get("azp")) != null ? string(all.get("azp")) : string(all.get("client_id"));
+        Object acr = all.get("acr");
+        Date exp = set.getExpirationTime();
         return new Identity(subject, username == null || username.isBlank() ? subject : username,
-                claims.getIssuer(), clientId, groups(claims.getClaim(groupsClaim)), roles(claims),
+                set.getIssuer(), clientId, groups(lookup(all, claims.groups())), roles(all),
                 acr instanceof String || acr instanceof Number ? acr.toString() : null,
-                amr(claims.getClaim("amr")), instant(claims.getIssueTime()), epochSeconds(claims.getClaim("auth_time")),
-                claims.getExpirationTime().toInstant(), string(claims, "sid"), allClaims(claims));
+                amr(all.get("amr")), instant(set.getIssueTime()), epochSeconds(all.get("auth_time")),
+                exp.toInstant(), string(all.get("sid")), allClaims(set));
+    }
+
+    /** The value at a claim name, or else at a dotted path through nested objects; null when absent. */
+    static Object resolve(Map<String, Object> claims, String path) {
+        if (claims.containsKey(path)) {
+            return claims.get(path);
+        }
+        Object current = claims;
+        for (String segment : path.split("\\.")) {
+            if (!(current instanceof Map<?, ?> map)) {
+                return null;
+            }
+            current = map.get(segment);
+        }
+        return current;
+    }
+
+    /**
+     * Like {@link #resolve}, but a path through a value that is not an object is a malformed claim: a
+     * {@code realm_access} that is a string must not read as "no roles".
+     */
+    static Object lookup(Map<String, Object> claims, String path) throws AuthRejection {
+        if (claims.containsKey(path)) {
+            return claims.get(path);
+        }
+        Object current = claims;
+        String walked = "";
+        for (String segment : path.split("\\.")) {
+            if (current == null) {
+                return null;
+            }
+            if (!(current instanceof Map<?, ?> map)) {
+                throw malformedClaim("the " + AuthRejection.safe(walked) + " claim of the token is not an object;"
+                        + " fix the mapper of that claim at the identity provider");
+            }
+            current = map.get(segment);
+            walked = walked.isEmpty() ? segment : walked + "." + segment;
+        }
+        return current;
     }
 
     private Set<String> groups(Object value) throws AuthRejection {
         Set<String> groups = new LinkedHashSet<>();
-        for (String name : strings(value, groupsClaim)) {
+        for (String name : strings(value, claims.groups())) {
             if (hasInvisibleCharacters(name)) {
-                throw malformedClaim("the " + groupsClaim + " claim of the token holds a name with control or"
-                        + " invisible characters; fix the group names at the identity provider");
+                throw malformedClaim("the " + AuthRejection.safe(claims.groups()) + " claim of the token holds a name"
+                        + " with control or invisible characters; fix the group names at the identity provider");
             }
-            String group = name.startsWith("/") ? name.substring(name.lastIndexOf('/') + 1) : name;
+            String group = claims.groupNames() == ClaimsConfig.GroupNames.NAME && name.startsWith("/")
+                    ? name.substring(name.lastIndexOf('/') + 1) : name;
             if (!group.isBlank()) {
                 groups.add(group);
             }
@@ -60,18 +104,25 @@ final class IdentityMapper {
         return groups;
     }
 
-    private static Set<String> roles(JWTClaimsSet claims) throws AuthRejection {
+    private Set<String> roles(Map<String, Object> all) throws AuthRejection {
         Set<String> roles = new LinkedHashSet<>();
-        Object realm = claims.getClaim("realm_access");
-        if (realm != null) {
-            roles.addAll(strings(object(realm, "realm_access").get("roles"), "realm_access.roles"));
-        }
-        Object resources = claims.getClaim("resource_access");
-        if (resources != null) {
-            for (Map.Entry<String, Object> client : object(resources, "resource_access").entrySet()) {
-                String path = "resource_access." + client.getKey() + ".roles";
-                for (String role : strings(object(client.getValue(), path).get("roles"), path)) {
-                    roles.add(client.getKey() + ":" + role);
+        for (String path : claims.roles()) {
+            List<String> segments = List.of(path.split("\\."));
+            int star = segments.indexOf("*");
+            if (star < 0) {
+                roles.addAll(strings(lookup(all, path), path));
+                continue;
+            }
+            String prefix = String.join(".", segments.subList(0, star));
+            List<String> suffix = segments.subList(star + 1, segments.size());
+            Object container = prefix.isEmpty() ? all : lookup(all, prefix);
+            for (Map.Entry<String, Object> entry : object(container, prefix).entrySet()) {
+                Object value = entry.getValue();
+                for (String segment : suffix) {
+                    value = object(value, prefix + "." + entry.getKey()).get(segment);
+                }
+                for (String role : strings(value, path)) {
+                    roles.add(entry.getKey() + ":" + role);
                 }
             }
         }
@@ -114,8 +165,8 @@ final class IdentityMapper {
         return AuthRejection.invalidToken("malformed-claim", detail);
     }
 
-    private static String string(JWTClaimsSet claims, String name) {
-        return claims.getClaim(name) instanceof String s ? s : null;
+    private static String string(Object value) {
+        return value instanceof String s ? s : null;
     }
 
     private static Instant instant(Date date) {

@@ -12,23 +12,21 @@ import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import java.security.Key;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Selects verification keys from the configured JWKS only, by {@code kid} and algorithm. Header
+ * Selects verification keys from the provider's JWKS only, by {@code kid} and algorithm. Header
  * parameters that point elsewhere ({@code jku}, {@code x5u}, {@code jwk}, {@code x5c}) are never
- * looked at. Beyond Nimbus's own matching it takes public keys only, RSA keys of 2048 bits or more,
- * EC keys on the curve the algorithm names.
+ * looked at, and a {@code kid} is only ever compared with the ids of the keys in hand (never used as
+ * a path, a query or a URL). Beyond Nimbus's own matching it takes public signature keys only, RSA
+ * keys of 2048 bits or more, EC keys on the curve the algorithm names, and a key that declares an
+ * {@code alg} only with that algorithm (RFC 8725 §3.1).
  */
 final class KeySelector extends JWSVerificationKeySelector<VerificationContext> {
 
     static final int MIN_RSA_BITS = 2048;
 
-    private final AtomicBoolean keysLoaded;
-
-    KeySelector(Set<JWSAlgorithm> algorithms, JWKSource<VerificationContext> source, AtomicBoolean keysLoaded) {
+    KeySelector(Set<JWSAlgorithm> algorithms, JWKSource<VerificationContext> source) {
         super(algorithms, source);
-        this.keysLoaded = keysLoaded;
     }
 
     @Override
@@ -42,7 +40,6 @@ final class KeySelector extends JWSVerificationKeySelector<VerificationContext> 
                 .keyID(header.getKeyID())
                 .keyUses(KeyUse.SIGNATURE, null)
                 .algorithms(alg, null)
-                .x509CertSHA256Thumbprint(header.getX509CertSHA256Thumbprint())
                 .publicOnly(true);
         if (JWSAlgorithm.Family.RSA.contains(alg)) {
             matcher.minKeySize(MIN_RSA_BITS);
@@ -55,7 +52,6 @@ final class KeySelector extends JWSVerificationKeySelector<VerificationContext> 
     @Override
     public List<Key> selectJWSKeys(JWSHeader header, VerificationContext context) throws KeySourceException {
         List<Key> keys = super.selectJWSKeys(header, context);
-        keysLoaded.set(true);
         context.keysFound(keys.size());
         return keys;
     }

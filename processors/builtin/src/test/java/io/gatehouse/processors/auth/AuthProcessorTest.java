@@ -15,7 +15,6 @@ import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Outcome;
 import io.gatehouse.testkit.ProcessorHarness;
 import io.gatehouse.testkit.TestExchange;
-import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -25,9 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/** The validation rules and the identity a token yields, one provider with a local JWKS. */
 class AuthProcessorTest extends AuthTestSupport {
-
-    private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
 
     private final JwksServer idp = new JwksServer(Keys.RSA, Keys.EC);
     private final ProcessorHarness<AuthConfig> harness = harness(idp.url());
@@ -44,6 +42,14 @@ class AuthProcessorTest extends AuthTestSupport {
 
     private String rs256(JWTClaimsSet.Builder claims) {
         return Keys.sign(Keys.RSA, JWSAlgorithm.RS256, claims.build());
+    }
+
+    private ProcessorHarness<AuthConfig> harness(ProviderConfig provider) {
+        return harness(identity(provider), AuthConfig.defaults());
+    }
+
+    private ProviderConfig provider(ClaimsConfig claims) {
+        return new ProviderConfig(ISSUER, List.of("chat"), idp.url(), null, null, null, null, null, claims, null, null);
     }
 
     @Test
@@ -100,14 +106,32 @@ class AuthProcessorTest extends AuthTestSupport {
     }
 
     @Test
-    void theGroupsClaimIsConfigurable() {
-        try (var teams = harness(new AuthConfig(idp.url(), ISSUER, List.of("chat"), null, null, null, null, null,
-                "teams"))) {
-            TestExchange exchange = bearer(rs256(claims(NOW).claim("teams", List.of("/t/blue"))));
+    void groupNamesPathKeepsKeycloakFullPaths() {
+        try (var paths = harness(provider(new ClaimsConfig(null, null, null, ClaimsConfig.GroupNames.PATH, null)))) {
+            TestExchange exchange = bearer(rs256(claims(NOW).claim("groups", List.of("/org/admins", "/admins"))));
 
-            teams.request(exchange);
+            paths.request(exchange);
 
-            assertThat(exchange.identity().orElseThrow().groups()).containsExactly("blue");
+            assertThat(exchange.identity().orElseThrow().groups()).containsExactlyInAnyOrder("/org/admins", "/admins");
+        }
+    }
+
+    @Test
+    void theClaimsOfSubjectUsernameGroupsAndRolesAreConfigurable() {
+        ClaimsConfig custom = new ClaimsConfig("oid", "email", "org.teams", null, List.of("scopes", "apps.*.perms"));
+        try (var mapped = harness(provider(custom))) {
+            TestExchange exchange = bearer(rs256(claims(NOW).claim("oid", "o-7").claim("email", "a@x.test")
+                    .claim("org", Map.of("teams", List.of("/t/blue")))
+                    .claim("scopes", List.of("read"))
+                    .claim("apps", Map.of("chat", Map.of("perms", List.of("write")), "ops", Map.of("perms", List.of())))));
+
+            assertThat(mapped.request(exchange)).isSameAs(Outcome.proceed());
+
+            Identity identity = exchange.identity().orElseThrow();
+            assertThat(identity.subject()).isEqualTo("o-7");
+            assertThat(identity.username()).isEqualTo("a@x.test");
+            assertThat(identity.groups()).containsExactly("blue");
+            assertThat(identity.roles()).containsExactlyInAnyOrder("read", "chat:write");
         }
     }
 
@@ -197,13 +221,20 @@ class AuthProcessorTest extends AuthTestSupport {
     @Test
     void aTokenWithoutExpiryIsRejected() {
         assertDenied(send(rs256(claims(NOW).expirationTime(null))), invalidToken("missing-claim",
-                "the token has no expiry (exp); this endpoint accepts only tokens that expire"));
+                "the token has no expiry (exp); only tokens that expire are accepted"));
     }
 
     @Test
     void aTokenWithoutSubjectIsRejected() {
         assertDenied(send(rs256(claims(NOW).subject(null))), invalidToken("missing-claim",
-                "the token has no subject (sub); this endpoint needs it to identify the caller"));
+                "the token has no subject (sub); it is needed to identify the caller"));
+    }
+
+    @Test
+    void aKeycloakIdTokenIsNotAnAccessToken() {
+        assertDenied(send(rs256(claims(NOW).claim("typ", "ID"))), invalidToken("wrong-type", "the token is of type ID"
+                + " (typ claim), not an access token (Bearer); send the access token, not an ID or refresh token"));
+        assertThat(reason(send(rs256(claims(NOW).claim("typ", "Refresh"))))).isEqualTo("wrong-type");
     }
 
     @Test
@@ -211,7 +242,7 @@ class AuthProcessorTest extends AuthTestSupport {
         String token = Keys.sign(Keys.RSA_IMPOSTOR, JWSAlgorithm.RS256, claims(NOW).build());
 
         assertDenied(send(token), invalidToken("bad-signature", "the signature of the token does not verify with the"
-                + " key of the identity provider (kid rsa-1); the token was altered or not issued by " + ISSUER));
+                + " key of its identity provider (kid rsa-1); the token was altered or not issued by " + ISSUER));
     }
 
     @Test
@@ -219,8 +250,7 @@ class AuthProcessorTest extends AuthTestSupport {
         String[] parts = rs256(claims(NOW)).split("\\.");
         String forged = Base64URL.encode(claims(NOW).subject("admin").build().toString()).toString();
 
-        assertThat(((Outcome.Deny) send(parts[0] + "." + forged + "." + parts[2])).rule().rule())
-                .isEqualTo("bad-signature");
+        assertThat(reason(send(parts[0] + "." + forged + "." + parts[2]))).isEqualTo("bad-signature");
     }
 
     @Test
@@ -228,19 +258,19 @@ class AuthProcessorTest extends AuthTestSupport {
         String token = new PlainJWT(claims(NOW).build()).serialize();
 
         assertDenied(send(token), invalidToken("alg-not-allowed",
-                "the token is unsigned (alg none); this endpoint accepts only tokens signed with ES256, PS256, RS256"));
+                "the token says it is unsigned (alg none); only signed access tokens are accepted"));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"None", "NONE", "nOnE"})
-    void otherSpellingsOfNoneAreAlgorithmsNotAllowed(String alg) {
+    void otherSpellingsOfNoneAreUnsignedTokensWithOrWithoutASignature(String alg) {
         String header = Base64URL.encode("{\"alg\":\"" + alg + "\",\"kid\":\"rsa-1\"}").toString();
         String payload = Base64URL.encode(claims(NOW).build().toString()).toString();
+        Outcome.Deny expected = invalidToken("alg-not-allowed",
+                "the token says it is unsigned (alg none); only signed access tokens are accepted");
 
-        assertDenied(send(header + "." + payload + ".c2ln"), invalidToken("alg-not-allowed",
-                "the token is signed with " + alg + "; this endpoint accepts only ES256, PS256, RS256 (auth.algorithms)"));
-        assertDenied(send(header + "." + payload + "."), invalidToken("malformed",
-                "the token is not a well-formed signed JWT; send the access token your identity provider issued"));
+        assertDenied(send(header + "." + payload + ".c2ln"), expected);
+        assertDenied(send(header + "." + payload + "."), expected);
     }
 
     @Test
@@ -249,45 +279,51 @@ class AuthProcessorTest extends AuthTestSupport {
         JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("rsa-1").type(JOSEObjectType.JWT).build();
         String token = Keys.sign(new MACSigner(publicKeyAsSecret), header, claims(NOW).build());
 
-        assertDenied(send(token), invalidToken("alg-not-allowed",
-                "the token is signed with HS256; this endpoint accepts only ES256, PS256, RS256 (auth.algorithms)"));
+        assertDenied(send(token), invalidToken("alg-not-allowed", "the token is signed with HS256; identity provider"
+                + " 'idp' is trusted only with ES256, PS256, RS256 (algorithms)"));
     }
 
     @Test
     void anAlgorithmOutsideTheConfiguredSetIsRejectedEvenWithAGoodSignature() {
-        try (var rsOnly = harness(new AuthConfig(idp.url(), ISSUER, List.of("chat"), Set.of("RS256"), null, null, null,
-                null, null))) {
+        try (var rsOnly = harness(new ProviderConfig(ISSUER, List.of("chat"), idp.url(), Set.of("RS256"), null, null,
+                null, null, null, null, null))) {
             Outcome outcome = rsOnly.request(bearer(Keys.sign(Keys.EC, JWSAlgorithm.ES256, claims(NOW).build())));
 
-            assertDenied(outcome, invalidToken("alg-not-allowed",
-                    "the token is signed with ES256; this endpoint accepts only RS256 (auth.algorithms)"));
+            assertDenied(outcome, invalidToken("alg-not-allowed", "the token is signed with ES256; identity provider"
+                    + " 'idp' is trusted only with RS256 (algorithms)"));
         }
     }
 
     @Test
-    void aWrongIssuerIsRejected() {
+    void aTokenOfAnIssuerNoProviderHasIsRejectedNamingTheAcceptedIssuers() {
         assertDenied(send(rs256(claims(NOW).issuer("https://idp.test/realms/other"))), invalidToken("wrong-issuer",
                 "the token was issued by https://idp.test/realms/other; this endpoint accepts only tokens issued by "
                         + ISSUER));
     }
 
     @Test
-    void anIssuerDifferingOnlyByATrailingSlashIsAWrongIssuer() {
-        assertThat(((Outcome.Deny) send(rs256(claims(NOW).issuer(ISSUER + "/")))).rule().rule())
-                .isEqualTo("wrong-issuer");
+    void aTokenWithoutIssuerIsRejected() {
+        assertDenied(send(rs256(claims(NOW).issuer(null))), invalidToken("wrong-issuer",
+                "the token has no issuer (iss); this endpoint accepts only tokens issued by " + ISSUER));
+    }
+
+    @Test
+    void anIssuerDifferingOnlyByATrailingSlashOrCaseIsAWrongIssuer() {
+        assertThat(reason(send(rs256(claims(NOW).issuer(ISSUER + "/"))))).isEqualTo("wrong-issuer");
+        assertThat(reason(send(rs256(claims(NOW).issuer(ISSUER.toUpperCase()))))).isEqualTo("wrong-issuer");
     }
 
     @Test
     void aTokenWithoutAudienceIsRejected() {
         assertDenied(send(rs256(claims(NOW).audience((String) null))), invalidToken("wrong-audience",
-                "the token has no audience (aud); this endpoint accepts only tokens for chat:"
-                        + " have the identity provider add it to the token"));
+                "the token has no audience (aud); only tokens for chat are accepted: have the identity provider add it"
+                        + " to the token (Keycloak: an audience mapper)"));
     }
 
     @Test
     void aTokenForAnotherAudienceIsRejected() {
         assertDenied(send(rs256(claims(NOW).audience(List.of("account", "billing")))), invalidToken("wrong-audience",
-                "the token is for account, billing; this endpoint accepts only tokens for chat"));
+                "the token is for account, billing; only tokens for chat are accepted"));
     }
 
     @Test
@@ -297,23 +333,29 @@ class AuthProcessorTest extends AuthTestSupport {
 
     @Test
     void aTokenOverMaxTokenBytesIsRejectedBeforeItIsParsed() {
-        try (var small = harness(new AuthConfig(idp.url(), ISSUER, List.of("chat"), null, null, ByteSize.ofBytes(1024),
-                null, null, null))) {
+        IdentityConfig small = new IdentityConfig(Map.of("idp", provider(idp.url())), null, ByteSize.ofBytes(1024),
+                null, null);
+        try (var harness = harness(small, AuthConfig.defaults())) {
             String token = rs256(claims(NOW).claim("padding", "x".repeat(1000)));
 
-            assertDenied(small.request(bearer(token)), invalidToken("too-large", "the token is " + token.length()
-                    + " bytes; this endpoint accepts at most 1024 bytes (auth.maxTokenBytes)"));
+            assertDenied(harness.request(bearer(token)), invalidToken("too-large", "the token is " + token.length()
+                    + " bytes; at most 1024 bytes are accepted (identity.maxTokenBytes)"));
             assertThat(idp.hits()).isZero();
         }
     }
 
     @Test
-    void aMalformedTokenIsRejected() {
-        String detail = "the token is not a well-formed signed JWT; send the access token your identity provider issued";
+    void aMalformedTokenIsRejectedSayingWhy() {
+        assertDenied(send("not-a-jwt"), invalidToken("malformed",
+                malformed("it is not a JWT, and this endpoint accepts no opaque tokens")));
+        assertDenied(send("a.b.c"), invalidToken("malformed", malformed("its header is not base64url")));
+        assertDenied(send("abc def"), invalidToken("malformed", malformed("it has characters a bearer token cannot have")));
+    }
 
-        assertDenied(send("not-a-jwt"), invalidToken("malformed", detail));
-        assertDenied(send("a.b.c"), invalidToken("malformed", detail));
-        assertDenied(send("abc def"), invalidToken("malformed", detail));
+    @Test
+    void anEncryptedTokenIsRejected() {
+        assertDenied(send("eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d"), invalidToken("malformed",
+                "the token is encrypted (JWE); only signed access tokens (JWS) are accepted"));
     }
 
     @Test
@@ -330,7 +372,7 @@ class AuthProcessorTest extends AuthTestSupport {
                 h -> h.criticalParams(Set.of("exp-ext")).customParam("exp-ext", 1));
 
         assertDenied(send(token), invalidToken("unsupported-crit", "the token marks header parameters as critical"
-                + " (exp-ext); this endpoint understands none, so it cannot accept the token"));
+                + " (exp-ext); the gateway understands none, so it cannot accept the token"));
     }
 
     @Test
@@ -339,15 +381,24 @@ class AuthProcessorTest extends AuthTestSupport {
                 h -> h.type(new JOSEObjectType("secevent+jwt")));
 
         assertDenied(send(token), invalidToken("wrong-type",
-                "the token has type secevent+jwt; this endpoint accepts only access tokens of type JWT or at+jwt"));
+                "the token has type secevent+jwt; only access tokens of type JWT or at+jwt are accepted"));
     }
 
     @Test
-    void anAtJwtTypedAccessTokenIsAccepted() {
-        String token = Keys.sign(Keys.RSA, JWSAlgorithm.RS256, claims(NOW).build(),
-                h -> h.type(new JOSEObjectType("at+jwt")));
+    void anAtJwtTypedAccessTokenIsAcceptedAndTypeCanBeRequired() {
+        String atJwt = Keys.sign(Keys.RSA, JWSAlgorithm.RS256, claims(NOW).build(),
+                h -> h.type(new JOSEObjectType("application/at+jwt")));
+        assertThat(send(atJwt)).isSameAs(Outcome.proceed());
 
-        assertThat(send(token)).isSameAs(Outcome.proceed());
+        try (var strict = harness(new ProviderConfig(ISSUER, List.of("chat"), idp.url(), null, null, Set.of("at+jwt"),
+                null, null, null, null, null))) {
+            assertThat(strict.request(bearer(atJwt))).isSameAs(Outcome.proceed());
+            assertDenied(strict.request(bearer(rs256(claims(NOW)))), invalidToken("wrong-type",
+                    "the token has type JWT; only access tokens of type at+jwt are accepted"));
+            assertDenied(strict.request(bearer(Keys.sign(Keys.RSA, JWSAlgorithm.RS256, claims(NOW).build(),
+                    h -> h.type(null)))), invalidToken("wrong-type", "the token has no type (typ); identity provider"
+                    + " 'idp' is trusted only with tokens of type at+jwt"));
+        }
     }
 
     @Test
@@ -404,8 +455,6 @@ class AuthProcessorTest extends AuthTestSupport {
 
     @Test
     void theProcessorShowsItsConfigAndNoSecret() {
-        assertThat(harness.processor()).hasToString("auth[issuer=" + ISSUER + ", audiences=[chat],"
-                + " algorithms=[ES256, PS256, RS256], jwksUrl=" + idp.url() + "]");
+        assertThat(harness.processor()).hasToString("auth[endpoint=test, providers=[idp], forwardIdentity=false]");
     }
-
 }

@@ -13,17 +13,29 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 
-/** Shared setup: an auth step for endpoint audience {@code chat} and claims valid on the harness clock. */
+/**
+ * Shared setup: one provider {@code idp} with issuer {@link #ISSUER} and audience {@code chat}, its keys
+ * at a given JWKS URL, and claims valid on the harness clock ({@link #NOW}).
+ */
 abstract class AuthTestSupport {
 
     static final String ISSUER = "https://idp.test/realms/ml";
+    static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
 
-    static ProcessorHarness<AuthConfig> harness(URI jwksUrl) {
-        return harness(AuthConfig.of(jwksUrl, ISSUER, "chat"));
+    static ProviderConfig provider(URI jwksUri) {
+        return new ProviderConfig(ISSUER, List.of("chat"), jwksUri, null, null, null, null, null, null, null, null);
     }
 
-    static ProcessorHarness<AuthConfig> harness(AuthConfig config) {
-        return ProcessorHarness.of(new AuthProcessorFactory(), config);
+    static IdentityConfig identity(ProviderConfig provider) {
+        return IdentityConfig.of(Map.of("idp", provider));
+    }
+
+    static ProcessorHarness<AuthConfig> harness(URI jwksUri) {
+        return harness(identity(provider(jwksUri)), AuthConfig.defaults());
+    }
+
+    static ProcessorHarness<AuthConfig> harness(IdentityConfig identity, AuthConfig step) {
+        return ProcessorHarness.builder(new AuthProcessorFactory(), step).gateway(identity).build();
     }
 
     /** Claims a Keycloak password login would carry, valid for five minutes from {@code now}. */
@@ -51,10 +63,41 @@ abstract class AuthTestSupport {
                         + detail + "\""));
     }
 
+    /** The detail of a malformed token. */
+    static String malformed(String why) {
+        return "the token is not a well-formed signed JWT (" + why + "); send the access token your identity provider"
+                + " issued";
+    }
+
     static void assertDenied(Outcome outcome, Outcome.Deny expected) {
         assertThat(outcome).isInstanceOf(Outcome.Deny.class);
         Outcome.Deny deny = (Outcome.Deny) outcome;
         assertThat(deny.rule()).isEqualTo(expected.rule());
         assertThat(deny).isEqualTo(expected);
+    }
+
+    /** Sends requests until one gets an outcome that {@code done} accepts (background refreshes), at most 5 s. */
+    static Outcome eventually(java.util.function.Supplier<Outcome> request, java.util.function.Predicate<Outcome> done) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        Outcome outcome = request.get();
+        while (!done.test(outcome) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            outcome = request.get();
+        }
+        return outcome;
+    }
+
+    static boolean denied(Outcome outcome) {
+        return outcome instanceof Outcome.Deny;
+    }
+
+    static String reason(Outcome outcome) {
+        assertThat(outcome).isInstanceOf(Outcome.Deny.class);
+        return ((Outcome.Deny) outcome).rule().rule();
     }
 }

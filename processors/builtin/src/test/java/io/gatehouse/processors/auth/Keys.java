@@ -26,6 +26,11 @@ final class Keys {
     static final RSAKey RSA_IMPOSTOR = rsa("rsa-1", 2048);
     static final RSAKey ATTACKER = rsa("attacker", 2048);
     static final ECKey EC = ec("ec-1");
+    /** A key of another identity provider (issuer {@code https://idp.test/realms/other}). */
+    static final RSAKey OTHER = rsa("other-1", 2048);
+    /** A key that declares it is for RS256 only. */
+    static final RSAKey RSA_RS256_ONLY = new RSAKey.Builder(rsa("rsa-alg", 2048)).algorithm(JWSAlgorithm.RS256).build();
+    static final ECKey ATTACKER_EC = ec("attacker-ec");
 
     static RSAKey rsa(String kid, int bits) {
         try {

@@ -1,0 +1,390 @@
+package io.gatehouse.it.approval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.jwk.RSAKey;
+import io.gatehouse.agent.AgentServer;
+import io.gatehouse.agent.AgentSettings;
+import io.gatehouse.config.LoadResult;
+import io.gatehouse.config.YamlFiles;
+import io.gatehouse.gateway.cli.GatehouseCommand;
+import io.gatehouse.gateway.cli.GatewayAssembly;
+import io.gatehouse.gateway.dev.DevIssuer;
+import io.gatehouse.gateway.dev.DevKeys;
+import io.gatehouse.gateway.dev.DevTokens;
+import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.samplemodel.SampleModelServer;
+import io.gatehouse.samplemodel.SampleModelSettings;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Sample model (with files and batches), agent and dev issuer on loopback, and any number of gateway
+ * replicas over one store: each replica has its own config, data directory and ports, and runs in
+ * this JVM or as a child JVM ({@code gatehouse serve}) that a test may kill. The store is an H2 file
+ * of the first replica, or a fresh PostgreSQL database shared by all (dropped at close).
+ *
+ * <p>Tokens are the dev issuer's, with the groups of the Keycloak sample realm (alice in analysts,
+ * bob in ml-engineers, carol in ml-leads, dave in auditors): the approval flow needs nothing of
+ * Keycloak beyond its tokens, which the identity tests already cover.
+ */
+final class ApprovalStack implements AutoCloseable {
+
+    static final String AUDIENCE = "gatehouse";
+    static final String KEY_VARIABLE = "GATEHOUSE_APPROVAL_IT_MODEL_KEY";
+    static final String POSTGRES_ADMIN = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One gateway replica. */
+    final class Replica {
+        final String name;
+        final Path config;
+        final Path data;
+        final int port;
+        final int adminPort;
+        GatewayRuntime gateway;
+        Process child;
+
+        Replica(String name, Path config, Path data, int port, int adminPort) {
+            this.name = name;
+            this.config = config;
+            this.data = data;
+            this.port = port;
+            this.adminPort = adminPort;
+        }
+
+        Replica startInJvm() throws Exception {
+            GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
+            if (!loaded.errors().isEmpty()) {
+                throw new IllegalStateException("test config is invalid:\n" + String.join("\n", loaded.errors()));
+            }
+            gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
+            return this;
+        }
+
+        Replica startChild() throws Exception {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Path log = root.resolve(name + "-gateway.log");
+            child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-cp",
+                    System.getProperty("java.class.path"), GatehouseCommand.class.getName(), "serve", "--config",
+                    config.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (System.nanoTime() < deadline) {
+                if (!child.isAlive()) {
+                    throw new IllegalStateException("gateway " + name + " exited with " + child.exitValue() + ":\n"
+                            + tail(log));
+                }
+                try {
+                    if (http.send(HttpRequest.newBuilder(adminUri("/readyz")).timeout(Duration.ofSeconds(2)).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        return this;
+                    }
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+                Thread.sleep(100);
+            }
+            child.destroyForcibly();
+            throw new IllegalStateException("gateway " + name + " was not ready within 90 s:\n" + tail(log));
+        }
+
+        /** {@code kill -9}. */
+        void kill() throws InterruptedException {
+            child.destroyForcibly();
+            child.waitFor(30, TimeUnit.SECONDS);
+        }
+
+        void stop() throws InterruptedException {
+            if (gateway != null) {
+                gateway.close();
+                gateway = null;
+            }
+            if (child != null && child.isAlive()) {
+                child.destroy();
+                if (!child.waitFor(30, TimeUnit.SECONDS)) {
+                    child.destroyForcibly();
+                }
+            }
+        }
+
+        URI uri(String path) {
+            return URI.create("http://127.0.0.1:" + port + path);
+        }
+
+        URI adminUri(String path) {
+            return URI.create("http://127.0.0.1:" + adminPort + path);
+        }
+
+        String adminBase() {
+            return "http://127.0.0.1:" + adminPort;
+        }
+
+        String baseUrl() {
+            return "http://127.0.0.1:" + port + "/v1";
+        }
+
+        /** POSTs JSON to the gateway with a token and extra header pairs. */
+        HttpResponse<String> post(String path, String token, String body, String... headers) throws Exception {
+            return http.send(postRequest(path, token, body, headers), HttpResponse.BodyHandlers.ofString());
+        }
+
+        HttpRequest postRequest(String path, String token, String body, String... headers) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(90))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body));
+            for (int i = 0; i < headers.length; i += 2) {
+                b.header(headers[i], headers[i + 1]);
+            }
+            return b.build();
+        }
+
+        /** Calls the admin API: GET when {@code body} is null, else POST of the JSON body. */
+        HttpResponse<String> admin(String path, String token, String body) throws Exception {
+            HttpRequest.Builder b = HttpRequest.newBuilder(adminUri(path)).timeout(Duration.ofSeconds(30))
+                    .header("Authorization", "Bearer " + token);
+            b = body == null ? b.GET() : b.header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body));
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        }
+
+        /** Uploads a batch input file through the gateway, as multipart like the SDKs; returns its id. */
+        String upload(String token, String jsonl) throws Exception {
+            String boundary = "gatehouse-it-" + UUID.randomUUID();
+            String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--"
+                    + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"requests.jsonl\"\r\n"
+                    + "Content-Type: application/jsonl\r\n\r\n" + jsonl + "\r\n--" + boundary + "--\r\n";
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/v1/files"))
+                    .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("upload failed: " + r.statusCode() + " " + r.body());
+            }
+            return JSON.readTree(r.body()).path("id").asText();
+        }
+    }
+
+    final Path root;
+    final String postgresDatabase;
+    final String modelKey;
+    private final int agentPort;
+    private final RSAKey devKey;
+    private final DevIssuer issuer;
+    private final List<AutoCloseable> started;
+    private final List<Replica> replicas = new ArrayList<>();
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private ApprovalStack(Path root, String postgresDatabase, String modelKey, int agentPort, RSAKey devKey,
+                          DevIssuer issuer, List<AutoCloseable> started) {
+        this.root = root;
+        this.postgresDatabase = postgresDatabase;
+        this.modelKey = modelKey;
+        this.agentPort = agentPort;
+        this.devKey = devKey;
+        this.issuer = issuer;
+        this.started = started;
+    }
+
+    /** Model, agent and issuer; a fresh PostgreSQL database when {@code postgres}, else H2. */
+    static ApprovalStack start(boolean postgres) throws Exception {
+        Path root = Files.createTempDirectory("gatehouse-it-approval-");
+        List<AutoCloseable> started = new ArrayList<>();
+        String database = null;
+        try {
+            if (postgres) {
+                database = "gatehouse_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+                try (Connection c = DriverManager.getConnection(POSTGRES_ADMIN); Statement s = c.createStatement()) {
+                    s.execute("CREATE DATABASE " + database);
+                }
+                String db = database;
+                started.add(() -> {
+                    try (Connection c = DriverManager.getConnection(POSTGRES_ADMIN);
+                         Statement s = c.createStatement()) {
+                        s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+                    }
+                });
+            }
+            byte[] random = new byte[24];
+            new SecureRandom().nextBytes(random);
+            String key = "sk-it-" + HexFormat.of().formatHex(random);
+            SampleModelServer model = SampleModelServer.start(SampleModelSettings.loopback(key)
+                    .withTokenDelay(Duration.ZERO));
+            started.add(model);
+            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? key : null;
+            Path agentYaml = write(root.resolve("agent/agent.yaml"), "listen:\n  host: 127.0.0.1\n  port: 0\n"
+                    + "dataDirectory: " + root.resolve("agent-data") + "\nservices:\n  demo-model:\n    url: "
+                    + model.baseUri() + "\n    credential:\n      header: Authorization\n      scheme: Bearer\n"
+                    + "      secret: env:" + KEY_VARIABLE + "\n");
+            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
+                    Map.of("services", "service"));
+            AgentServer agent = AgentServer.start(settings.orThrow());
+            started.add(agent);
+            RSAKey devKey = DevKeys.loadOrCreate(root.resolve("issuer-data"));
+            DevIssuer issuer = DevIssuer.start("127.0.0.1", 0, devKey, false);
+            started.add(issuer);
+            return new ApprovalStack(root, database, key, agent.port(), devKey, issuer, started);
+        } catch (Exception | Error e) {
+            Collections.reverse(started);
+            closeAll(started);
+            deleteRecursively(root);
+            throw e;
+        }
+    }
+
+    /** Writes the config of a new replica (not started). The endpoint holds every batch-create for ml-leads. */
+    Replica replica(String name) throws IOException {
+        Path config = root.resolve(name + "/config");
+        Path data = root.resolve(name + "/data");
+        int port = freePort();
+        int adminPort = freePort();
+        String store = postgresDatabase == null
+                ? "store:\n  url: jdbc:h2:file:" + root.resolve("shared-h2/store/gatehouse") + "\n"
+                : "store:\n  url: jdbc:postgresql://127.0.0.1:5432/" + postgresDatabase + "?user=postgres\n";
+        write(config.resolve("gateway.yaml"), "listeners:\n  http:\n    host: 127.0.0.1\n    port: " + port + "\n"
+                + "admin:\n  host: 127.0.0.1\n  port: " + adminPort + "\n  auth:\n    providers: [dev]\n"
+                + "  auditors: [auditors]\n"
+                + "agents:\n  local:\n    address: 127.0.0.1:" + agentPort + "\n"
+                + "identity:\n  providers:\n    dev:\n      issuer: " + issuer.issuer() + "\n"
+                + "      audiences: [" + AUDIENCE + "]\n"
+                + "dataDirectory: " + data + "\n" + store);
+        write(config.resolve("endpoints/openai.yaml"), "id: openai\nlistener: http\npath: /v1\nprotocol: openai\n"
+                + "target:\n  agent: local\n  service: demo-model\npipeline:\n"
+                + "  - recording: {}\n"
+                + "  - auth:\n      providers: [dev]\n"
+                + "  - approval:\n      when: {operations: [batch-create]}\n      approvers: [ml-leads]\n"
+                + "      maxWait: 60s\n");
+        // The agent's dev certificates (mutual TLS), as an operator would copy them to each gateway.
+        Path certs = root.resolve("agent-data").resolve(io.gatehouse.agent.DevCertificates.DIRECTORY);
+        try (Stream<Path> files = Files.list(certs)) {
+            Files.createDirectories(data.resolve(io.gatehouse.agent.DevCertificates.DIRECTORY));
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, data.resolve(io.gatehouse.agent.DevCertificates.DIRECTORY).resolve(f.getFileName()));
+            }
+        }
+        Replica r = new Replica(name, config, data, port, adminPort);
+        replicas.add(r);
+        return r;
+    }
+
+    String token(String user, String... groups) {
+        return DevTokens.issue(devKey, issuer.issuer(), AUDIENCE, user, List.of(groups), Duration.ofHours(1),
+                Instant.now());
+    }
+
+    String alice() {
+        return token("alice", "analysts");
+    }
+
+    String bob() {
+        return token("bob", "ml-engineers");
+    }
+
+    String carol() {
+        return token("carol", "ml-leads");
+    }
+
+    String dave() {
+        return token("dave", "auditors");
+    }
+
+    static String lines(int n) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 1; i <= n; i++) {
+            s.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                    + "\"body\":{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\",\"content\":\"question ")
+                    .append(i).append("\"}]}}\n");
+        }
+        return s.toString();
+    }
+
+    static String batchBody(String fileId) {
+        return "{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"/v1/chat/completions\","
+                + "\"completion_window\":\"24h\"}";
+    }
+
+    static JsonNode json(String text) throws IOException {
+        return JSON.readTree(text);
+    }
+
+    @Override
+    public void close() {
+        for (Replica r : replicas) {
+            try {
+                r.stop();
+            } catch (Exception ignored) {
+                // stopping
+            }
+        }
+        List<AutoCloseable> reversed = new ArrayList<>(started);
+        Collections.reverse(reversed);
+        closeAll(reversed);
+        deleteRecursively(root);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static Path write(Path file, String text) throws IOException {
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, text, StandardCharsets.UTF_8);
+    }
+
+    static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // temp files
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> all) {
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // keep closing the rest
+            }
+        }
+    }
+}

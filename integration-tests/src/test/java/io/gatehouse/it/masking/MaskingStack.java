@@ -1,0 +1,158 @@
+package io.gatehouse.it.masking;
+
+import com.nimbusds.jose.jwk.RSAKey;
+import io.gatehouse.agent.AgentServer;
+import io.gatehouse.agent.AgentSettings;
+import io.gatehouse.config.LoadResult;
+import io.gatehouse.config.YamlFiles;
+import io.gatehouse.gateway.cli.GatewayAssembly;
+import io.gatehouse.gateway.dev.DevIssuer;
+import io.gatehouse.gateway.dev.DevKeys;
+import io.gatehouse.gateway.dev.DevTokens;
+import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.samplemodel.SampleModelServer;
+import io.gatehouse.samplemodel.SampleModelSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * The whole path in this JVM on loopback: sample model ← agent (mutual TLS) ← gateway, with the dev
+ * issuer for tokens. Two endpoints share the model, each on a listener of its own at {@code /v1}:
+ * listener {@code http} masks answers (callers in group {@code pii-readers} exempt), listener
+ * {@code prompted} also masks prompts before the model sees them.
+ */
+final class MaskingStack implements AutoCloseable {
+
+    static final String AUDIENCE = "gatehouse";
+    private static final String KEY_VARIABLE = "GATEHOUSE_IT_MODEL_KEY";
+
+    private final Path root;
+    private final RSAKey devKey;
+    private final DevIssuer issuer;
+    private final GatewayRuntime gateway;
+    private final List<AutoCloseable> started;
+
+    private MaskingStack(Path root, RSAKey devKey, DevIssuer issuer, GatewayRuntime gateway, List<AutoCloseable> started) {
+        this.root = root;
+        this.devKey = devKey;
+        this.issuer = issuer;
+        this.gateway = gateway;
+        this.started = started;
+    }
+
+    static MaskingStack start() throws Exception {
+        Path root = Files.createTempDirectory("gatehouse-it-masking-");
+        Path data = root.resolve("data");
+        List<AutoCloseable> started = new ArrayList<>();
+        try {
+            String key = "sk-it-" + Long.toHexString(System.nanoTime());
+            SampleModelServer model = SampleModelServer.start(SampleModelSettings.loopback(key)
+                    .withTokenDelay(Duration.ofMillis(5)));
+            started.add(model);
+            Path agentYaml = write(root.resolve("agent").resolve("agent.yaml"), "listen:\n  host: 127.0.0.1\n  port: 0\n"
+                    + "dataDirectory: " + data + "\nservices:\n  demo-model:\n    url: " + model.baseUri() + "\n"
+                    + "    credential:\n      header: Authorization\n      scheme: Bearer\n      secret: env:"
+                    + KEY_VARIABLE + "\n");
+            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? key : null;
+            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
+                    Map.of("services", "service"));
+            if (!settings.isValid()) {
+                throw new IllegalStateException("test agent.yaml is invalid: " + settings.formattedErrors());
+            }
+            AgentServer agent = AgentServer.start(settings.orThrow());
+            started.add(agent);
+            RSAKey devKey = DevKeys.loadOrCreate(data);
+            DevIssuer issuer = DevIssuer.start("127.0.0.1", 0, devKey, false);
+            started.add(issuer);
+
+            Path config = root.resolve("config");
+            write(config.resolve("gateway.yaml"), "listeners:\n  http:\n    host: 127.0.0.1\n    port: 0\n  prompted:\n    host: 127.0.0.1\n    port: 0\n"
+                    + "admin:\n  host: 127.0.0.1\n  port: 0\nagents:\n  local:\n    address: 127.0.0.1:" + agent.port()
+                    + "\ndataDirectory: " + data + "\nidentity:\n  providers:\n    dev:\n      issuer: " + issuer.issuer()
+                    + "\n      audiences: [" + AUDIENCE + "]\n");
+            write(config.resolve("endpoints").resolve("openai.yaml"), endpoint("openai", "http",
+                    "  - masking:\n      exemptGroups: [pii-readers]\n"));
+            write(config.resolve("endpoints").resolve("prompted.yaml"), endpoint("prompted", "prompted",
+                    "  - masking:\n      request: true\n"));
+            GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
+            if (!loaded.errors().isEmpty()) {
+                throw new IllegalStateException("test config is invalid:\n" + String.join("\n", loaded.errors()));
+            }
+            GatewayRuntime gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
+            started.add(gateway);
+            return new MaskingStack(root, devKey, issuer, gateway, started);
+        } catch (Exception | Error e) {
+            closeAll(reversed(started));
+            delete(root);
+            throw e;
+        }
+    }
+
+    private static String endpoint(String id, String listener, String masking) {
+        return "id: " + id + "\nlistener: " + listener + "\npath: /v1\nprotocol: openai\n"
+                + "target:\n  agent: local\n  service: demo-model\n"
+                + "pipeline:\n"
+                + "  - limits:\n      requestTimeout: 30s\n"
+                + "  - auth:\n      providers: [dev]\n"
+                + masking;
+    }
+
+    /** {@code http://127.0.0.1:<port>/v1} of a listener: {@code http} or {@code prompted}. */
+    String baseUrl(String listener) {
+        return "http://127.0.0.1:" + gateway.port(listener) + "/v1";
+    }
+
+    String token(String user, List<String> groups) {
+        return DevTokens.issue(devKey, issuer.issuer(), AUDIENCE, user, groups, Duration.ofHours(1), Instant.now());
+    }
+
+    @Override
+    public void close() {
+        closeAll(reversed(started));
+        delete(root);
+    }
+
+    private static List<AutoCloseable> reversed(List<AutoCloseable> list) {
+        List<AutoCloseable> copy = new ArrayList<>(list);
+        Collections.reverse(copy);
+        return copy;
+    }
+
+    private static void closeAll(List<AutoCloseable> closeables) {
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // stopping: keep stopping the rest
+            }
+        }
+    }
+
+    private static Path write(Path file, String text) throws IOException {
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, text);
+    }
+
+    private static void delete(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a temp folder left behind is harmless
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.gatehouse.processors.recording;
+
+import io.gatehouse.spi.EndpointContext;
+import io.gatehouse.spi.GatewayProcessor;
+import io.gatehouse.spi.Phase;
+import io.gatehouse.spi.ProcessorFactory;
+import io.gatehouse.store.audit.AuditTrail;
+import java.time.Duration;
+
+/**
+ * The {@code recording} step: every exchange of the endpoint is recorded in the gateway's audit
+ * trail (a hash-chained, checkpoint-signed log in the store), whatever its outcome. Put it first in
+ * the pipeline so that denials by the steps after it are recorded too.
+ */
+public final class RecordingProcessorFactory implements ProcessorFactory<RecordingConfig> {
+
+    public static final String ID = "recording";
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public Class<RecordingConfig> configType() {
+        return RecordingConfig.class;
+    }
+
+    @Override
+    public Phase phase() {
+        return Phase.OBSERVE;
+    }
+
+    @Override
+    public GatewayProcessor create(RecordingConfig config, EndpointContext endpoint) {
+        AuditTrail trail = endpoint.services().require(AuditTrail.class, ID);
+        if (config.retentionDays() != null) {
+            trail.retain(endpoint.endpointId(), Duration.ofDays(config.retentionDays()));
+        }
+        return new RecordingProcessor(config, trail, endpoint.clock());
+    }
+}

@@ -1,0 +1,101 @@
+package io.gatehouse.gateway.admin;
+
+import io.gatehouse.config.AdminConfig;
+import io.gatehouse.gateway.plugin.ProcessorRegistry;
+import io.gatehouse.spi.ConfigException;
+import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.EndpointContext;
+import io.gatehouse.spi.GatewayProcessor;
+import io.gatehouse.spi.GatewayServices;
+import io.gatehouse.spi.Identity;
+import io.gatehouse.spi.Outcome;
+import io.gatehouse.spi.ProcessorFactory;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Who may use the admin API: callers whose token the {@code auth} step accepts (created from
+ * {@code admin.auth} by the registry's {@code auth} factory, exactly as for an endpoint) and who
+ * belong to one of {@code admin.auditors}. Without {@code admin.auth} the admin API is closed.
+ */
+public final class AdminAuth implements AutoCloseable {
+
+    /** Accepted (the caller) or refused (the answer). */
+    public record Decision(Identity identity, Outcome.Deny denial) {
+    }
+
+    private final GatewayProcessor auth;
+    private final List<String> auditors;
+
+    private AdminAuth(GatewayProcessor auth, List<String> auditors) {
+        this.auth = auth;
+        this.auditors = auditors;
+    }
+
+    /**
+     * Creates the admin API's {@code auth} step; call after the factories received their
+     * gateway.yaml sections.
+     *
+     * @throws ConfigException when the auth factory refuses {@code admin.auth}
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public static AdminAuth create(AdminConfig admin, ProcessorRegistry registry, GatewayServices services,
+                                   Clock clock) {
+        if (admin.auth().isEmpty()) {
+            return new AdminAuth(null, admin.auditors());
+        }
+        ProcessorFactory factory = registry.find("auth").orElseThrow(() -> new ConfigException(null,
+                "admin.auth needs the 'auth' step, which no processor factory provides"));
+        GatewayProcessor processor = factory.create(admin.auth().get(),
+                new EndpointContext(AdminExchange.ENDPOINT, "raw", "admin.auth", "/admin", clock, services));
+        return new AdminAuth(processor, admin.auditors());
+    }
+
+    public boolean enabled() {
+        return auth != null;
+    }
+
+    CompletionStage<Decision> check(AdminExchange exchange) {
+        if (auth == null) {
+            return CompletableFuture.completedFuture(new Decision(null, Outcome.deny(403, "Admin API closed",
+                    "the admin API is closed: give gateway.yaml an admin.auth section (the auth step's config) and"
+                            + " admin.auditors",
+                    new DecidingRule("admin", "no-admin-auth", "admin.auth is not configured"))));
+        }
+        CompletionStage<Outcome> outcome;
+        try {
+            outcome = auth.onRequestAsync(exchange);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return outcome.thenApply(o -> {
+            if (o instanceof Outcome.Deny deny) {
+                return new Decision(null, deny);
+            }
+            Optional<Identity> identity = exchange.identity();
+            if (identity.isEmpty()) {
+                return new Decision(null, Outcome.deny(401, "Authentication required", "send Authorization: Bearer"
+                        + " <access token>", new DecidingRule("admin", "no-identity", "no caller was identified")));
+            }
+            if (identity.get().groups().stream().noneMatch(auditors::contains)) {
+                return new Decision(identity.get(), Outcome.deny(403, "Forbidden", "the admin API is for members of "
+                        + String.join(", ", auditors) + "; " + identity.get().username() + " is in "
+                        + (identity.get().groups().isEmpty() ? "no group" : String.join(", ",
+                        new TreeSet<>(identity.get().groups()))), new DecidingRule("admin", "auditor-group",
+                        identity.get().username() + " is not an auditor")));
+            }
+            return new Decision(identity.get(), null);
+        });
+    }
+
+    @Override
+    public void close() {
+        if (auth != null) {
+            auth.close();
+        }
+    }
+}

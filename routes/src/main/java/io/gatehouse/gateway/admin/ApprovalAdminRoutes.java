@@ -1,0 +1,335 @@
+package io.gatehouse.gateway.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.gateway.http.HttpAnswers;
+import io.gatehouse.gateway.http.Problem;
+import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.GatewayProcessor;
+import io.gatehouse.spi.Headers;
+import io.gatehouse.spi.Identity;
+import io.gatehouse.spi.Outcome;
+import io.gatehouse.store.Store;
+import io.gatehouse.store.StoreException;
+import io.gatehouse.store.approval.Approval;
+import io.gatehouse.store.approval.ApprovalRefusedException;
+import io.gatehouse.store.approval.ApprovalStatus;
+import io.gatehouse.store.approval.Approvals;
+import io.gatehouse.store.approval.Person;
+import io.gatehouse.store.approval.Vote;
+import io.gatehouse.store.audit.CanonicalJson;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.netty.NettyConstants;
+import org.apache.camel.component.netty.http.NettyHttpMessage;
+import org.apache.camel.support.AsyncProcessorSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The approvals part of the admin API, on the admin port. Every call needs a token the admin API's
+ * {@code auth} step accepts ({@code admin.auth}); what a caller may do then depends on the approval:
+ *
+ * <ul>
+ *   <li>{@code GET /admin/approvals?status=pending&limit=100}: the approvals the caller may see (as
+ *       requester, as a member of an approver group, or as an auditor), newest first</li>
+ *   <li>{@code GET /admin/approvals/{id}}: one of them (404 for those they may not see)</li>
+ *   <li>{@code POST /admin/approvals/{id}/approve} and {@code .../deny} with {@code {"reason": "..."}}:
+ *       a member of an approver group decides; never on their own request</li>
+ *   <li>{@code POST /admin/approvals/{id}/cancel}: the requester withdraws it</li>
+ * </ul>
+ *
+ * Each decision is an {@code approval} event in the audit trail, naming who decided and why.
+ */
+public final class ApprovalAdminRoutes extends RouteBuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApprovalAdminRoutes.class);
+    static final String BASE = "/admin/approvals";
+    private static final Pattern ONE = Pattern.compile("/admin/approvals/([A-Za-z0-9._-]{1,64})(/approve|/deny|/cancel)?");
+    private static final int MAX_BODY = 16 * 1024;
+
+    private final String host;
+    private final int port;
+    private final Approvals approvals;
+    private final GatewayProcessor auth;
+    private final List<String> auditors;
+    private final ExecutorService executor;
+    private final Clock clock;
+
+    /**
+     * @param auth the admin API's {@code auth} step, or null when {@code admin.auth} is not configured
+     *             (every call is then refused)
+     */
+    public ApprovalAdminRoutes(String host, int port, Approvals approvals, GatewayProcessor auth,
+                               List<String> auditors, ExecutorService executor, Clock clock) {
+        this.host = host;
+        this.port = port;
+        this.approvals = approvals;
+        this.auth = auth;
+        this.auditors = List.copyOf(auditors);
+        this.executor = executor;
+        this.clock = clock;
+    }
+
+    @Override
+    public void configure() {
+        from("netty-http:http://" + host + ":" + port + BASE + "?matchOnUriPrefix=true")
+                .routeId("gatehouse-admin-approvals").process(new Api());
+    }
+
+    /** A JSON answer or a problem. */
+    private record Answer(int status, JsonNode json, Problem problem) {
+        static Answer ok(JsonNode json) {
+            return new Answer(200, json, null);
+        }
+
+        static Answer problem(int status, String title, String detail) {
+            return new Answer(status, null, Problem.of(status, title, detail));
+        }
+
+        static Answer problem(Outcome.Deny deny) {
+            return new Answer(deny.status(), null, Problem.from(deny));
+        }
+    }
+
+    private final class Api extends AsyncProcessorSupport {
+
+        @Override
+        public boolean process(Exchange exchange, AsyncCallback callback) {
+            FullHttpRequest netty = exchange.getIn(NettyHttpMessage.class).getHttpRequest();
+            ChannelHandlerContext ctx = exchange.getIn().getHeader(NettyConstants.NETTY_CHANNEL_HANDLER_CONTEXT,
+                    ChannelHandlerContext.class);
+            QueryStringDecoder uri = new QueryStringDecoder(netty.uri());
+            Headers headers = new Headers();
+            netty.headers().forEach(h -> headers.add(h.getKey(), h.getValue()));
+            byte[] body = netty.content().readableBytes() > MAX_BODY ? null : ByteBufUtil.getBytes(netty.content());
+            String requestId = UUID.randomUUID().toString();
+            AdminExchange ax = new AdminExchange(requestId, new AdminExchange.Request(netty.method().name(),
+                    uri.path(), uri.rawQuery(), headers, (InetSocketAddress) ctx.channel().remoteAddress()));
+            authenticate(ax).whenComplete((denial, error) -> {
+                if (error != null) {
+                    LOG.error("approvals admin call {}: auth failed", requestId, error);
+                    answer(exchange, callback, ax, Answer.problem(500, "Internal gateway error", "quote request id "
+                            + requestId + " to the gateway's operators"));
+                } else if (denial != null) {
+                    answer(exchange, callback, ax, Answer.problem(denial));
+                } else {
+                    try {
+                        executor.execute(() -> answer(exchange, callback, ax, run(ax, body)));
+                    } catch (RuntimeException busy) {
+                        answer(exchange, callback, ax, Answer.problem(503, "Busy", "the admin API is busy; retry"));
+                    }
+                }
+            });
+            return false;
+        }
+    }
+
+    /** Null when the caller is identified, else the denial. */
+    private CompletionStage<Outcome.Deny> authenticate(AdminExchange ax) {
+        if (auth == null) {
+            return CompletableFuture.completedFuture(Outcome.deny(403, "Admin API closed", "the admin API is closed:"
+                    + " give gateway.yaml an admin.auth section (the auth step's config)",
+                    new DecidingRule("admin", "no-admin-auth", "admin.auth is not configured")));
+        }
+        CompletionStage<Outcome> outcome;
+        try {
+            outcome = auth.onRequestAsync(ax);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return outcome.thenApply(o -> {
+            if (o instanceof Outcome.Deny deny) {
+                return deny;
+            }
+            return ax.identity().isPresent() ? null : Outcome.deny(401, "Authentication required",
+                    "send Authorization: Bearer <access token>",
+                    new DecidingRule("admin", "no-identity", "no caller was identified"));
+        });
+    }
+
+    private void answer(Exchange exchange, AsyncCallback callback, AdminExchange ax, Answer answer) {
+        try {
+            String path = ax.request().path();
+            if (answer.problem() != null) {
+                HttpAnswers.problem(exchange, answer.problem(), ax.requestId(), path, false);
+            } else {
+                HttpAnswers.whole(exchange, answer.status(), new Headers(), "application/json",
+                        answer.json().toPrettyString().getBytes(StandardCharsets.UTF_8), ax.requestId());
+            }
+        } catch (RuntimeException e) {
+            LOG.error("approvals admin call {} failed", ax.requestId(), e);
+            exchange.setException(e);
+        } finally {
+            callback.done(false);
+        }
+    }
+
+    Answer run(AdminExchange ax, byte[] body) {
+        String method = ax.request().method();
+        String path = ax.request().path();
+        Identity identity = ax.identity().orElseThrow();
+        Person caller = Person.of(identity);
+        try {
+            if (path.equals(BASE) || path.equals(BASE + "/")) {
+                if (!method.equals("GET")) {
+                    return Answer.problem(405, "Method not allowed", "GET " + BASE + " lists approvals");
+                }
+                return list(caller, new QueryStringDecoder("?" + ax.request().query()).parameters());
+            }
+            Matcher m = ONE.matcher(path);
+            if (!m.matches()) {
+                return Answer.problem(404, "Not found", "the admin API has no " + path.replaceAll("[^ -~]", "?"));
+            }
+            String id = m.group(1);
+            String action = m.group(2);
+            if (action == null) {
+                if (!method.equals("GET")) {
+                    return Answer.problem(405, "Method not allowed", "GET " + BASE + "/{id} shows an approval;"
+                            + " POST to .../approve, .../deny or .../cancel");
+                }
+                return approvals.get(id).filter(a -> visible(a, caller)).map(a -> Answer.ok(json(a)))
+                        .orElseGet(() -> Answer.problem(404, "Not found", "no approval with id '" + id + "'"));
+            }
+            if (!method.equals("POST")) {
+                return Answer.problem(405, "Method not allowed", "use POST " + path);
+            }
+            if (body == null) {
+                return Answer.problem(413, "Body too large", "the body of a decision is at most " + MAX_BODY
+                        + " bytes");
+            }
+            Approval after = switch (action) {
+                case "/approve" -> approvals.decide(id, caller, true, reason(body));
+                case "/deny" -> approvals.decide(id, caller, false, reason(body));
+                default -> approvals.cancel(id, caller);
+            };
+            LOG.info("approval {}: {} by {}", id, action.substring(1), caller.username());
+            return Answer.ok(json(after));
+        } catch (ApprovalRefusedException e) {
+            return new Answer(e.status(), null, new Problem(e.status(), e.title(), e.detail(),
+                    new DecidingRule("approval", slug(e.title()), e.detail()), e.headers()));
+        } catch (IllegalArgumentException e) {
+            return Answer.problem(400, "Bad request", e.getMessage());
+        } catch (StoreException e) {
+            return Answer.problem(503, "Approvals unavailable", "the approval store cannot be reached: "
+                    + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("approvals admin call {} failed", ax.requestId(), e);
+            return Answer.problem(500, "Internal gateway error", "quote request id " + ax.requestId()
+                    + " to the gateway's operators (" + Store.rootMessage(e) + ")");
+        }
+    }
+
+    private Answer list(Person caller, Map<String, List<String>> params) {
+        for (String name : params.keySet()) {
+            if (!Set.of("status", "limit").contains(name)) {
+                throw new IllegalArgumentException("unknown parameter '" + name.replaceAll("[^ -~]", "?")
+                        + "' (accepted: status, limit)");
+            }
+        }
+        String s = first(params, "status");
+        ApprovalStatus status = s == null || s.equals("all") ? null : ApprovalStatus.fromWire(s);
+        int limit = 100;
+        if (first(params, "limit") != null) {
+            try {
+                limit = Integer.parseInt(first(params, "limit"));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("limit must be a number between 1 and " + Approvals.MAX_LIST);
+            }
+        }
+        Instant now = clock.instant();
+        ArrayNode rows = CanonicalJson.MAPPER.createArrayNode();
+        for (Approval a : approvals.list(status, limit)) {
+            if (!visible(a, caller)) {
+                continue;
+            }
+            if (status == ApprovalStatus.PENDING && a.effectiveStatus(now) != ApprovalStatus.PENDING) {
+                continue; // expired, not yet swept
+            }
+            rows.add(json(a));
+        }
+        ObjectNode body = CanonicalJson.object();
+        body.put("count", rows.size());
+        body.set("approvals", rows);
+        return Answer.ok(body);
+    }
+
+    /** Requester, approvers and auditors see an approval; nobody else learns it exists. */
+    private boolean visible(Approval a, Person caller) {
+        return caller.sameAccountAs(a.requester().issuer(), a.requester().subject()) || a.mayDecide(caller)
+                || caller.groups().stream().anyMatch(auditors::contains);
+    }
+
+    private static String reason(byte[] body) {
+        if (body.length == 0) {
+            return null;
+        }
+        try {
+            JsonNode node = CanonicalJson.MAPPER.readTree(body);
+            if (node == null || !node.isObject()) {
+                throw new IllegalArgumentException("the body must be a JSON object, e.g. {\"reason\": \"...\"}");
+            }
+            JsonNode reason = node.get("reason");
+            return reason == null || reason.isNull() ? null : reason.asText();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the body must be a JSON object, e.g. {\"reason\": \"...\"}");
+        }
+    }
+
+    ObjectNode json(Approval a) {
+        ObjectNode o = CanonicalJson.object();
+        o.put("id", a.id()).put("status", a.effectiveStatus(clock.instant()).wireName()).put("summary", a.summary())
+                .put("endpoint", a.endpointId()).put("operation", a.operationKind()).put("model", a.model())
+                .put("batch", a.batch()).put("method", a.method()).put("path", a.path())
+                .put("requestDigest", a.digest()).put("heldRequestId", a.recordId());
+        o.putObject("requester").put("username", a.requester().username()).put("subject", a.requester().subject())
+                .put("issuer", a.requester().issuer());
+        o.put("reason", a.reason());
+        o.putObject("rule").put("policy", a.rule().policy()).put("rule", a.rule().rule())
+                .put("reason", a.rule().reason());
+        ArrayNode groups = o.putArray("approverGroups");
+        new TreeSet<>(a.approverGroups()).forEach(groups::add);
+        o.put("approvalsNeeded", a.approvalsNeeded()).put("approvals", a.approvals())
+                .put("requireMfa", a.mfa().required() ? a.mfa().describe() : null)
+                .put("maxUses", a.maxUses()).put("uses", a.uses())
+                .put("createdAt", a.createdAt().toString()).put("expiresAt", a.expiresAt().toString())
+                .put("decidedAt", a.decidedAt() == null ? null : a.decidedAt().toString())
+                .put("grantExpiresAt", a.grantExpiresAt() == null ? null : a.grantExpiresAt().toString());
+        ArrayNode votes = o.putArray("votes");
+        for (Vote v : a.votes()) {
+            votes.addObject().put("username", v.username()).put("decision", v.decision()).put("reason", v.reason())
+                    .put("at", v.at().toString());
+        }
+        return o;
+    }
+
+    private static String first(Map<String, List<String>> params, String name) {
+        List<String> values = params.get(name);
+        return values == null || values.isEmpty() || values.get(0).isBlank() ? null : values.get(0);
+    }
+
+    private static String slug(String title) {
+        return title.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-|-$)", "");
+    }
+}

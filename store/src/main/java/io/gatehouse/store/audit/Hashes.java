@@ -1,0 +1,46 @@
+package io.gatehouse.store.audit;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The hash chain. Each event's hash is SHA-256 over the canonical JSON array
+ * {@code ["gatehouse-audit-v1", replica, seq, type, recordId, timeMicros, endpoint, payloadDigest,
+ * prevHash]}; the payload digest is SHA-256 of the payload's UTF-8 bytes. Hashing the digest rather
+ * than the payload lets retention remove a payload while the chain still verifies.
+ */
+public final class Hashes {
+
+    /** The previous hash of a chain's first event. */
+    public static final String GENESIS = "0".repeat(64);
+    static final String VERSION = "gatehouse-audit-v1";
+
+    private static final HexFormat HEX = HexFormat.of();
+
+    private Hashes() {
+    }
+
+    public static String sha256Hex(String text) {
+        return sha256Hex(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static String sha256Hex(byte[] bytes) {
+        try {
+            return HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    /** The hash of one chain entry. */
+    public static String entryHash(String replica, long seq, String type, String recordId, long timeMicros,
+                                   String endpoint, String payloadDigest, String prevHash) {
+        ArrayNode a = CanonicalJson.MAPPER.createArrayNode();
+        a.add(VERSION).add(replica).add(seq).add(type).add(recordId).add(timeMicros).add(endpoint)
+                .add(payloadDigest).add(prevHash);
+        return sha256Hex(CanonicalJson.write(a));
+    }
+}

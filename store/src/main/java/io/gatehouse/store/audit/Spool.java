@@ -1,0 +1,185 @@
+package io.gatehouse.store.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The local, append-only fallback of the {@code spool} failure policy: JSON Lines under
+ * {@code <dataDirectory>/spool/}, one line per event or checkpoint, already placed in the chain
+ * (seq and hashes assigned), {@code fsync}'d once per batch. Drained into the store in order when it
+ * answers again. A torn last line (the process died while writing, before the fsync that would have
+ * acknowledged it) is cut off on reading; its events were never acknowledged.
+ *
+ * <p>Used by the writer thread only.
+ */
+final class Spool {
+
+    /** What is in the spool, in order, and how many bytes of a torn tail were cut off. */
+    record Contents(List<AuditEvent> events, List<Checkpoint> checkpoints, List<Object> inOrder, long tornBytes) {
+        boolean isEmpty() {
+            return inOrder.isEmpty();
+        }
+    }
+
+    private final Path file;
+    private FileChannel channel;
+
+    Spool(Path directory, String replicaId) {
+        this.file = directory.resolve("audit-" + replicaId + ".jsonl");
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /** Appends and forces to disk; on an exception nothing may be assumed written. */
+    void append(List<AuditEvent> events, Checkpoint checkpoint) throws IOException {
+        StringBuilder text = new StringBuilder(events.size() * 512);
+        for (AuditEvent e : events) {
+            text.append(CanonicalJson.write(toJson(e))).append('\n');
+        }
+        if (checkpoint != null) {
+            text.append(CanonicalJson.write(toJson(checkpoint))).append('\n');
+        }
+        FileChannel ch = channel();
+        ByteBuffer buffer = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+        while (buffer.hasRemaining()) {
+            ch.write(buffer);
+        }
+        ch.force(false);
+    }
+
+    private FileChannel channel() throws IOException {
+        if (channel == null) {
+            Files.createDirectories(file.getParent());
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND);
+        }
+        return channel;
+    }
+
+    /** Reads everything, cutting off (and counting) a torn tail. */
+    Contents read() throws IOException {
+        if (!Files.exists(file)) {
+            return new Contents(List.of(), List.of(), List.of(), 0);
+        }
+        byte[] all = Files.readAllBytes(file);
+        List<AuditEvent> events = new ArrayList<>();
+        List<Checkpoint> checkpoints = new ArrayList<>();
+        List<Object> inOrder = new ArrayList<>();
+        int start = 0;
+        long good = 0;
+        while (start < all.length) {
+            int newline = indexOf(all, (byte) '\n', start);
+            if (newline < 0) {
+                break;
+            }
+            String line = new String(all, start, newline - start, StandardCharsets.UTF_8);
+            Object entry;
+            try {
+                entry = fromJson(CanonicalJson.parse(line));
+            } catch (RuntimeException e) {
+                break;
+            }
+            if (entry instanceof AuditEvent e) {
+                events.add(e);
+            } else {
+                checkpoints.add((Checkpoint) entry);
+            }
+            inOrder.add(entry);
+            start = newline + 1;
+            good = start;
+        }
+        long torn = all.length - good;
+        if (torn > 0) {
+            close();
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ch.truncate(good);
+                ch.force(true);
+            }
+        }
+        return new Contents(events, checkpoints, inOrder, torn);
+    }
+
+    /** Empties the spool once everything in it is in the store. */
+    void clear() throws IOException {
+        close();
+        Files.deleteIfExists(file);
+    }
+
+    void close() throws IOException {
+        if (channel != null) {
+            channel.close();
+            channel = null;
+        }
+    }
+
+    private static int indexOf(byte[] bytes, byte b, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static ObjectNode toJson(AuditEvent e) {
+        ObjectNode n = CanonicalJson.object();
+        n.put("k", "e").put("replica", e.replicaId()).put("seq", e.seq()).put("type", e.type())
+                .put("recordId", e.recordId()).put("time", e.timeMicros()).put("endpoint", e.endpointId())
+                .put("sessionId", e.sessionId()).put("username", e.username()).put("decision", e.decision());
+        if (e.status() == null) {
+            n.putNull("status");
+        } else {
+            n.put("status", e.status());
+        }
+        n.put("payload", e.payload()).put("digest", e.payloadDigest()).put("prev", e.prevHash())
+                .put("hash", e.hash());
+        return n;
+    }
+
+    private static ObjectNode toJson(Checkpoint c) {
+        ObjectNode n = CanonicalJson.object();
+        n.put("k", "c").put("replica", c.replicaId()).put("number", c.number()).put("chainSeq", c.chainSeq())
+                .put("chainHash", c.chainHash()).put("createdAt", c.createdAtMicros()).put("prev", c.prevDigest())
+                .put("keyId", c.keyId()).put("signature", c.signature());
+        return n;
+    }
+
+    private static Object fromJson(JsonNode n) {
+        if ("c".equals(n.path("k").asText())) {
+            return new Checkpoint(req(n, "replica"), n.get("number").longValue(), n.get("chainSeq").longValue(),
+                    req(n, "chainHash"), n.get("createdAt").longValue(), req(n, "prev"), req(n, "keyId"),
+                    req(n, "signature"));
+        }
+        if (!"e".equals(n.path("k").asText())) {
+            throw new IllegalArgumentException("unknown spool line");
+        }
+        return new AuditEvent(req(n, "replica"), n.get("seq").longValue(), req(n, "type"), req(n, "recordId"),
+                n.get("time").longValue(), req(n, "endpoint"), opt(n, "sessionId"), opt(n, "username"),
+                opt(n, "decision"), n.get("status").isNull() ? null : n.get("status").intValue(), opt(n, "payload"),
+                req(n, "digest"), req(n, "prev"), req(n, "hash"));
+    }
+
+    private static String req(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new IllegalArgumentException("spool line without " + field);
+        }
+        return v.textValue();
+    }
+
+    private static String opt(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.textValue();
+    }
+}
