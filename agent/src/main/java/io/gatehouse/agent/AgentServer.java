@@ -67,6 +67,10 @@ public final class AgentServer implements AutoCloseable {
         ListenConfig listen = settings.listen();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
                 .maxInboundMessageSize(MAX_REQUEST_BYTES)
+                // Calls never block (the model is called asynchronously), so they run on the transport's
+                // own threads: no hand-off to a worker pool per message, which cost about a millisecond
+                // per call on 2 cores (bench/README.md).
+                .directExecutor()
                 .addService(new AgentService(java.util.Collections.unmodifiableMap(upstreams), timer))
                 .build();
         try {
