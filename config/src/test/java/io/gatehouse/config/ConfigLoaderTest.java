@@ -59,7 +59,8 @@ class ConfigLoaderTest {
                         org.assertj.core.groups.Tuple.tuple("auth", "openai.auth", 20, 5),
                         org.assertj.core.groups.Tuple.tuple("policy", "openai.policy", 22, 5),
                         org.assertj.core.groups.Tuple.tuple("approval", "openai.approval", 24, 5),
-                        org.assertj.core.groups.Tuple.tuple("header-stamp", "openai.header-stamp", 26, 5));
+                        org.assertj.core.groups.Tuple.tuple("masking", "openai.masking", 26, 5),
+                        org.assertj.core.groups.Tuple.tuple("header-stamp", "openai.header-stamp", 28, 5));
         assertThat(config.files("policies")).extracting(io.gatehouse.spi.ConfigFile::path).containsExactly(
                 "policies/analysts.yaml", "policies/auditors.yaml", "policies/ml-engineers.yaml",
                 "policies/ml-leads.yaml");
@@ -78,7 +79,9 @@ class ConfigLoaderTest {
                 .isEqualTo(new TestSteps.PolicyStepConfig(true));
         assertThat(openai.pipeline().get(3).config(TestSteps.ApprovalStepConfig.class))
                 .isEqualTo(new TestSteps.ApprovalStepConfig(java.util.List.of("ml-leads")));
-        assertThat(openai.pipeline().get(4).config(HeaderStampConfig.class))
+        assertThat(openai.pipeline().get(4).config(TestSteps.MaskingStepConfig.class))
+                .isEqualTo(new TestSteps.MaskingStepConfig(java.util.List.of("pii-readers")));
+        assertThat(openai.pipeline().get(5).config(HeaderStampConfig.class))
                 .isEqualTo(new HeaderStampConfig("Gatehouse-Served-By", "gatehouse-demo"));
     }
 

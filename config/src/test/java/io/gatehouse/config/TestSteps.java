@@ -70,7 +70,12 @@ final class TestSteps {
             "auth", ProvidersAuthConfig.class,
             "policy", PolicyStepConfig.class,
             "approval", ApprovalStepConfig.class,
+            "masking", MaskingStepConfig.class,
             "header-stamp", HeaderStampConfig.class);
+
+    /** Like the real masking step, reduced to what the demo sets. */
+    record MaskingStepConfig(java.util.List<String> exemptGroups) {
+    }
 
     /** Like the real approval step, reduced to what the demo sets. */
     record ApprovalStepConfig(java.util.List<String> approvers) {
