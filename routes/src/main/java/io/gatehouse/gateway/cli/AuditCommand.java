@@ -46,7 +46,9 @@ final class AuditCommand {
     /** True when the embedded store is locked by a running gateway. */
     static boolean lockedByTheGateway(StoreException e) {
         String message = Store.rootMessage(e);
-        return message.contains("already in use") || message.contains("90020");
+        // H2 reports a store held by another process either as "already in use" (90020) or, from
+        // its MVStore layer, as "The file is locked" (seen with a running `./gatehouse demo`).
+        return message.contains("already in use") || message.contains("90020") || message.contains("file is locked");
     }
 
     static Path publicKeyFile(GatewayConfig config) {
