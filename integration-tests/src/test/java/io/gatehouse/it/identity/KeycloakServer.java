@@ -64,6 +64,8 @@ final class KeycloakServer implements AutoCloseable {
     static synchronized KeycloakServer shared() throws Exception {
         if (shared == null) {
             shared = start();
+            KeycloakServer started = shared;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "keycloak-stop"));
         }
         return shared;
     }
