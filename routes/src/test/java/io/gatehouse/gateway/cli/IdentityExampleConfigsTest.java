@@ -20,6 +20,17 @@ class IdentityExampleConfigsTest {
     }
 
     @Test
+    void theDockerExampleIsValidBindsEveryInterfaceAndTrustsTheComposeKeycloak() {
+        GatewayAssembly.Loaded loaded = GatewayAssembly.load(Path.of("../config/examples/docker"), name -> null);
+
+        assertThat(loaded.errors()).isEmpty();
+        assertThat(loaded.config().listeners().get("http").host()).isEqualTo("0.0.0.0");
+        assertThat(loaded.config().admin().host()).isEqualTo("0.0.0.0");
+        assertThat(loaded.config().section("identity").orElseThrow().toString())
+                .contains("issuer=http://localhost:8180/realms/gatehouse", "audiences=[gatehouse]");
+    }
+
+    @Test
     void theDemoExampleTrustsTheDevIssuerThroughDiscovery() {
         GatewayAssembly.Loaded loaded = GatewayAssembly.load(Path.of("../config/examples/demo"), name -> null);
 
