@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  *
  * <p>A detector with a {@link Continuation} is open-ended: its pattern finds a decisive prefix (a private
  * key's BEGIN line, an API key's first characters) and the match then runs on as long as the continuation
- * says, however long that is. In a stream the placeholder goes out as soon as the prefix is seen and the
+ * says, however long that is. In a stream the mask (e.g. [SECRET]) goes out as soon as the prefix is seen and the
  * rest of the value is swallowed as it arrives.
  */
 final class Detector {

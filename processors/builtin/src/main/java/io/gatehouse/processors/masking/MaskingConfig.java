@@ -216,7 +216,7 @@ public record MaskingConfig(Boolean request, Boolean response, MaskingProtocol p
      *
      * @param path     the path
      * @param strategy default redact
-     * @param label    the placeholder's label; default the last name in the path, upper-cased
+     * @param label    the label of the mask written in its place; default the last name in the path, upper-cased
      */
     public record FieldRule(String path, Strategy strategy, String label) {
         public FieldRule {
