@@ -161,7 +161,7 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
         Channel channel = exchange.getProperty(ExchangeOpener.CHANNEL_PROPERTY, Channel.class);
         boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         StreamingHttpResponse streaming = new StreamingHttpResponse(HttpResponseStatus.valueOf(response.status()),
-                channel, eventStream, body.pipeline(), () -> ResponseEndHooks.run(px), (end, cause) -> {
+                channel, eventStream, body.pipeline(), () -> endHooksOffTheEventLoop(px), (end, cause) -> {
                     switch (end) {
                         case COMPLETED -> px.complete(Completion.Kind.ANSWERED, response.status(), null, null);
                         case FAILED -> px.complete(Completion.Kind.FAILED, response.status(), null,
@@ -173,6 +173,15 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
         HttpAnswers.stream(exchange, streaming, response.headers(), px.requestId());
         streaming.start(body.source());
         answered.complete(null);
+    }
+
+    /**
+     * A stream's end is noticed on the channel's event loop, but the SPI promises processors never
+     * run on an I/O thread: the end hooks start on a worker instead.
+     */
+    private static java.util.concurrent.CompletionStage<Void> endHooksOffTheEventLoop(PipelineExchange px) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> ResponseEndHooks.run(px),
+                java.util.concurrent.ForkJoinPool.commonPool()).thenCompose(hooks -> hooks);
     }
 
     private static void cancel(Flow.Publisher<byte[]> source) {

@@ -19,6 +19,9 @@ import java.util.OptionalInt;
  */
 public final class OllamaAdapter implements ProtocolAdapter {
 
+    /** {@code keep_alive: 0}, {@code "0s"}, {@code "0m"}: unload now. Compiled once, not per request. */
+    private static final java.util.regex.Pattern ZERO_KEEP_ALIVE = java.util.regex.Pattern.compile("0+[a-z]*");
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
@@ -89,7 +92,7 @@ public final class OllamaAdapter implements ProtocolAdapter {
     private static boolean unloads(JsonNode body) {
         JsonNode keepAlive = body.path("keep_alive");
         boolean zero = keepAlive.isNumber() && keepAlive.asDouble() == 0
-                || keepAlive.isTextual() && keepAlive.asText().matches("0+[a-z]*");
+                || keepAlive.isTextual() && ZERO_KEEP_ALIVE.matcher(keepAlive.asText()).matches();
         String prompt = text(body, "prompt");
         return zero && (prompt == null || prompt.isEmpty());
     }

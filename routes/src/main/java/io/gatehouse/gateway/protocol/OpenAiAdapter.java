@@ -15,6 +15,8 @@ import java.util.OptionalInt;
 public final class OpenAiAdapter implements ProtocolAdapter {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** {@code GET /v1/models/{id}}: compiled once, not per request. */
+    private static final java.util.regex.Pattern ONE_MODEL = java.util.regex.Pattern.compile(".*/models/[^/]+");
 
     @Override
     public String name() {
@@ -57,7 +59,7 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         if (p.endsWith("/responses") && post) {
             return OperationKind.RESPONSES;
         }
-        if (p.endsWith("/models") && "GET".equals(method) || p.matches(".*/models/[^/]+") && "GET".equals(method)) {
+        if (p.endsWith("/models") && "GET".equals(method) || ONE_MODEL.matcher(p).matches() && "GET".equals(method)) {
             return OperationKind.LIST_MODELS;
         }
         if (p.contains("/batches")) {
