@@ -156,6 +156,11 @@ class WebhookNotifierTest {
 
         hold();
         awaitReceived(1);
+        // The receiver has the POST before the notifier has its 200: wait for the count, not the POST.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.approvals.stats().notificationsDelivered() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
 
         assertThat(store.approvals.stats().notificationsRetried()).isEqualTo(2);
         assertThat(store.approvals.stats().notificationsDelivered()).isEqualTo(1);
