@@ -25,10 +25,12 @@ public final class AgentServer implements AutoCloseable {
 
     private final Server server;
     private final ScheduledThreadPoolExecutor timer;
+    private final Map<String, ServiceTarget> upstreams;
 
-    private AgentServer(Server server, ScheduledThreadPoolExecutor timer) {
+    private AgentServer(Server server, ScheduledThreadPoolExecutor timer, Map<String, ServiceTarget> upstreams) {
         this.server = server;
         this.timer = timer;
+        this.upstreams = upstreams;
     }
 
     /**
@@ -55,8 +57,9 @@ public final class AgentServer implements AutoCloseable {
             throw new IOException("cannot load the agent's TLS files (certificate " + tls.certificate() + ", key "
                     + tls.privateKey() + ", client CA " + tls.clientCa() + "): " + e.getMessage(), e);
         }
-        Map<String, Upstream> upstreams = new LinkedHashMap<>();
-        settings.services().forEach((name, service) -> upstreams.put(name, new Upstream(name, service)));
+        Map<String, ServiceTarget> upstreams = new LinkedHashMap<>();
+        settings.services().forEach((name, service) -> upstreams.put(name,
+                service.isGrpc() ? new GrpcUpstream(name, service) : new Upstream(name, service)));
 
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "gatehouse-agent-deadlines");
@@ -77,11 +80,12 @@ public final class AgentServer implements AutoCloseable {
             server.start();
         } catch (IOException e) {
             timer.shutdownNow();
+            upstreams.values().forEach(ServiceTarget::close);
             throw new IOException("cannot listen on " + listen.host() + ":" + listen.port() + ": " + e.getMessage(), e);
         }
         LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
                 upstreams.keySet());
-        return new AgentServer(server, timer);
+        return new AgentServer(server, timer, upstreams);
     }
 
     /** The bound port (useful when the settings asked for port 0). */
@@ -89,7 +93,7 @@ public final class AgentServer implements AutoCloseable {
         return server.getPort();
     }
 
-    /** Stops accepting calls, gives running calls 5 s to end, then cancels them. */
+    /** Stops accepting calls, gives running calls 5 s to end, then cancels them; closes the gRPC services' channels. */
     @Override
     public void close() {
         server.shutdown();
@@ -103,6 +107,7 @@ public final class AgentServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             timer.shutdownNow();
+            upstreams.values().forEach(ServiceTarget::close);
         }
     }
 }

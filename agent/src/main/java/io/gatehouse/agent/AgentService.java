@@ -10,20 +10,20 @@ import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 
-/** The gRPC service: looks the service up and hands the call to a {@link ForwardCall}. */
+/** The gRPC service: looks the service up and hands the call to it ({@link ForwardCall}, {@link GrpcForwardCall}). */
 final class AgentService extends AgentGrpc.AgentImplBase {
 
-    private final Map<String, Upstream> upstreams;
+    private final Map<String, ServiceTarget> upstreams;
     private final ScheduledExecutorService timer;
 
-    AgentService(Map<String, Upstream> upstreams, ScheduledExecutorService timer) {
+    AgentService(Map<String, ServiceTarget> upstreams, ScheduledExecutorService timer) {
         this.upstreams = upstreams;
         this.timer = timer;
     }
 
     @Override
     public void forward(ForwardRequest request, StreamObserver<ForwardResponse> responses) {
-        Upstream upstream = upstreams.get(request.getService());
+        ServiceTarget upstream = upstreams.get(request.getService());
         if (upstream == null) {
             long start = System.nanoTime();
             responses.onNext(ForwardCall.failure(ForwardResponse.Failure.Code.UNKNOWN_SERVICE,
@@ -33,7 +33,7 @@ final class AgentService extends AgentGrpc.AgentImplBase {
             ForwardCall.logCall(request, -1, "failure UNKNOWN_SERVICE", start);
             return;
         }
-        new ForwardCall(upstream, request, (ServerCallStreamObserver<ForwardResponse>) responses, timer).start();
+        upstream.forward(request, (ServerCallStreamObserver<ForwardResponse>) responses, timer);
     }
 
     @Override

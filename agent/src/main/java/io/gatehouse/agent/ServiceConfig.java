@@ -9,23 +9,32 @@ import java.util.Locale;
  * A model server the agent forwards to.
  *
  * @param url             http or https base URL, e.g. {@code http://127.0.0.1:8000}; request paths
- *                        are appended to it. No user info, query or fragment.
- * @param credential      what to inject; null when the model server needs no credential
+ *                        are appended to it. No user info, query or fragment. Or a gRPC server:
+ *                        {@code grpc://host:port} (plaintext HTTP/2, h2c) or {@code grpcs://host:port}
+ *                        (TLS, trusting the JVM's CAs), without a path; a Forward then is one gRPC call
+ *                        whose path is the full method name ({@code /inference.GRPCInferenceService/ModelInfer})
+ *                        and whose body is the one request message. The port defaults to 80 / 443.
+ * @param credential      what to inject; null when the model server needs no credential. For a gRPC
+ *                        service it is sent as metadata under the lower-cased header name, which must
+ *                        then be a valid metadata key ({@code a-z 0-9 - _ .}, not {@code grpc-*})
  * @param connectTimeout  TCP/TLS connect timeout; default 5s
- * @param responseTimeout time from sending the request to the response head; default 300s
+ * @param responseTimeout time from sending the request to the response head (for gRPC: to the first
+ *                        response message or the close); default 300s
  */
 public record ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(300);
+    static final String GRPC = "grpc";
+    static final String GRPCS = "grpcs";
 
     public ServiceConfig {
         if (url == null) {
             throw new ConfigException("url", "is required (the model server's base URL, e.g. http://127.0.0.1:8000)");
         }
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new ConfigException("url", "'" + url + "' must be an http or https URL");
+        if (!scheme.equals("http") && !scheme.equals("https") && !scheme.equals(GRPC) && !scheme.equals(GRPCS)) {
+            throw new ConfigException("url", "'" + url + "' must be an http, https, grpc or grpcs URL");
         }
         if (url.getHost() == null) {
             throw new ConfigException("url", "'" + url + "' has no host");
@@ -36,8 +45,48 @@ public record ServiceConfig(URI url, CredentialConfig credential, Duration conne
         if (url.getRawQuery() != null || url.getRawFragment() != null) {
             throw new ConfigException("url", "'" + url + "' must not have a query or fragment");
         }
+        boolean grpc = scheme.equals(GRPC) || scheme.equals(GRPCS);
+        if (grpc && url.getRawPath() != null && !url.getRawPath().isEmpty() && !url.getRawPath().equals("/")) {
+            throw new ConfigException("url", "'" + url + "' must not have a path (a gRPC call's path is its method name)");
+        }
+        if (grpc && credential != null && !isMetadataKey(credential.header())) {
+            throw new ConfigException("credential", "header '" + credential.header()
+                    + "' cannot be gRPC metadata (expected letters, digits, '-', '_' or '.', not grpc-*)");
+        }
         connectTimeout = positive("connectTimeout", connectTimeout, DEFAULT_CONNECT_TIMEOUT);
         responseTimeout = positive("responseTimeout", responseTimeout, DEFAULT_RESPONSE_TIMEOUT);
+    }
+
+    /** True for a {@code grpc://} or {@code grpcs://} service. */
+    public boolean isGrpc() {
+        String scheme = url.getScheme().toLowerCase(Locale.ROOT);
+        return scheme.equals(GRPC) || scheme.equals(GRPCS);
+    }
+
+    /** True for {@code grpcs://} (and {@code https://}): the connection uses TLS. */
+    public boolean usesTls() {
+        String scheme = url.getScheme().toLowerCase(Locale.ROOT);
+        return scheme.equals(GRPCS) || scheme.equals("https");
+    }
+
+    /** The port of the URL, or the scheme's default (80, 443). */
+    public int port() {
+        return url.getPort() >= 0 ? url.getPort() : usesTls() ? 443 : 80;
+    }
+
+    /** A gRPC metadata key once lower-cased: {@code [0-9a-z_.-]+}, not reserved ({@code grpc-*}). */
+    static boolean isMetadataKey(String name) {
+        String key = name.toLowerCase(Locale.ROOT);
+        if (key.isEmpty() || key.startsWith("grpc-")) {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A service without credential and with default timeouts. */

@@ -1,7 +1,9 @@
 package io.gatehouse.agent;
 
 import io.gatehouse.agent.proto.ForwardRequest;
+import io.gatehouse.agent.proto.ForwardResponse;
 import io.gatehouse.agent.proto.Header;
+import io.grpc.stub.ServerCallStreamObserver;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -10,9 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 
-/** One configured model server: its HTTP client and how requests to it are built. Thread-safe. */
-final class Upstream {
+/** One configured HTTP model server: its HTTP client and how requests to it are built. Thread-safe. */
+final class Upstream implements ServiceTarget {
 
     /** Carries the gateway-signed identity token to the model server (ForwardRequest.identity_token). */
     static final String IDENTITY_HEADER = "Gatehouse-Identity";
@@ -34,8 +37,20 @@ final class Upstream {
                 .build();
     }
 
-    String name() {
+    @Override
+    public String name() {
         return name;
+    }
+
+    @Override
+    public void forward(ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out,
+                        ScheduledExecutorService timer) {
+        new ForwardCall(this, request, out, timer).start();
+    }
+
+    /** The JDK client of Java 17 has no close; its connections end with their idle timeout. */
+    @Override
+    public void close() {
     }
 
     ServiceConfig config() {

@@ -76,7 +76,7 @@ class SettingsTest {
     @Test
     void aServiceUrlMustBeHttpWithoutUserInfoOrQuery() {
         assertThatThrownBy(() -> ServiceConfig.of(URI.create("ftp://models/")))
-                .isInstanceOf(ConfigException.class).hasMessage("'ftp://models/' must be an http or https URL");
+                .isInstanceOf(ConfigException.class).hasMessage("'ftp://models/' must be an http, https, grpc or grpcs URL");
         assertThatThrownBy(() -> ServiceConfig.of(URI.create("http://user:pw@models:8000")))
                 .isInstanceOf(ConfigException.class).hasMessage("must not contain user info (put credentials in 'credential')");
         assertThatThrownBy(() -> ServiceConfig.of(URI.create("http://models:8000/v1?key=x")))
@@ -85,6 +85,32 @@ class SettingsTest {
         assertThatThrownBy(() -> new ServiceConfig(null, null, null, null))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("is required (the model server's base URL, e.g. http://127.0.0.1:8000)");
+    }
+
+    @Test
+    void aGrpcOrGrpcsUrlMakesAGrpcServiceWithoutAPathAndWithACredentialThatCanBeMetadata() {
+        Secret secret = Secret.of("env:K", "k");
+
+        ServiceConfig plaintext = ServiceConfig.of(URI.create("grpc://127.0.0.1:8001"));
+        ServiceConfig tls = ServiceConfig.of(URI.create("GRPCS://models.example"));
+
+        assertThat(plaintext.isGrpc()).isTrue();
+        assertThat(plaintext.usesTls()).isFalse();
+        assertThat(plaintext.port()).isEqualTo(8001);
+        assertThat(tls.isGrpc()).isTrue();
+        assertThat(tls.usesTls()).isTrue();
+        assertThat(tls.port()).isEqualTo(443);
+        assertThat(ServiceConfig.of(URI.create("https://m")).isGrpc()).isFalse();
+        assertThat(new ServiceConfig(URI.create("grpc://m:1/"), new CredentialConfig("X-Api-Key", "", secret), null, null)
+                .isGrpc()).isTrue();
+        assertThatThrownBy(() -> ServiceConfig.of(URI.create("grpc://m:8001/v2")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("'grpc://m:8001/v2' must not have a path (a gRPC call's path is its method name)");
+        assertThatThrownBy(() -> new ServiceConfig(URI.create("grpc://m:8001"), new CredentialConfig("X!Key", "", secret),
+                null, null))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("header 'X!Key' cannot be gRPC metadata (expected letters, digits, '-', '_' or '.', not grpc-*)")
+                .extracting(e -> ((ConfigException) e).field()).isEqualTo("credential");
     }
 
     @Test

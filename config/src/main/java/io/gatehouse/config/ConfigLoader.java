@@ -316,8 +316,8 @@ public final class ConfigLoader {
                 String nodeId = e.id() + "." + step.id() + (use == 1 ? "" : "-" + use);
                 pipeline.add(new StepConfig(step.id(), step.config(), nodeId, step.line(), step.column()));
             }
-            endpoints.add(new EndpointConfig(e.id(), e.listener(), e.path(), e.protocol().id(), e.target(),
-                    pipeline, part.file()));
+            endpoints.add(new EndpointConfig(e.id(), e.listener(), e.path(), e.models(), e.serverCalls(),
+                    e.protocol().id(), e.target(), pipeline, part.file()));
         }
         return new GatewayConfig(directory, listeners, gateway.admin().toConfig(), agents,
                 Path.of(gateway.dataDirectory()).toAbsolutePath().normalize(),

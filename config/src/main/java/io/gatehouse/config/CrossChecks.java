@@ -36,6 +36,20 @@ final class CrossChecks {
             }
             unknown(errors, endpoint, where.field("listener"), "listener", e.listener(), listeners, "listener");
             unknown(errors, endpoint, where.field("target.agent"), "agent", e.target().agent(), agents, "target", "agent");
+            if (grpc(gateway, e.listener())) {
+                grpcEndpoint(e, endpoint, where, byRoute, errors);
+                continue;
+            }
+            if (e.path() == null) {
+                error(errors, endpoint, where.field("path"), "is required (the path prefix this endpoint serves on"
+                        + " HTTP listener " + Nodes.quote(e.listener()) + ", e.g. /v1)");
+                continue;
+            }
+            if (!e.models().isEmpty() || e.serverCalls()) {
+                error(errors, endpoint, where.field(e.models().isEmpty() ? "serverCalls" : "models"), "only endpoints"
+                        + " on a gRPC listener are chosen by model; this one is on HTTP listener "
+                        + Nodes.quote(e.listener()) + " and is chosen by its path", e.models().isEmpty() ? "serverCalls" : "models");
+            }
             EndpointPart sameRoute = byRoute.putIfAbsent(e.listener() + " " + e.path(), endpoint);
             if (sameRoute != null) {
                 error(errors, endpoint, where.field("path"), "endpoints " + Nodes.quote(sameRoute.yaml().id())
@@ -43,6 +57,47 @@ final class CrossChecks {
                         + ") both serve path " + Nodes.quote(e.path()) + " on listener " + Nodes.quote(e.listener()), "path");
             }
         }
+    }
+
+    /** A gRPC endpoint is chosen by model: no path, kserve-v2, and each model (and server calls) served once per listener. */
+    private static void grpcEndpoint(EndpointYaml e, EndpointPart endpoint, Where where, Map<String, EndpointPart> taken,
+                                     List<ConfigError> errors) {
+        String on = " on gRPC listener " + Nodes.quote(e.listener());
+        if (e.path() != null) {
+            error(errors, endpoint, where.field("path"), "an endpoint" + on + " is chosen by the model a call names,"
+                    + " not by path: remove 'path' and list its 'models'", "path");
+        }
+        if (e.models().isEmpty() && !e.serverCalls()) {
+            error(errors, endpoint, where.field("models"), "is required for an endpoint" + on + " (the models whose"
+                    + " calls it serves, e.g. [demo-small] or [demo-*]; or serverCalls: true)", "id");
+        }
+        if (e.protocol() != Protocol.KSERVE_V2) {
+            error(errors, endpoint, where.field("protocol"), "a gRPC listener serves inference.GRPCInferenceService:"
+                    + " use protocol kserve-v2, got " + Nodes.quote(e.protocol().id()), "protocol");
+        }
+        for (String model : e.models()) {
+            EndpointPart other = taken.putIfAbsent(e.listener() + " model " + model, endpoint);
+            if (other != null) {
+                error(errors, endpoint, where.field("models"), "model " + Nodes.quote(model) + " is also served by"
+                        + " endpoint " + Nodes.quote(other.yaml().id()) + " (" + other.file() + ")" + on, "models");
+            }
+        }
+        if (e.serverCalls()) {
+            EndpointPart other = taken.putIfAbsent(e.listener() + " server-calls", endpoint);
+            if (other != null) {
+                error(errors, endpoint, where.field("serverCalls"), "endpoint " + Nodes.quote(other.yaml().id()) + " ("
+                        + other.file() + ") already takes the server calls" + on, "serverCalls");
+            }
+        }
+    }
+
+    /** Whether the named listener is a gRPC one, read from the raw gateway.yaml. */
+    private static boolean grpc(GatewayPart gateway, String listener) {
+        return Optional.ofNullable(gateway.root())
+                .flatMap(root -> Nodes.get(root, "listeners", listener, "protocol"))
+                .flatMap(Nodes::text)
+                .map(ListenerProtocol.GRPC.id()::equals)
+                .orElse(false);
     }
 
     /** A listener port that is the admin port or another listener's; port 0 (any free port) never collides. */

@@ -36,17 +36,19 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         store = store == null ? new Store(null, null, null, null, null, null, null, null) : store;
     }
 
-    record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes) {
+    record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
+                    ListenerProtocol protocol) {
         Listener {
             host = host == null ? ListenerConfig.DEFAULT_HOST : host;
             port = port == null ? ListenerConfig.DEFAULT_PORT : port;
             maxBodyBytes = maxBodyBytes == null ? ListenerConfig.DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
             maxHeaderBytes = maxHeaderBytes == null ? ListenerConfig.DEFAULT_MAX_HEADER_BYTES : maxHeaderBytes;
-            new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes); // validates, naming the field
+            protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
+            new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol); // validates, naming the field
         }
 
         ListenerConfig toConfig() {
-            return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes);
+            return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol);
         }
     }
 

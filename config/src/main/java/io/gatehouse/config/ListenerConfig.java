@@ -1,5 +1,7 @@
 package io.gatehouse.config;
 
+import io.gatehouse.spi.ConfigException;
+
 import io.gatehouse.spi.ByteSize;
 
 /**
@@ -8,9 +10,14 @@ import io.gatehouse.spi.ByteSize;
  * @param host           the address to bind, default {@value #DEFAULT_HOST}
  * @param port           the port, default {@value #DEFAULT_PORT}; 0 picks a free port
  * @param maxBodyBytes   hard cap on a request body, enforced by the listener before any step; default 10MiB
- * @param maxHeaderBytes cap on the request line and headers; default 32KiB
+ * @param maxHeaderBytes cap on the request line and headers; default 32KiB. On a gRPC listener: the
+ *                       cap on a call's metadata
+ * @param protocol       what the listener speaks: {@code http} (HTTP/1.1, endpoints chosen by path; the
+ *                       default) or {@code grpc} (HTTP/2 cleartext, {@code inference.GRPCInferenceService},
+ *                       endpoints chosen by model; {@code maxBodyBytes} caps each message)
  */
-public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes) {
+public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
+                             ListenerProtocol protocol) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -18,9 +25,27 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
     public static final ByteSize DEFAULT_MAX_HEADER_BYTES = ByteSize.ofBytes(32L * 1024);
 
     public ListenerConfig {
+        protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
         Checks.host("host", host);
         Checks.port("port", port);
         Checks.positive("maxBodyBytes", maxBodyBytes);
         Checks.positive("maxHeaderBytes", maxHeaderBytes);
+        if (protocol == ListenerProtocol.GRPC && maxBodyBytes.bytes() > Integer.MAX_VALUE) {
+            throw new ConfigException("maxBodyBytes", "a gRPC message can be at most 2GiB, got " + maxBodyBytes);
+        }
+    }
+
+    /** An HTTP listener. */
+    public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes) {
+        this(host, port, maxBodyBytes, maxHeaderBytes, ListenerProtocol.HTTP);
+    }
+
+    public boolean grpc() {
+        return protocol == ListenerProtocol.GRPC;
+    }
+
+    /** The same listener on another port (a port 0 resolved). */
+    public ListenerConfig withPort(int port) {
+        return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol);
     }
 }

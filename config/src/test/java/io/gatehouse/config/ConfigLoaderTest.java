@@ -36,7 +36,8 @@ class ConfigLoaderTest {
 
         assertThat(config.directory()).isEqualTo(Path.of("examples/demo").toAbsolutePath().normalize());
         assertThat(config.listeners()).containsExactly(Map.entry("http", new ListenerConfig("127.0.0.1", 8080,
-                ByteSize.parse("10MiB"), ByteSize.parse("32KiB"))));
+                ByteSize.parse("10MiB"), ByteSize.parse("32KiB"))), Map.entry("grpc", new ListenerConfig("127.0.0.1",
+                9090, ByteSize.parse("4MiB"), ByteSize.parse("16KiB"), ListenerProtocol.GRPC)));
         assertThat(config.admin()).isEqualTo(new AdminConfig("127.0.0.1", 8081, java.util.Optional.of(
                 new TestSteps.ProvidersAuthConfig(java.util.List.of("dev"), null)), java.util.List.of("auditors")));
         assertThat(config.agents()).containsExactly(
@@ -45,7 +46,8 @@ class ConfigLoaderTest {
         assertThat(config.store().onStoreFailure()).isEqualTo(StoreConfig.OnFailure.FAIL_CLOSED);
         assertThat(config.pluginsDirectory()).contains(Path.of("../plugins/header-stamp/target").toAbsolutePath()
                 .normalize());
-        assertThat(config.endpoints()).hasSize(1);
+        assertThat(config.endpoints()).extracting(EndpointConfig::id).containsExactlyInAnyOrder("openai", "kserve-grpc");
+        assertThat(config.endpoint("kserve-grpc").orElseThrow().models()).containsExactly("demo-small", "demo-large");
         EndpointConfig openai = config.endpoint("openai").orElseThrow();
         assertThat(openai.listener()).isEqualTo("http");
         assertThat(openai.path()).isEqualTo("/v1");
@@ -55,17 +57,20 @@ class ConfigLoaderTest {
         assertThat(openai.pipeline()).extracting(StepConfig::id, StepConfig::nodeId, StepConfig::line, StepConfig::column)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("recording", "openai.recording", 13, 5),
-                        org.assertj.core.groups.Tuple.tuple("limits", "openai.limits", 16, 5),
-                        org.assertj.core.groups.Tuple.tuple("auth", "openai.auth", 20, 5),
-                        org.assertj.core.groups.Tuple.tuple("policy", "openai.policy", 22, 5),
-                        org.assertj.core.groups.Tuple.tuple("approval", "openai.approval", 24, 5),
-                        org.assertj.core.groups.Tuple.tuple("masking", "openai.masking", 26, 5),
-                        org.assertj.core.groups.Tuple.tuple("header-stamp", "openai.header-stamp", 28, 5));
+                        org.assertj.core.groups.Tuple.tuple("limits", "openai.limits", 19, 5),
+                        org.assertj.core.groups.Tuple.tuple("auth", "openai.auth", 23, 5),
+                        org.assertj.core.groups.Tuple.tuple("policy", "openai.policy", 25, 5),
+                        org.assertj.core.groups.Tuple.tuple("approval", "openai.approval", 27, 5),
+                        org.assertj.core.groups.Tuple.tuple("masking", "openai.masking", 29, 5),
+                        org.assertj.core.groups.Tuple.tuple("header-stamp", "openai.header-stamp", 31, 5));
         assertThat(config.files("policies")).extracting(io.gatehouse.spi.ConfigFile::path).containsExactly(
                 "policies/analysts.yaml", "policies/auditors.yaml", "policies/ml-engineers.yaml",
                 "policies/ml-leads.yaml");
         assertThat(openai.pipeline().get(0).config(TestSteps.RecordingConfig.class)).isEqualTo(
-                new TestSteps.RecordingConfig(ByteSize.parse("64KiB"), null, null, 30));
+                new TestSteps.RecordingConfig(ByteSize.parse("64KiB"), null, null, 30,
+                        new TestSteps.RecordingConfig.RecordingMasking(Map.of("email", "redact", "phone", "redact",
+                                "credit-card", "redact", "iban", "redact", "us-ssn", "redact", "ip-address", "redact",
+                                "secret", "redact"))));
         openai = new EndpointConfig(openai.id(), openai.listener(), openai.path(), openai.protocol(), openai.target(),
                 openai.pipeline().subList(1, openai.pipeline().size()), openai.file());
         assertThat(openai.pipeline().get(0).config(LimitsConfig.class)).isEqualTo(new LimitsConfig(
@@ -382,7 +387,7 @@ class ConfigLoaderTest {
         dir.write("endpoints/chat.yaml", ConfigDir.endpoint("chat", "/v1") + "timeout: 5s\n");
 
         assertThat(dir.errors()).containsExactly("endpoints/chat.yaml:7:1: endpoint 'chat': unknown key 'timeout' "
-                + "(accepted: id, listener, path, protocol, target, pipeline)");
+                + "(accepted: id, listener, path, models, serverCalls, protocol, target, pipeline)");
     }
 
     @Test
@@ -398,7 +403,7 @@ class ConfigLoaderTest {
         dir.write("endpoints/chat.yaml", "# nothing yet\n");
 
         assertThat(dir.errors()).containsExactly("endpoints/chat.yaml:1:1: the file is empty "
-                + "(expected: a map with keys id, listener, path, protocol, target, pipeline)");
+                + "(expected: a map with keys id, listener, path, models, serverCalls, protocol, target, pipeline)");
     }
 
     @Test

@@ -37,9 +37,11 @@ final class TestSteps {
         enum Algorithm { FIXED_WINDOW, SLIDING_WINDOW }
     }
 
-    /** Like the real recording step. */
+    /** Like the real recording step; its masking block reduced to what the demo sets. */
     record RecordingConfig(ByteSize maxBodyBytes, java.util.List<String> redactHeaders,
-                           java.util.List<String> redactJsonFields, Integer retentionDays) {
+                           java.util.List<String> redactJsonFields, Integer retentionDays, RecordingMasking masking) {
+        record RecordingMasking(Map<String, String> detectors) {
+        }
     }
 
     /** Like the real auth step: names providers of the identity section. */

@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * Command line: {@code java -cp gatehouse-sample-model.jar io.gatehouse.samplemodel.SampleModelMain
  * [--host H] [--port P] [--api-key KEY | --api-key-file FILE] [--token-delay-ms MS] [--models A,B]
- * [--max-threads N]}. The key may instead come from {@value #KEY_ENV} (or a file named by
+ * [--max-threads N] [--grpc-port P]}. The key may instead come from {@value #KEY_ENV} (or a file named by
  * {@value #KEY_FILE_ENV}, for Docker secrets); flags win over the environment. Without a key it
  * refuses to start.
  */
@@ -24,6 +24,7 @@ public final class SampleModelMain {
     static final String USAGE = """
             Usage: sample-model [--host HOST] [--port PORT] [--api-key KEY | --api-key-file FILE]
                                 [--token-delay-ms MS] [--models ID,ID...] [--max-threads N]
+                                [--grpc-port PORT]
               --host            address to bind (default 127.0.0.1)
               --port            port to bind (default 8000; 0 = any free port)
               --api-key         key that requests must send as 'Authorization: Bearer KEY'
@@ -32,6 +33,9 @@ public final class SampleModelMain {
               --token-delay-ms  pause between streamed words (default 50)
               --models          model ids served (default demo-small,demo-large)
               --max-threads     requests served at once; more wait in a queue (default 512)
+              --grpc-port       port of inference.GRPCInferenceService (plaintext gRPC) on the same
+                                host (default 8001; 0 = any free port); calls send the key as
+                                'authorization: Bearer KEY' metadata
             """;
 
     static final String MISSING_KEY = "an API key is required: pass --api-key KEY or --api-key-file FILE, "
@@ -56,7 +60,8 @@ public final class SampleModelMain {
         try {
             server = SampleModelServer.start(settings);
         } catch (IOException e) {
-            System.err.println("sample-model: cannot listen on " + settings.host() + ":" + settings.port() + ": " + e);
+            System.err.println("sample-model: cannot listen on " + settings.host() + ":" + settings.port()
+                    + " (HTTP) and " + settings.grpcPort() + " (gRPC): " + e);
             System.exit(1);
             return;
         }
@@ -64,6 +69,8 @@ public final class SampleModelMain {
         System.out.println("sample-model listening on http://" + settings.host() + ":" + server.port()
                 + " (models: " + String.join(", ", settings.models()) + "; token delay "
                 + settings.tokenDelay().toMillis() + " ms)");
+        System.out.println("sample-model gRPC (inference.GRPCInferenceService) listening on " + settings.host() + ":"
+                + server.grpcPort());
     }
 
     private static void fail(PrintStream err, String message) {
@@ -81,6 +88,7 @@ public final class SampleModelMain {
         Duration delay = SampleModelSettings.DEFAULT_TOKEN_DELAY;
         List<String> models = SampleModelSettings.DEFAULT_MODELS;
         int maxThreads = SampleModelSettings.DEFAULT_MAX_THREADS;
+        int grpcPort = SampleModelSettings.DEFAULT_GRPC_PORT;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             String value;
@@ -102,6 +110,7 @@ public final class SampleModelMain {
                 case "--token-delay-ms" -> delay = Duration.ofMillis(integer(flag, value, 0, Integer.MAX_VALUE));
                 case "--models" -> models = Arrays.stream(value.split(",")).map(String::strip).toList();
                 case "--max-threads" -> maxThreads = integer(flag, value, 1, 100_000);
+                case "--grpc-port" -> grpcPort = integer(flag, value, 0, 65535);
                 default -> throw new IllegalArgumentException("unknown option '" + flag + "'");
             }
         }
@@ -118,7 +127,7 @@ public final class SampleModelMain {
         if (key == null || key.isBlank()) {
             throw new IllegalArgumentException(MISSING_KEY);
         }
-        return new SampleModelSettings(host, port, key, models, delay, maxThreads);
+        return new SampleModelSettings(host, port, key, models, delay, maxThreads, grpcPort);
     }
 
     private static int integer(String flag, String value, int min, int max) {

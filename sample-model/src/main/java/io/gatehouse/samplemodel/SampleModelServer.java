@@ -2,14 +2,19 @@ package io.gatehouse.samplemodel;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code /v1/files} (upload, list, get, content), {@code /v1/batches} (create, which runs the batch at
  * once, list, get), and an unauthenticated {@code GET /health}. Answers are deterministic
  * ({@code "You said: <prompt>"}) so tests can assert them; streams send one SSE event per word.
+ *
+ * <p>Beside it, on {@link SampleModelSettings#grpcPort()} of the same host, a plaintext gRPC server
+ * serves {@code inference.GRPCInferenceService} (KServe v2 / Triton; see {@link InferenceService}) for
+ * the same models, with the same key as {@code authorization: Bearer <key>} metadata. What it saw is in
+ * {@link #grpcCounters()}, and at {@code GET /debug/grpc} on the HTTP side.
  *
  * <p>Threads: Java 17 has no virtual threads, and a stream holds its worker thread while it sleeps
  * between words, so the executor is a pool of up to {@link SampleModelSettings#maxThreads()} threads
@@ -37,6 +47,9 @@ public final class SampleModelServer implements AutoCloseable {
     static final int BACKLOG = 1024;
     static final int IDLE_SECONDS = 30;
     static final String HEALTH_PATH = "/health";
+    static final String DEBUG_GRPC_PATH = "/debug/grpc";
+    /** Largest gRPC request message, the HTTP side's body limit. */
+    static final int MAX_GRPC_MESSAGE_BYTES = HttpIo.MAX_REQUEST_BYTES;
 
     private static final System.Logger LOG = System.getLogger(SampleModelServer.class.getName());
 
@@ -50,12 +63,16 @@ public final class SampleModelServer implements AutoCloseable {
     private final ThreadPoolExecutor workers;
     private final byte[] apiKey;
     private final Map<String, Route> routes;
+    private final GrpcCounters grpcCounters = new GrpcCounters();
+    private final ScheduledThreadPoolExecutor grpcTimer;
+    private final Server grpcServer;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SampleModelServer(SampleModelSettings settings) throws IOException {
         ServerContext context = new ServerContext(settings);
         SampleFiles files = new SampleFiles();
         this.apiKey = settings.apiKey().getBytes(StandardCharsets.UTF_8);
+        ModelRepository repository = new ModelRepository(settings.models());
         this.routes = Map.of(
                 ModelsEndpoint.PATH, new Route("GET", new ModelsEndpoint(context), true),
                 "/v1/chat/completions", new Route("POST", new ChatCompletionsEndpoint(context), true),
@@ -65,7 +82,12 @@ public final class SampleModelServer implements AutoCloseable {
                 BatchesEndpoint.PATH, new Route(ANY_METHOD, new BatchesEndpoint(context, files), true),
                 HEALTH_PATH, new Route("GET", exchange -> {
                     exchange.sendResponseHeaders(200, -1);
-                }, false));
+                }, false),
+                DEBUG_GRPC_PATH, new Route("GET", exchange -> {
+                    Map<String, Object> json = new LinkedHashMap<>(grpcCounters.toJson());
+                    json.put("models", repository.states());
+                    HttpIo.sendJson(exchange, 200, json);
+                }, true));
         this.workers = new ThreadPoolExecutor(settings.maxThreads(), settings.maxThreads(),
                 IDLE_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), workerThreads());
         this.workers.allowCoreThreadTimeOut(true);
@@ -78,6 +100,26 @@ public final class SampleModelServer implements AutoCloseable {
         this.server.setExecutor(workers);
         this.server.createContext("/", this::handle);
         this.server.start();
+        this.grpcTimer = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = new Thread(task, "sample-model-grpc-timer");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.grpcTimer.setRemoveOnCancelPolicy(true);
+        this.grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.grpcPort()))
+                .maxInboundMessageSize(MAX_GRPC_MESSAGE_BYTES)
+                .addService(ServerInterceptors.intercept(new InferenceService(repository, grpcTimer),
+                        new GrpcCallWatcher(settings.apiKey(), grpcCounters)))
+                .build();
+        try {
+            this.grpcServer.start();
+        } catch (IOException | RuntimeException e) {
+            server.stop(0);
+            workers.shutdownNow();
+            grpcTimer.shutdownNow();
+            throw new IOException("cannot listen for gRPC on " + settings.host() + ":" + settings.grpcPort() + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** Binds and starts a server; it serves until {@link #close()}. */
@@ -90,6 +132,16 @@ public final class SampleModelServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** The bound gRPC port (the free port chosen when the settings said 0). */
+    public int grpcPort() {
+        return grpcServer.getPort();
+    }
+
+    /** What the gRPC side has seen so far (live counters, not a copy). */
+    public GrpcCounters grpcCounters() {
+        return grpcCounters;
+    }
+
     /** {@code http://host:port}, with 127.0.0.1 in place of a wildcard bind address. */
     public URI baseUri() {
         InetSocketAddress address = server.getAddress();
@@ -100,15 +152,18 @@ public final class SampleModelServer implements AutoCloseable {
         return URI.create("http://" + host + ":" + address.getPort());
     }
 
-    /** Stops accepting, ends open streams and stops the workers. Idempotent. */
+    /** Stops accepting (HTTP and gRPC), ends open streams and calls, and stops the workers. Idempotent. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         server.stop(0);
+        grpcServer.shutdownNow();
         workers.shutdownNow();
+        grpcTimer.shutdownNow();
         try {
+            grpcServer.awaitTermination(5, TimeUnit.SECONDS);
             workers.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

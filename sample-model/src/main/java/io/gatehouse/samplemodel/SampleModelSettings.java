@@ -17,9 +17,12 @@ import java.util.Objects;
  *                   A request may override it with the {@code X-Sample-Token-Delay-Ms} header.
  * @param maxThreads worker threads, i.e. requests served at once (a stream holds its thread while it
  *                   sleeps between words); more requests wait in a queue for a free worker
+ * @param grpcPort   port of the gRPC side ({@code inference.GRPCInferenceService}, plaintext HTTP/2) on the
+ *                   same host, 0 for any free port; the constructors without it use {@value #DEFAULT_GRPC_PORT},
+ *                   or 0 when {@code port} is 0. Its calls need the same key, as {@code authorization} metadata.
  */
 public record SampleModelSettings(String host, int port, String apiKey, List<String> models, Duration tokenDelay,
-        int maxThreads) {
+        int maxThreads, int grpcPort) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8000;
@@ -27,6 +30,7 @@ public record SampleModelSettings(String host, int port, String apiKey, List<Str
     public static final Duration DEFAULT_TOKEN_DELAY = Duration.ofMillis(50);
     /** Enough for ~300 concurrent slow streams plus headroom for fast requests beside them. */
     public static final int DEFAULT_MAX_THREADS = 512;
+    public static final int DEFAULT_GRPC_PORT = 8001;
 
     public SampleModelSettings {
         host = host == null ? DEFAULT_HOST : host;
@@ -53,6 +57,15 @@ public record SampleModelSettings(String host, int port, String apiKey, List<Str
         if (maxThreads < 1) {
             throw new IllegalArgumentException("maxThreads must be at least 1, got " + maxThreads);
         }
+        if (grpcPort < 0 || grpcPort > 65535) {
+            throw new IllegalArgumentException("grpcPort must be between 0 and 65535, got " + grpcPort);
+        }
+    }
+
+    /** The gRPC port is {@link #DEFAULT_GRPC_PORT}, or 0 (a free port) when {@code port} is 0. */
+    public SampleModelSettings(String host, int port, String apiKey, List<String> models, Duration tokenDelay,
+            int maxThreads) {
+        this(host, port, apiKey, models, tokenDelay, maxThreads, port == 0 ? 0 : DEFAULT_GRPC_PORT);
     }
 
     /** The settings named in the brief; {@code maxThreads} is {@link #DEFAULT_MAX_THREADS}. */
@@ -60,26 +73,32 @@ public record SampleModelSettings(String host, int port, String apiKey, List<Str
         this(host, port, apiKey, models, tokenDelay, DEFAULT_MAX_THREADS);
     }
 
-    /** 127.0.0.1, a free port, the default models, delay and threads: what tests want. */
+    /** 127.0.0.1, free ports (HTTP and gRPC), the default models, delay and threads: what tests want. */
     public static SampleModelSettings loopback(String apiKey) {
-        return new SampleModelSettings(DEFAULT_HOST, 0, apiKey, null, null);
+        return new SampleModelSettings(DEFAULT_HOST, 0, apiKey, null, null, DEFAULT_MAX_THREADS, 0);
     }
 
     public SampleModelSettings withTokenDelay(Duration delay) {
-        return new SampleModelSettings(host, port, apiKey, models, Objects.requireNonNull(delay, "delay"), maxThreads);
+        return new SampleModelSettings(host, port, apiKey, models, Objects.requireNonNull(delay, "delay"), maxThreads,
+                grpcPort);
     }
 
     public SampleModelSettings withMaxThreads(int threads) {
-        return new SampleModelSettings(host, port, apiKey, models, tokenDelay, threads);
+        return new SampleModelSettings(host, port, apiKey, models, tokenDelay, threads, grpcPort);
     }
 
     public SampleModelSettings withModels(List<String> ids) {
-        return new SampleModelSettings(host, port, apiKey, Objects.requireNonNull(ids, "ids"), tokenDelay, maxThreads);
+        return new SampleModelSettings(host, port, apiKey, Objects.requireNonNull(ids, "ids"), tokenDelay, maxThreads,
+                grpcPort);
+    }
+
+    public SampleModelSettings withGrpcPort(int port) {
+        return new SampleModelSettings(host, this.port, apiKey, models, tokenDelay, maxThreads, port);
     }
 
     @Override
     public String toString() {
         return "SampleModelSettings[host=" + host + ", port=" + port + ", apiKey=***, models=" + models
-                + ", tokenDelay=" + tokenDelay + ", maxThreads=" + maxThreads + "]";
+                + ", tokenDelay=" + tokenDelay + ", maxThreads=" + maxThreads + ", grpcPort=" + grpcPort + "]";
     }
 }

@@ -28,6 +28,17 @@ class SampleModelMainTest {
         assertThat(settings.port()).isEqualTo(8000);
         assertThat(settings.apiKey()).isEqualTo("env-key");
         assertThat(settings.tokenDelay()).isEqualTo(Duration.ofMillis(50));
+        assertThat(settings.grpcPort()).isEqualTo(8001);
+    }
+
+    @Test
+    void theGrpcPortHasItsOwnFlagWhereZeroMeansAFreePort() {
+        Map<String, String> env = Map.of("SAMPLE_MODEL_API_KEY", "k");
+
+        assertThat(SampleModelMain.parse(new String[] {"--grpc-port", "9001"}, env).grpcPort()).isEqualTo(9001);
+        assertThat(SampleModelMain.parse(new String[] {"--grpc-port=0"}, env).grpcPort()).isZero();
+        assertThatThrownBy(() -> SampleModelMain.parse(new String[] {"--grpc-port", "-1"}, env))
+                .hasMessage("--grpc-port must be an integer from 0 to 65535, got '-1'");
     }
 
     @Test

@@ -1,10 +1,12 @@
 package io.gatehouse.agent.camel;
 
 import java.util.Objects;
+import java.util.OptionalInt;
 
 /**
  * A call to an agent failed. Set on the Camel exchange when no response head arrived, and given to
  * the body's subscriber when the stream broke after the head. The message never holds a secret.
+ * For a gRPC service {@link #grpcStatus()} also says how the upstream call ended.
  */
 public final class AgentCallException extends Exception {
 
@@ -25,17 +27,35 @@ public final class AgentCallException extends Exception {
     }
 
     private final Kind kind;
+    private final int grpcStatus;
 
     public AgentCallException(Kind kind, String message) {
         this(kind, message, null);
     }
 
     public AgentCallException(Kind kind, String message, Throwable cause) {
+        this(kind, message, cause, 0);
+    }
+
+    /**
+     * @param grpcStatus the status code a gRPC service's call ended with ({@code Failure.grpc_status});
+     *                   0 when the failure is not a gRPC service's
+     */
+    public AgentCallException(Kind kind, String message, Throwable cause, int grpcStatus) {
         super(message, cause);
         this.kind = Objects.requireNonNull(kind, "kind");
+        this.grpcStatus = grpcStatus;
     }
 
     public Kind kind() {
         return kind;
+    }
+
+    /**
+     * For a gRPC service, the status code its call ended with (e.g. 5 for NOT_FOUND, 4 for
+     * DEADLINE_EXCEEDED); empty for an HTTP service and for failures of the agent link itself.
+     */
+    public OptionalInt grpcStatus() {
+        return grpcStatus == 0 ? OptionalInt.empty() : OptionalInt.of(grpcStatus);
     }
 }

@@ -64,7 +64,8 @@ final class ResponseStream implements ClientResponseObserver<ForwardRequest, For
             }
             case FAILURE -> {
                 ForwardResponse.Failure f = response.getFailure();
-                AgentCallException error = new AgentCallException(kindOf(f.getCode()), f.getMessage());
+                AgentCallException error = new AgentCallException(kindOf(f.getCode()), f.getMessage(), null,
+                        f.getGrpcStatus());
                 if (body == null) {
                     failBeforeHead(error);
                 } else {

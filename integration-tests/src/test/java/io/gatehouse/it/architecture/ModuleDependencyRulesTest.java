@@ -70,9 +70,10 @@ class ModuleDependencyRulesTest {
     }
 
     @Test
-    void theSampleModelDependsOnTheJdkOnly() {
+    void theSampleModelDependsOnTheJdkAndGrpcOnly() {
         classes().that().resideInAPackage("io.gatehouse.samplemodel..")
-                .should().onlyDependOnClassesThat().resideInAnyPackage("io.gatehouse.samplemodel..", "java..",
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.gatehouse.samplemodel..",
+                        "io.gatehouse.kserve.grpc..", "io.grpc..", "com.google.protobuf..", "java..",
                         "com.sun.net.httpserver..")
                 .check(main);
     }

@@ -2,6 +2,8 @@ package io.gatehouse.it.masking;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.HttpResponseFor;
@@ -19,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The sample model echoes personal data back; through the gateway the official OpenAI SDK receives it
  * masked, in a plain and in a streamed chat completion (where the model sends the card number, the IBAN
- * and the phone number word by word, so each value is split across several SSE events).
+ * and the phone number word by word, so each value is split across several SSE events). The stored
+ * records hold the masked forms only, also when the caller was shown the values.
  */
 class MaskingIT {
 
@@ -29,6 +32,12 @@ class MaskingIT {
             + " thanks";
     private static final List<String> VALUES = List.of("4111", "bob.smith", "example.com", "415", "2671", "DE89",
             "3704", "0130");
+    private static final List<String> WHOLE_VALUES = List.of("4111 1111 1111 1111", "bob.smith@example.com",
+            "415-555-2671", "DE89 3704 0044 0532 0130 00");
+    private static final String MASKED_PROMPT = "My card is [CREDIT_CARD], mail [EMAIL], phone [PHONE], IBAN [IBAN],"
+            + " thanks";
+    private static final String FOUR_VALUES = "{\"credit-card\":1,\"email\":1,\"iban\":1,\"phone\":1}";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static MaskingStack stack;
 
@@ -104,5 +113,123 @@ class MaskingIT {
         } finally {
             client.close();
         }
+    }
+
+    // ---- the stored records (recording.masking) ----
+
+    private static String requestId(HttpResponseFor<?> response) {
+        return response.headers().values("Gatehouse-Request-Id").get(0);
+    }
+
+    /** The prompt as the record stores it. */
+    private static String storedPrompt(JsonNode record) throws Exception {
+        return JSON.readTree(record.at("/request/body/text").asText()).at("/messages/0/content").asText();
+    }
+
+    /** The answer's text as the record stores it: the message of a whole answer, or every delta of a stream. */
+    private static String storedAnswer(JsonNode record) throws Exception {
+        JsonNode body = record.at("/response/body");
+        if (!body.has("chunks")) {
+            return JSON.readTree(body.get("text").asText()).at("/choices/0/message/content").asText();
+        }
+        StringBuilder events = new StringBuilder();
+        body.get("chunks").forEach(c -> events.append(c.get("text").asText()));
+        StringBuilder answer = new StringBuilder();
+        for (String event : events.toString().split("\n\n")) {
+            if (event.startsWith("data: {")) {
+                answer.append(JSON.readTree(event.substring("data: ".length())).at("/choices/0/delta/content")
+                        .asText(""));
+            }
+        }
+        return answer.toString();
+    }
+
+    private static void assertNoValueInTheStoredBodies(JsonNode record) throws Exception {
+        String bodies = record.at("/request/body").toString() + record.at("/response/body").toString();
+        for (String value : WHOLE_VALUES) {
+            assertThat(bodies).as("stored bodies").doesNotContain(value);
+        }
+        for (String value : VALUES) {
+            assertThat(storedPrompt(record)).doesNotContain(value);
+            assertThat(storedAnswer(record)).doesNotContain(value);
+        }
+    }
+
+    @Test
+    void aPlainCallIsRecordedWithTheMaskedPromptAndAnswerAndNoneOfTheValues() throws Exception {
+        OpenAIClient client = client("http", List.of("analysts"));
+        String id;
+        try {
+            HttpResponseFor<ChatCompletion> response = client.chat().completions().withRawResponse().create(params());
+            assertThat(response.parse().choices().get(0).message().content()).contains(MASKED);
+            id = requestId(response);
+        } finally {
+            client.close();
+        }
+
+        JsonNode record = stack.record(id);
+
+        assertThat(storedPrompt(record)).isEqualTo(MASKED_PROMPT);
+        assertThat(storedAnswer(record)).contains(MASKED);
+        assertNoValueInTheStoredBodies(record);
+        assertThat(record.at("/storedMasking/request").toString()).isEqualTo(FOUR_VALUES);
+        assertThat(record.at("/masking").toString()).as("the masking step's own counts").isEqualTo(FOUR_VALUES);
+    }
+
+    @Test
+    void aStreamedCallIsRecordedChunkByChunkWithNoPieceOfAnyValue() throws Exception {
+        OpenAIClient client = client("http", List.of("analysts"));
+        String id;
+        try {
+            HttpResponseFor<StreamResponse<ChatCompletionChunk>> response = client.chat().completions()
+                    .withRawResponse().createStreaming(params());
+            id = requestId(response);
+            try (StreamResponse<ChatCompletionChunk> stream = response.parse()) {
+                assertThat(stream.stream().count()).isGreaterThan(10);
+            }
+        } finally {
+            client.close();
+        }
+
+        JsonNode record = stack.record(id);
+
+        assertThat(record.at("/response/streamed").asBoolean()).isTrue();
+        assertThat(record.at("/response/body/chunks").size()).isGreaterThan(10);
+        assertThat(storedPrompt(record)).isEqualTo(MASKED_PROMPT);
+        assertThat(storedAnswer(record)).isEqualTo(MASKED);
+        assertNoValueInTheStoredBodies(record);
+    }
+
+    @Test
+    void aCallerInAnExemptGroupReadsTheValuesWhileItsRecordsStayMasked() throws Exception {
+        OpenAIClient client = client("http", List.of("pii-readers"));
+        String plainId;
+        String streamedId;
+        List<String> pieces = new ArrayList<>();
+        try {
+            HttpResponseFor<ChatCompletion> plain = client.chat().completions().withRawResponse().create(params());
+            assertThat(plain.parse().choices().get(0).message().content()).contains("You said: " + PROMPT);
+            plainId = requestId(plain);
+            HttpResponseFor<StreamResponse<ChatCompletionChunk>> streamed = client.chat().completions()
+                    .withRawResponse().createStreaming(params());
+            streamedId = requestId(streamed);
+            try (StreamResponse<ChatCompletionChunk> stream = streamed.parse()) {
+                stream.stream().forEach(c -> c.choices().forEach(choice -> choice.delta().content()
+                        .ifPresent(pieces::add)));
+            }
+        } finally {
+            client.close();
+        }
+        assertThat(String.join("", pieces)).isEqualTo("You said: " + PROMPT);
+
+        JsonNode plainRecord = stack.record(plainId);
+        JsonNode streamedRecord = stack.record(streamedId);
+
+        assertThat(storedAnswer(plainRecord)).contains(MASKED);
+        assertThat(storedAnswer(streamedRecord)).isEqualTo(MASKED);
+        assertNoValueInTheStoredBodies(plainRecord);
+        assertNoValueInTheStoredBodies(streamedRecord);
+        assertThat(plainRecord.at("/storedMasking/response").toString()).isEqualTo(FOUR_VALUES);
+        assertThat(streamedRecord.at("/storedMasking/response").toString()).isEqualTo(FOUR_VALUES);
     }
 }

@@ -33,6 +33,10 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--model-port", hidden = true, defaultValue = "8000")
     int modelPort;
 
+    @Option(names = "--model-grpc-port", hidden = true, defaultValue = "8001",
+            description = "demo only: the sample model's gRPC port (inference.GRPCInferenceService)")
+    int modelGrpcPort;
+
     @Option(names = "--token-delay-ms", hidden = true, defaultValue = "50")
     long tokenDelayMillis;
 
@@ -46,7 +50,7 @@ final class AgentCommand implements Callable<Integer> {
             new SecureRandom().nextBytes(random);
             String key = "sk-demo-" + HexFormat.of().formatHex(random);
             model = SampleModelServer.start(new SampleModelSettings("127.0.0.1", modelPort, key, null,
-                    Duration.ofMillis(tokenDelayMillis)));
+                    Duration.ofMillis(tokenDelayMillis), SampleModelSettings.DEFAULT_MAX_THREADS, modelGrpcPort));
             env = name -> DEMO_KEY_VARIABLE.equals(name) ? key : System.getenv(name);
         }
         LoadResult<AgentSettings> settings = YamlFiles.bind(config, AgentSettings.class, env);
@@ -59,7 +63,7 @@ final class AgentCommand implements Callable<Integer> {
             return 1;
         }
         AgentServer server = AgentServer.start(settings.orThrow());
-        System.err.println("gatehouse agent listening on port " + server.port() + " (mutual TLS)" + (model != null ? "; sample model on port " + model.port() : ""));
+        System.err.println("gatehouse agent listening on port " + server.port() + " (mutual TLS)" + (model != null ? "; sample model on port " + model.port() + ", gRPC on port " + model.grpcPort() : ""));
         CountDownLatch stopped = new CountDownLatch(1);
         SampleModelServer started = model;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

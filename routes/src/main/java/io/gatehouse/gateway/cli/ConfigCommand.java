@@ -33,7 +33,8 @@ final class ConfigCommand {
                 return 1;
             }
             System.out.println(directory + ": valid (" + loaded.config().endpoints().size() + " endpoint(s): "
-                    + String.join(", ", loaded.config().endpoints().stream().map(e -> e.id() + " " + e.path())
+                    + String.join(", ", loaded.config().endpoints().stream().map(e -> e.path() != null ? e.id() + " " + e.path()
+                            : e.id() + " (gRPC: " + String.join(", ", e.models()) + ")")
                     .toList()) + ")");
             return 0;
         }

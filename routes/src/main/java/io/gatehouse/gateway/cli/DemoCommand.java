@@ -160,10 +160,11 @@ final class DemoCommand implements Callable<Integer> {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-cp", System.getProperty("java.class.path"),
                 GatehouseCommand.class.getName(), "agent", "--config", config.resolve("agent.yaml").toString(),
-                "--with-sample-model", "--model-port", "8000", "--token-delay-ms", Long.toString(tokenDelayMillis));
+                "--with-sample-model", "--model-port", "8000", "--model-grpc-port", "8001",
+                "--token-delay-ms", Long.toString(tokenDelayMillis));
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        say("agent + model    child process " + process.pid() + " (sample model on 127.0.0.1:8000)");
+        say("agent + model    child process " + process.pid() + " (sample model on 127.0.0.1:8000, gRPC on 127.0.0.1:8001)");
         return process;
     }
 

@@ -22,7 +22,17 @@ public final class DevTokens {
 
     public static String issue(RSAKey key, String issuer, String audience, String user, List<String> groups,
                                Duration ttl, Instant now) {
-        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        return issue(key, issuer, audience, user, groups, List.of(), ttl, now);
+    }
+
+    /** A token whose {@code amr} lists the authentication methods, e.g. {@code [pwd, otp]} for a second factor. */
+    public static String issue(RSAKey key, String issuer, String audience, String user, List<String> groups,
+                               List<String> amr, Duration ttl, Instant now) {
+        JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder();
+        if (!amr.isEmpty()) {
+            builder.claim("amr", amr);
+        }
+        JWTClaimsSet claims = builder
                 .issuer(issuer)
                 .audience(audience)
                 .subject(UUID.nameUUIDFromBytes(("dev:" + user).getBytes(java.nio.charset.StandardCharsets.UTF_8))

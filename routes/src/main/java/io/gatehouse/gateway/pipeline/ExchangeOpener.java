@@ -34,7 +34,7 @@ public final class ExchangeOpener implements Processor {
      * approval it retries with) and {@code Gatehouse-Reason} (why it asks), both read by the approval
      * step, which checks them against the store and removes them. Every other is dropped.
      */
-    static final java.util.Set<String> CLIENT_HEADERS = java.util.Set.of("gatehouse-approval", "gatehouse-reason");
+    public static final java.util.Set<String> CLIENT_HEADERS = java.util.Set.of("gatehouse-approval", "gatehouse-reason");
 
     /** The Camel exchange property holding the client's Netty channel. */
     public static final String CHANNEL_PROPERTY = "Gatehouse.Channel";

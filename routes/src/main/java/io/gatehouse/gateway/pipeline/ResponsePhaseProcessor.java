@@ -158,6 +158,12 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
             });
             return;
         }
+        StreamAnswerer answerer = exchange.getProperty(StreamAnswerer.PROPERTY, StreamAnswerer.class);
+        if (answerer != null) {
+            answerer.answer(px, response, () -> endHooksOffTheEventLoop(px));
+            answered.complete(null);
+            return;
+        }
         Channel channel = exchange.getProperty(ExchangeOpener.CHANNEL_PROPERTY, Channel.class);
         boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         StreamingHttpResponse streaming = new StreamingHttpResponse(HttpResponseStatus.valueOf(response.status()),

@@ -58,9 +58,14 @@ public final class EndpointRoutes extends RouteBuilder {
     @Override
     public void configure() {
         for (Plan plan : plans) {
-            configureEndpoint(plan);
+            if (!plan.listener().grpc()) {
+                configureEndpoint(plan);
+            }
         }
         for (Map.Entry<String, ListenerConfig> listener : listeners.entrySet()) {
+            if (listener.getValue().grpc()) {
+                continue; // GrpcEndpointRoutes: a gRPC listener answers unknown models itself
+            }
             boolean rootTaken = plans.stream().anyMatch(p -> p.endpoint().listener().equals(listener.getKey())
                     && "/".equals(p.endpoint().path()));
             if (!rootTaken) {

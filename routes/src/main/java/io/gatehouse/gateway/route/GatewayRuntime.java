@@ -122,6 +122,7 @@ public final class GatewayRuntime implements AutoCloseable {
             agents.forEach(component::registerAgent);
             camel.addComponent("agent", component);
             camel.addRoutes(new EndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, metrics::record));
+            camel.addRoutes(new GrpcEndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, metrics::record));
             Map<String, Function<Void, String>> checks = new LinkedHashMap<>();
             agents.forEach((name, client) -> checks.put(name, v -> AgentConnections.check(client)));
             Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks, recordings::readiness);
@@ -217,7 +218,8 @@ public final class GatewayRuntime implements AutoCloseable {
             for (StepConfig step : ep.pipeline()) {
                 ProcessorFactory factory = registry.find(step.id()).orElseThrow(() ->
                         new IllegalStateException("no processor factory for step '" + step.id() + "'"));
-                EndpointContext context = new EndpointContext(ep.id(), ep.protocol(), step.nodeId(), ep.path(),
+                EndpointContext context = new EndpointContext(ep.id(), ep.protocol(), step.nodeId(),
+                        ep.path() != null ? ep.path() : GrpcEndpointRoutes.GRPC_PATH,
                         Clock.systemUTC(), services);
                 try {
                     GatewayProcessor processor = factory.create(step.config(), context);
@@ -253,7 +255,7 @@ public final class GatewayRuntime implements AutoCloseable {
     }
 
     private static ListenerConfig withPort(ListenerConfig l, int port) {
-        return new ListenerConfig(l.host(), port, l.maxBodyBytes(), l.maxHeaderBytes());
+        return l.withPort(port);
     }
 
     /** Port 0 means "any free port" (tests): chosen here because routes sharing a port must name it. */

@@ -47,6 +47,8 @@ class PolicyCommandTest {
                   analysts/list-models (allow): skipped: operation embeddings is not in [list-models]
                   analysts/chat-small (allow): skipped: operation embeddings is not in [chat, completion]
                   analysts/embed-small (allow): matched, but refused: batch 16 > 8
+                  analysts/infer-small (allow): skipped: operation embeddings is not in [infer]
+                  analysts/server-health (allow): skipped: operation embeddings is not in [raw]
                   policy auditors: does not apply (it applies to groups [auditors])
                   policy ml-engineers: does not apply (it applies to groups [ml-engineers])
                   policy ml-leads: does not apply (it applies to groups [ml-leads])
@@ -80,7 +82,7 @@ class PolicyCommandTest {
         assertThat(out).contains("decision: deny (403 Forbidden by policy): policy 'default' rule 'default-deny':"
                         + " no rule of policy ml-engineers allows model-load at endpoint 'openai'\n",
                 "  ml-engineers/inference (allow): skipped: operation model-load is not in [chat, completion,"
-                        + " embeddings, responses]\n");
+                        + " embeddings, infer, responses]\n");
     }
 
     @Test

@@ -11,8 +11,9 @@ import java.util.Objects;
  * that arrives in pieces ({@link #textStream()}). Built once from a {@link MaskingConfig} (patterns
  * compiled, validators set up); thread-safe.
  *
- * <p>Other steps use it too: the recording step can store what it records in masked form with
- * {@code Masker.of(config).maskJson(bytes, protocol)}, whatever the endpoint's own masking step did.
+ * <p>Other steps use it too: the recording step stores what it records masked through
+ * {@link BodyMasking} (whole bodies and streams, read as this step reads them), whatever the
+ * endpoint's own masking step did.
  */
 public final class Masker {
 

@@ -32,8 +32,12 @@ public final class MaskingProcessorFactory implements ProcessorFactory<MaskingCo
 
     /** The configured protocol, else the endpoint's when masking knows it, else generic. */
     static MaskingProtocol protocol(MaskingConfig config, String endpointProtocol) {
-        if (config.protocol() != null) {
-            return config.protocol();
+        return protocol(config.protocol(), endpointProtocol);
+    }
+
+    static MaskingProtocol protocol(MaskingProtocol configured, String endpointProtocol) {
+        if (configured != null) {
+            return configured;
         }
         if (endpointProtocol == null) {
             return MaskingProtocol.GENERIC;

@@ -24,9 +24,17 @@ final class Bodies {
 
     /** The body's record: {@code size}, {@code truncated}, {@code redactions}, and {@code text} or {@code base64}. */
     static ObjectNode record(byte[] original, long maxBytes, JsonRedactor redactor, Scrubber scrubber) {
+        return record(original.length, original, maxBytes, redactor, scrubber);
+    }
+
+    /**
+     * The record of a body of {@code size} bytes whose stored form is {@code stored} (the body itself, or
+     * its masked form): JSON fields redacted, secrets scrubbed, then cut to {@code maxBytes}.
+     */
+    static ObjectNode record(long size, byte[] stored, long maxBytes, JsonRedactor redactor, Scrubber scrubber) {
         ObjectNode node = JSON.createObjectNode();
-        node.put("size", original.length);
-        byte[] bytes = original;
+        node.put("size", size);
+        byte[] bytes = stored;
         int redactions = 0;
         if (!redactor.isEmpty() && looksLikeJson(bytes)) {
             try {
@@ -49,6 +57,14 @@ final class Bodies {
             node.put("redactions", redactions);
         }
         encode(bytes, node);
+        return node;
+    }
+
+    /** The record of a body none of whose bytes are stored: its size and why. */
+    static ObjectNode omitted(long size) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("size", size);
+        node.put("omitted", StoredMasking.OMITTED);
         return node;
     }
 

@@ -15,6 +15,8 @@ final class ExchangeRecord {
     final AtomicReference<End> end = new AtomicReference<>(End.NONE);
     volatile boolean started;
     volatile ResponseCapture capture;
+    /** What the recording's masking masked in the stored request body, per detector id. */
+    volatile java.util.Map<String, Integer> requestMasked = java.util.Map.of();
 
     ExchangeRecord(Instant start, long bytesIn, Scrubber scrubber) {
         this.start = start;

@@ -15,10 +15,13 @@ import java.util.regex.Pattern;
  *     redactHeaders: [X-Internal-Token]
  *     redactJsonFields: [/api_key, /messages/*\/content]
  *     retentionDays: 90
+ *     masking:                      # store bodies with personal data and secrets masked
+ *       detectors: { email: redact, credit-card: redact }
  * }</pre>
  *
- * <p>This is the recording's own, first masking: named headers and JSON fields, and truncation.
- * Pattern-based masking of personal data is the {@code masking} step's work.
+ * <p>Named headers and JSON fields are always left out, and bodies cut to size. With {@code masking},
+ * the stored bodies are also pattern-masked, whatever the {@code masking} step did to what the
+ * client got (docs/recording.md).
  *
  * @param maxBodyBytes     most bytes of each body kept in the record (request; response, whole or
  *                         all chunks of a stream together); the record notes the original size and
@@ -29,9 +32,12 @@ import java.util.regex.Pattern;
  *                         in JSON bodies (request, whole response, and each {@code data:} line of an
  *                         event stream); a {@code *} segment stands for every array element or field
  * @param retentionDays    days this endpoint's records keep their content; absent keeps it forever
+ * @param masking          masks personal data and secrets in the stored request and response bodies, with
+ *                         the keys of the {@code masking} step less request, response and exemptGroups;
+ *                         absent stores bodies without pattern masking
  */
 public record RecordingConfig(ByteSize maxBodyBytes, List<String> redactHeaders, List<String> redactJsonFields,
-                              Integer retentionDays) {
+                              Integer retentionDays, RecordingMaskingConfig masking) {
 
     public static final ByteSize DEFAULT_MAX_BODY_BYTES = ByteSize.ofBytes(64 * 1024);
     public static final long MAX_BODY_BYTES_LIMIT = 16L * 1024 * 1024;
@@ -62,7 +68,7 @@ public record RecordingConfig(ByteSize maxBodyBytes, List<String> redactHeaders,
     }
 
     public static RecordingConfig defaults() {
-        return new RecordingConfig(null, null, null, null);
+        return new RecordingConfig(null, null, null, null, null);
     }
 
     /** Lower-case names of every header whose value is never recorded. */

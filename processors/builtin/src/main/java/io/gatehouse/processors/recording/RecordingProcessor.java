@@ -68,9 +68,12 @@ public final class RecordingProcessor implements GatewayProcessor {
     private final Clock clock;
     private final JsonRedactor redactor;
     private final java.util.List<String> redactedHeaders;
+    private final StoredMasking masking;
 
-    RecordingProcessor(RecordingConfig config, AuditTrail trail, Clock clock) {
+    /** @param masking the recording's own masking ({@code recording.masking}), or null */
+    RecordingProcessor(RecordingConfig config, AuditTrail trail, Clock clock, StoredMasking masking) {
         this.config = config;
+        this.masking = masking;
         this.trail = trail;
         this.clock = clock;
         this.redactor = new JsonRedactor(config.redactJsonFields());
@@ -92,7 +95,7 @@ public final class RecordingProcessor implements GatewayProcessor {
         req.put("method", request.method()).put("path", scrubber.text(request.path()))
                 .put("query", scrubber.text(request.query())).put("clientAddress", address(request.clientAddress()));
         scrubber.headers(request.headers(), req.putObject("headers"));
-        req.set("body", Bodies.record(request.body(), config.maxBodyBytes().bytes(), redactor, scrubber));
+        req.set("body", requestBody(request, record, scrubber));
         payload.set("operation", operation(exchange.operation()));
         EventDraft draft = EventDraft.of(EventType.START, exchange.requestId(), start, exchange.endpointId(), payload);
 
@@ -111,6 +114,20 @@ public final class RecordingProcessor implements GatewayProcessor {
         });
     }
 
+    /** The request body as stored: masked first when the recording masks; none of it when that fails. */
+    private ObjectNode requestBody(GatewayRequest request, ExchangeRecord record, Scrubber scrubber) {
+        byte[] body = request.body();
+        if (masking == null || config.maxBodyBytes().bytes() == 0) {
+            return Bodies.record(body, config.maxBodyBytes().bytes(), redactor, scrubber);
+        }
+        var masked = masking.whole(body, request.headers(), true).orElse(null);
+        if (masked == null) {
+            return Bodies.omitted(body.length);
+        }
+        record.requestMasked = masked.counts();
+        return Bodies.record(body.length, masked.body(), config.maxBodyBytes().bytes(), redactor, scrubber);
+    }
+
     // ---- response phase: watch the body, then the end event before the client's end ----
 
     @Override
@@ -121,7 +138,7 @@ public final class RecordingProcessor implements GatewayProcessor {
             return;
         }
         ResponseCapture capture = new ResponseCapture(response.body().streamed(), config.maxBodyBytes().bytes(),
-                redactor, clock, record.start.toEpochMilli());
+                redactor, clock, record.start.toEpochMilli(), masking, response.headers());
         record.capture = capture;
         response.body().observe(capture);
     }
@@ -159,7 +176,7 @@ public final class RecordingProcessor implements GatewayProcessor {
             payload.put("outcome", outcome(completion.kind())).put("status", completion.status())
                     .put("durationMs", completion.duration().toMillis());
             if (completion.error() != null) {
-                payload.put("error", completion.error());
+                payload.put("error", text(record, completion.error()));
             }
             if (record.capture != null) {
                 payload.put("bytesOut", record.capture.bytesSent());
@@ -199,24 +216,24 @@ public final class RecordingProcessor implements GatewayProcessor {
         DecidingRule rule = denial != null ? denial.rule() : exchange.attributes().get(POLICY_DECISION).orElse(null);
         if (rule != null) {
             p.putObject("rule").put("policy", rule.policy()).put("rule", rule.rule())
-                    .put("reason", record.scrubber.text(rule.reason()));
+                    .put("reason", text(record, rule.reason()));
         }
         if (denial != null) {
             ObjectNode d = p.putObject("denial");
-            d.put("title", denial.title()).put("detail", record.scrubber.text(denial.detail()));
+            d.put("title", denial.title()).put("detail", text(record, denial.detail()));
             ObjectNode headers = d.putObject("headers");
             new java.util.TreeMap<>(denial.headers()).forEach((k, v) -> headers.put(k, record.scrubber.text(v)));
         }
         exchange.attributes().get(APPROVAL_ID).ifPresentOrElse(id -> p.put("approvalId", id),
                 () -> p.putNull("approvalId"));
         if (error != null) {
-            p.put("error", record.scrubber.text(error));
+            p.put("error", text(record, error));
         }
         @SuppressWarnings("unchecked")
-        Map<Object, Object> masking = exchange.attributes().get(MASKING_COUNTS).orElse(null);
-        if (masking != null) {
+        Map<Object, Object> maskingStep = exchange.attributes().get(MASKING_COUNTS).orElse(null);
+        if (maskingStep != null) {
             ObjectNode m = p.putObject("masking");
-            new java.util.TreeMap<>(masking).forEach((k, v) -> m.put(String.valueOf(k),
+            new java.util.TreeMap<>(maskingStep).forEach((k, v) -> m.put(String.valueOf(k),
                     v instanceof Number n ? n.longValue() : 0L));
         } else {
             p.putNull("masking");
@@ -231,7 +248,24 @@ public final class RecordingProcessor implements GatewayProcessor {
             record.scrubber.headers(response.headers(), r.putObject("headers"));
             r.set("body", capture.record(record.scrubber));
         }
+        if (masking != null) {
+            ObjectNode stored = p.putObject("storedMasking");
+            counts(stored.putObject("request"), record.requestMasked);
+            counts(stored.putObject("response"), capture == null ? Map.of() : capture.maskedCounts());
+        } else {
+            p.putNull("storedMasking");
+        }
         return p;
+    }
+
+    private static void counts(ObjectNode into, Map<String, Integer> counts) {
+        new java.util.TreeMap<>(counts).forEach(into::put);
+    }
+
+    /** A text of the end event: secrets scrubbed, and masked when the recording masks. */
+    private String text(ExchangeRecord record, String text) {
+        String scrubbed = record.scrubber.text(text);
+        return masking == null ? scrubbed : masking.text(scrubbed);
     }
 
     private static ObjectNode identity(Identity identity) {
@@ -307,6 +341,7 @@ public final class RecordingProcessor implements GatewayProcessor {
     @Override
     public String toString() {
         return "recording[maxBodyBytes=" + config.maxBodyBytes().bytes() + ", redactHeaders=" + config.redactHeaders()
-                + ", redactJsonFields=" + config.redactJsonFields() + ", retentionDays=" + config.retentionDays() + "]";
+                + ", redactJsonFields=" + config.redactJsonFields() + ", retentionDays=" + config.retentionDays()
+                + ", masking=" + (masking == null ? "none" : masking) + "]";
     }
 }

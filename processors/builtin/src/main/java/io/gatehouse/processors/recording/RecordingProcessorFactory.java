@@ -37,6 +37,8 @@ public final class RecordingProcessorFactory implements ProcessorFactory<Recordi
         if (config.retentionDays() != null) {
             trail.retain(endpoint.endpointId(), Duration.ofDays(config.retentionDays()));
         }
-        return new RecordingProcessor(config, trail, endpoint.clock());
+        StoredMasking masking = config.masking() == null ? null
+                : new StoredMasking(config.masking(), endpoint.protocol());
+        return new RecordingProcessor(config, trail, endpoint.clock(), masking);
     }
 }

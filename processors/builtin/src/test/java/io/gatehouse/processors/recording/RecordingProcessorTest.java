@@ -67,7 +67,7 @@ class RecordingProcessorTest {
 
     @Test
     void theStartIsDurableWhenTheRequestGoesOnAndHoldsTheRequestWithoutCredentials() throws Exception {
-        try (var harness = harness(new RecordingConfig(null, List.of("X-Internal"), List.of("/api_key"), null))) {
+        try (var harness = harness(new RecordingConfig(null, List.of("X-Internal"), List.of("/api_key"), null, null))) {
             TestExchange exchange = chat("r-start").header("Cookie", "session=cookie-secret-value")
                     .header("X-Api-Key", "key-1234567890").header("X-Internal", "internal-secret")
                     .header("X-Trace", "t-1")
@@ -100,7 +100,7 @@ class RecordingProcessorTest {
 
     @Test
     void anAnsweredExchangeIsClosedInOnResponseEndWithIdentityResponseAndSizes() throws Exception {
-        try (var harness = harness(new RecordingConfig(null, null, List.of("/choices/*/message/content"), null))) {
+        try (var harness = harness(new RecordingConfig(null, null, List.of("/choices/*/message/content"), null, null))) {
             TestExchange exchange = chat("r-answer").identity(ALICE).body("{\"model\":\"demo-small\"}").build();
             harness.request(exchange);
             Headers headers = new Headers().add("Content-Type", "application/json").add("Set-Cookie", "a=secret-cookie");
@@ -139,7 +139,7 @@ class RecordingProcessorTest {
     @Test
     void aStreamedAnswerKeepsEachChunkUpToTheSizeLimitAndNotesTheRest() throws Exception {
         try (var harness = harness(new RecordingConfig(ByteSize.ofBytes(40), null, List.of("/choices/0/delta/content"),
-                null))) {
+                null, null))) {
             TestExchange exchange = chat("r-stream").identity(ALICE).build();
             harness.request(exchange);
             List<byte[]> chunks = List.of(
@@ -167,7 +167,7 @@ class RecordingProcessorTest {
 
     @Test
     void aRequestBodyOverTheLimitIsCutAndItsSizeNoted() throws Exception {
-        try (var harness = harness(new RecordingConfig(ByteSize.ofBytes(10), null, null, null))) {
+        try (var harness = harness(new RecordingConfig(ByteSize.ofBytes(10), null, null, null, null))) {
             TestExchange exchange = chat("r-big").body("0123456789abcdefghij").build();
             harness.request(exchange);
 
@@ -300,14 +300,14 @@ class RecordingProcessorTest {
 
     @Test
     void configValuesAreCheckedAndNamed() {
-        assertThatThrownBy(() -> new RecordingConfig(null, null, List.of("api_key"), null))
+        assertThatThrownBy(() -> new RecordingConfig(null, null, List.of("api_key"), null, null))
                 .isInstanceOf(ConfigException.class).hasFieldOrPropertyWithValue("field", "redactJsonFields")
                 .hasMessage("'api_key' is not a JSON Pointer (expected e.g. /api_key or /messages/*/content)");
-        assertThatThrownBy(() -> new RecordingConfig(null, List.of("Bad Header"), null, null))
+        assertThatThrownBy(() -> new RecordingConfig(null, List.of("Bad Header"), null, null, null))
                 .isInstanceOf(ConfigException.class).hasMessage("'Bad Header' is not a header name");
-        assertThatThrownBy(() -> new RecordingConfig(null, null, null, 0))
+        assertThatThrownBy(() -> new RecordingConfig(null, null, null, 0, null))
                 .isInstanceOf(ConfigException.class).hasMessage("must be between 1 and 36500, got 0");
-        assertThatThrownBy(() -> new RecordingConfig(ByteSize.parse("17MiB"), null, null, null))
+        assertThatThrownBy(() -> new RecordingConfig(ByteSize.parse("17MiB"), null, null, null, null))
                 .isInstanceOf(ConfigException.class).hasMessage("must be at most 16MiB, got 17825792 bytes");
         assertThat(RecordingConfig.defaults().maxBodyBytes().bytes()).isEqualTo(65536);
     }

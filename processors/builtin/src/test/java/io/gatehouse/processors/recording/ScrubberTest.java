@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class ScrubberTest {
 
-    private static final List<String> NAMES = new RecordingConfig(null, null, null, null).redactedHeaderNames();
+    private static final List<String> NAMES = new RecordingConfig(null, null, null, null, null).redactedHeaderNames();
 
     private static String text(byte[] b) {
         return new String(b, StandardCharsets.UTF_8);

@@ -1,0 +1,111 @@
+package io.gatehouse.gateway.grpc;
+
+import io.gatehouse.gateway.http.HttpAnswers;
+import io.gatehouse.gateway.http.Problem;
+import io.gatehouse.gateway.pipeline.ExchangeOpener;
+import io.gatehouse.gateway.pipeline.InboundRequest;
+import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.gateway.pipeline.StreamAnswerer;
+import io.gatehouse.gateway.protocol.MalformedRequestException;
+import io.gatehouse.gateway.protocol.ProtocolAdapter;
+import io.gatehouse.spi.Completion;
+import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.Headers;
+import io.gatehouse.spi.Operation;
+import io.gatehouse.spi.StandardAttributes;
+import io.grpc.Deadline;
+import io.grpc.Metadata;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+
+/**
+ * The first node of a gRPC endpoint's route: turns one request message into a {@link PipelineExchange}.
+ * The request the steps see has the call's path ({@code POST /inference.GRPCInferenceService/ModelInfer}),
+ * the call's metadata as headers, and the message as its KServe v2 REST JSON; the protocol adapter
+ * classifies that REST equivalent, so policies read the same operation, model and batch as on HTTP.
+ */
+public final class GrpcCallOpener implements Processor {
+
+    private final String endpointId;
+    private final ProtocolAdapter adapter;
+    private final Consumer<PipelineExchange.CompletedExchange> completionListener;
+
+    public GrpcCallOpener(String endpointId, ProtocolAdapter adapter,
+                          Consumer<PipelineExchange.CompletedExchange> completionListener) {
+        this.endpointId = endpointId;
+        this.adapter = adapter;
+        this.completionListener = completionListener;
+    }
+
+    @Override
+    public void process(Exchange exchange) {
+        long start = System.nanoTime();
+        RoutedMessage routed = RoutedMessage.of(exchange);
+        GrpcCall call = routed.call();
+        String requestId = UUID.randomUUID().toString();
+        Headers headers = headers(call.headers());
+        headers.set("Content-Type", "application/json");
+
+        RequestJson.RestView rest;
+        Operation operation;
+        String failure = null;
+        try {
+            rest = RequestJson.rest(routed.rpc(), routed.request());
+            operation = adapter.parse(new InboundRequest(rest.method(), rest.path(), "", headers, call.peer(),
+                    rest.body()));
+            if (routed.rpc().streaming()) {
+                operation = new Operation(operation.protocol(), operation.kind(), operation.model(), true,
+                        operation.batch(), operation.maxTokens());
+            }
+        } catch (MalformedRequestException e) {
+            rest = new RequestJson.RestView("POST", routed.rpc().path(), new byte[0]);
+            operation = Operation.raw(adapter.name());
+            failure = e.getMessage();
+        }
+        InboundRequest request = new InboundRequest("POST", routed.rpc().path(), "", headers, call.peer(), rest.body());
+        PipelineExchange px = new PipelineExchange(requestId, endpointId, request, operation, start,
+                completionListener);
+        exchange.setProperty(PipelineExchange.PROPERTY, px);
+        exchange.setProperty(StreamAnswerer.PROPERTY, new GrpcStreamWriter(routed));
+        Deadline deadline = call.context().getDeadline();
+        if (deadline != null) {
+            px.attributes().put(StandardAttributes.DEADLINE,
+                    Instant.now().plusNanos(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS))));
+        }
+        if (failure != null) {
+            Problem problem = new Problem(400, "Malformed request", failure,
+                    new DecidingRule("gateway", "malformed-message", failure), Map.of());
+            HttpAnswers.problem(exchange, problem, requestId, request.path(), false);
+            exchange.setRouteStop(true);
+            px.complete(Completion.Kind.DENIED, 400, problem.asDenial(), null);
+        }
+    }
+
+    /**
+     * The call's metadata as request headers: text entries only ({@code -bin} ones are binary), without
+     * gRPC's own ({@code grpc-*}, {@code content-type}, {@code te}) and, as on HTTP, without any in the
+     * gateway's namespace except the approval flow's client inputs.
+     */
+    static Headers headers(Metadata metadata) {
+        Headers headers = new Headers();
+        for (String key : metadata.keys()) {
+            String lower = key.toLowerCase(Locale.ROOT);
+            if (lower.endsWith(Metadata.BINARY_HEADER_SUFFIX) || lower.startsWith("grpc-") || lower.startsWith(":")
+                    || lower.equals("content-type") || lower.equals("te")
+                    || lower.startsWith("gatehouse-") && !ExchangeOpener.CLIENT_HEADERS.contains(lower)) {
+                continue;
+            }
+            Iterable<String> values = metadata.getAll(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+            if (values != null) {
+                values.forEach(v -> headers.add(key, v));
+            }
+        }
+        return headers;
+    }
+}

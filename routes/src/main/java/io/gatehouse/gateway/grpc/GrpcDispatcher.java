@@ -1,0 +1,113 @@
+package io.gatehouse.gateway.grpc;
+
+import com.google.protobuf.Message;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.apache.camel.AsyncProducer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.component.grpc.GrpcConstants;
+import org.apache.camel.support.DefaultExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one node of a gRPC listener's route: finds the endpoint that serves the model a message names
+ * (server-level calls go to the endpoint that takes them) and sends the message into that endpoint's
+ * route. A unary call is answered when its route ends; the messages of a stream run one after the other,
+ * each through the whole pipeline, and the call ends after the last.
+ */
+public final class GrpcDispatcher implements Processor {
+
+    /** An endpoint on this listener: which models it serves (globs, compiled), and the way into its route. */
+    public record Target(String endpointId, List<Pattern> models, boolean serverCalls, AsyncProducer route) {
+
+        public static Target of(String endpointId, List<String> globs, boolean serverCalls, AsyncProducer route) {
+            return new Target(endpointId, globs.stream().map(Target::glob).toList(), serverCalls, route);
+        }
+
+        boolean serves(String model) {
+            return models.stream().anyMatch(p -> p.matcher(model).matches());
+        }
+
+        private static Pattern glob(String glob) {
+            StringBuilder regex = new StringBuilder();
+            for (String part : glob.split("\\*", -1)) {
+                if (!regex.isEmpty()) {
+                    regex.append(".*");
+                }
+                regex.append(Pattern.quote(part));
+            }
+            return Pattern.compile(regex.toString());
+        }
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(GrpcDispatcher.class);
+
+    private final String listener;
+    private final List<Target> targets;
+    private final CamelContext camel;
+
+    public GrpcDispatcher(String listener, List<Target> targets, CamelContext camel) {
+        this.listener = listener;
+        this.targets = List.copyOf(targets);
+        this.camel = camel;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void process(Exchange exchange) {
+        GrpcCall call = GrpcCall.KEY.get();
+        StreamObserver<Object> observer = exchange.getProperty(GrpcConstants.GRPC_RESPONSE_OBSERVER, StreamObserver.class);
+        if (call == null || observer == null) {
+            throw new IllegalStateException("gRPC listener '" + listener + "' routed a message without its call;"
+                    + " the listener is not set up with the gateway's interceptor");
+        }
+        call.observer(observer);
+        String javaName = exchange.getIn().getHeader(GrpcConstants.GRPC_METHOD_NAME_HEADER, String.class);
+        Optional<KServeRpc> rpc = KServeRpc.forJavaName(javaName);
+        if (rpc.isEmpty()) {
+            call.fail(Status.UNIMPLEMENTED.withDescription("method " + javaName + " is not served by the gateway"),
+                    new Metadata());
+            return;
+        }
+        Message request = exchange.getIn().getBody(Message.class);
+        String model = RequestJson.model(rpc.get(), request);
+        Optional<Target> target = model == null
+                ? targets.stream().filter(Target::serverCalls).findFirst()
+                : targets.stream().filter(t -> t.serves(model)).findFirst();
+        if (target.isEmpty()) {
+            LOG.info("gRPC {} on listener '{}': no endpoint serves {}", rpc.get().wireName(), listener,
+                    model == null ? "server-level calls" : "model '" + model + "'");
+            call.fail(model == null
+                    ? Status.UNIMPLEMENTED.withDescription(rpc.get().wireName() + " names no model, and no endpoint"
+                            + " on this listener takes server-level calls")
+                    : Status.NOT_FOUND.withDescription("no endpoint on this listener serves model '" + model + "'"),
+                    new Metadata());
+            return;
+        }
+        RoutedMessage routed = new RoutedMessage(call, rpc.get(), request);
+        Runnable run = () -> start(target.get(), routed);
+        if (rpc.get().streaming()) {
+            call.submit(run);
+        } else {
+            run.run();
+        }
+    }
+
+    private void start(Target target, RoutedMessage routed) {
+        Exchange exchange = new DefaultExchange(camel);
+        exchange.setProperty(RoutedMessage.PROPERTY, routed);
+        try {
+            target.route().process(exchange, doneSync -> GrpcReplies.reply(exchange));
+        } catch (RuntimeException e) {
+            LOG.error("gRPC message for endpoint '{}' could not enter its route", target.endpointId(), e);
+            routed.call().fail(Status.INTERNAL.withDescription("the gateway failed to route the call"), new Metadata());
+        }
+    }
+}

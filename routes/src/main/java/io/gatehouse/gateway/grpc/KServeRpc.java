@@ -1,0 +1,59 @@
+package io.gatehouse.gateway.grpc;
+
+import java.util.Optional;
+
+/**
+ * The methods of {@code inference.GRPCInferenceService}, with the name camel-grpc hands the route (the
+ * generated Java method name) and the wire name clients and model servers use.
+ */
+enum KServeRpc {
+    SERVER_LIVE("ServerLive", false),
+    SERVER_READY("ServerReady", false),
+    MODEL_READY("ModelReady", false),
+    SERVER_METADATA("ServerMetadata", false),
+    MODEL_METADATA("ModelMetadata", false),
+    MODEL_INFER("ModelInfer", false),
+    MODEL_STREAM_INFER("ModelStreamInfer", true),
+    REPOSITORY_INDEX("RepositoryIndex", false),
+    REPOSITORY_MODEL_LOAD("RepositoryModelLoad", false),
+    REPOSITORY_MODEL_UNLOAD("RepositoryModelUnload", false);
+
+    static final String SERVICE = "inference.GRPCInferenceService";
+
+    private final String wireName;
+    private final boolean streaming;
+
+    KServeRpc(String wireName, boolean streaming) {
+        this.wireName = wireName;
+        this.streaming = streaming;
+    }
+
+    /** {@code ModelInfer}. */
+    String wireName() {
+        return wireName;
+    }
+
+    /** {@code /inference.GRPCInferenceService/ModelInfer}: the HTTP/2 path of the call, and the path policies see. */
+    String path() {
+        return "/" + SERVICE + "/" + wireName;
+    }
+
+    /** Whether the call streams messages both ways (each request message is its own exchange). */
+    boolean streaming() {
+        return streaming;
+    }
+
+    /** The method for the name camel-grpc puts in its method-name header ({@code modelInfer}). */
+    static Optional<KServeRpc> forJavaName(String javaName) {
+        if (javaName == null || javaName.isEmpty()) {
+            return Optional.empty();
+        }
+        String wire = Character.toUpperCase(javaName.charAt(0)) + javaName.substring(1);
+        for (KServeRpc rpc : values()) {
+            if (rpc.wireName.equals(wire)) {
+                return Optional.of(rpc);
+            }
+        }
+        return Optional.empty();
+    }
+}
