@@ -82,6 +82,21 @@ class GrpcInferenceIT {
     }
 
     @Test
+    void anEmailTheModelEchoesInABytesOutputReachesAnAnalystMaskedAndAPiiReaderInClear() {
+        ModelInferRequest request = infer("demo-small", 1, "mail me at alice.smith@example.com");
+
+        ModelInferResponse analyst = as(stack.token("alice", "analysts")).modelInfer(request);
+        ModelInferResponse reader = as(stack.token("petra", "ml-engineers", "pii-readers")).modelInfer(request);
+
+        assertThat(analyst.getOutputs(0).getContents().getBytesContents(0).toStringUtf8())
+                .isEqualTo("mail me at [EMAIL]");
+        assertThat(reader.getOutputsList()).extracting(ModelInferResponse.InferOutputTensor::getName)
+                .containsExactly("echo", "length", "embedding");
+        assertThat(reader.getOutputs(0).getContents().getBytesContents(0).toStringUtf8())
+                .isEqualTo("mail me at alice.smith@example.com");
+    }
+
+    @Test
     void theModelGetsTheAgentsCredentialAndNeverTheCallersToken() {
         String token = stack.token("alice", "analysts");
         as(token).modelInfer(infer("demo-small", 1, "x"));

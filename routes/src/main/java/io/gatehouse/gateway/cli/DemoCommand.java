@@ -86,6 +86,10 @@ final class DemoCommand implements Callable<Integer> {
         int port = gateway.port("http");
         String base = "http://127.0.0.1:" + port + "/v1";
         say("gateway          " + base + "   (OpenAI base URL)");
+        if (loaded.config().listeners().containsKey("grpc")) {
+            say("gRPC             127.0.0.1:" + gateway.port("grpc") + "   (inference.GRPCInferenceService, h2c:"
+                    + " Triton / KServe clients, bearer token in the authorization metadata)");
+        }
         say("admin            http://127.0.0.1:" + gateway.adminPort() + "/readyz  /metrics  /healthz");
         say("");
         say("Try it:");

@@ -25,6 +25,10 @@ final class TokenCommand implements Callable<Integer> {
     @Option(names = "--groups", split = ",", description = "comma-separated groups")
     List<String> groups = List.of();
 
+    @Option(names = "--amr", split = ",", description = "comma-separated authentication methods, e.g. pwd,otp for"
+            + " a sign-in with a second factor (policies may require otp)")
+    List<String> amr = List.of();
+
     @Option(names = "--ttl", description = "lifetime, e.g. PT1H or 15m (default: ${DEFAULT-VALUE})",
             defaultValue = "1h", converter = DurationConverter.class)
     Duration ttl;
@@ -42,7 +46,7 @@ final class TokenCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RSAKey key = DevKeys.loadOrCreate(data);
-        System.out.println(DevTokens.issue(key, issuer, audience, user, groups, ttl, Instant.now()));
+        System.out.println(DevTokens.issue(key, issuer, audience, user, groups, amr, ttl, Instant.now()));
         return 0;
     }
 }
