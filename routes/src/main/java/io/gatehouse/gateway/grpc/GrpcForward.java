@@ -39,12 +39,17 @@ public final class GrpcForward extends AsyncProcessorSupport {
             callback.done(true);
             return true;
         }
-        Message forward = RequestJson.encode(routed.rpc(), routed.request(), px.request().body());
-        px.request().replaceBody(forward.toByteArray());
-        px.request().headers().set("Content-Type", "application/grpc");
         Context previous = routed.call().context().attach();
         try {
+            Message forward = RequestJson.encode(routed.rpc(), routed.request(), px.request().body());
+            px.request().replaceBody(forward.toByteArray());
+            px.request().headers().set("Content-Type", "application/grpc");
             return producer.process(exchange, callback);
+        } catch (RuntimeException e) {
+            // the route's failure handler answers (INTERNAL, with the request id) and completes the exchange
+            exchange.setException(e);
+            callback.done(true);
+            return true;
         } finally {
             routed.call().context().detach(previous);
         }

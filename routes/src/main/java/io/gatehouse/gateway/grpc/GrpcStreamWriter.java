@@ -153,7 +153,12 @@ final class GrpcStreamWriter implements StreamAnswerer {
             private void end(Status status, int httpStatus, Throwable error) {
                 over = true;
                 pipeline.ended(error);
-                px.complete(Completion.Kind.FAILED, httpStatus, null, "stream interrupted: " + error);
+                if (routed.call().cancelled()) {
+                    px.complete(Completion.Kind.CLIENT_GONE, httpStatus, null, "the client cancelled the call during"
+                            + " the stream");
+                } else {
+                    px.complete(Completion.Kind.FAILED, httpStatus, null, "stream interrupted: " + error);
+                }
                 routed.call().fail(status, trailers(px));
             }
         });
