@@ -11,7 +11,7 @@
 # GrpcLoad options (defaults in brackets): --warmup [10] --duration [20] seconds of the load runs, --callers [16]
 # calls in flight over --channels [2], --idle-warmup [3] --idle [5] seconds of the c=1 runs, --users [1000]
 # gateway identities to rotate over (the demo's ml-engineers policy allows 600 requests a minute per identity),
-# --policies [config/examples/demo/policies].
+# --policies [config/examples/demo/policies], --pipeline [demo] (or lean: limits + auth only, as run-http.sh).
 # Environment: BENCH_JAVA_OPTS [] JVM options of the one JVM; BENCH_REBUILD=1 rebuilds first.
 #
 # Builds with Maven, offline, bench only (`-pl bench`): the gateway, agent, sample model and protocol classes

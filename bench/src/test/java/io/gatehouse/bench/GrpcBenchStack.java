@@ -30,14 +30,20 @@ import java.util.stream.Stream;
  * sample model (gRPC side, no token delay) ← agent (mutual TLS, service {@code demo-grpc} = the model's
  * gRPC port, the model key from an environment entry only the agent sees) ← gateway with a {@code grpc}
  * listener and endpoint {@code kserve-grpc} (demo-small, demo-large, server calls; pipeline recording,
- * limits, auth, policy, masking) plus an {@code http} listener with a minimal {@code openai} endpoint,
+ * limits, auth, policy, masking, or limits and auth alone) plus an {@code http} listener with a minimal {@code openai} endpoint,
  * which the demo's policies name. Tokens come from the dev issuer; the store is H2 in a temp folder.
  */
 final class GrpcBenchStack implements AutoCloseable {
 
     static final String AUDIENCE = "gatehouse";
-    static final String PIPELINE = "recording {}, limits {requestTimeout: 30s}, auth {providers: [dev]}, policy {},"
-            + " masking {}";
+    /** The endpoint's pipeline: {@code demo} (the demo's steps, approval left out) or {@code lean} (as run-http.sh). */
+    static final Map<String, String> PIPELINES = Map.of(
+            "demo", "recording {}, limits {requestTimeout: 30s}, auth {providers: [dev]}, policy {}, masking {}",
+            "lean", "limits {requestTimeout: 30s}, auth {providers: [dev]}");
+    private static final Map<String, String> PIPELINE_YAML = Map.of(
+            "demo", "  - recording: {}\n  - limits:\n      requestTimeout: 30s\n  - auth:\n      providers: [dev]\n"
+                    + "  - policy: {}\n  - masking: {}\n",
+            "lean", "  - limits:\n      requestTimeout: 30s\n  - auth:\n      providers: [dev]\n");
     private static final String KEY_VARIABLE = "GATEHOUSE_BENCH_GRPC_MODEL_KEY";
 
     private final Path root;
@@ -59,8 +65,14 @@ final class GrpcBenchStack implements AutoCloseable {
         this.started = started;
     }
 
-    /** Starts everything; {@code demoPolicies} is {@code config/examples/demo/policies}, copied as it is. */
-    static GrpcBenchStack start(Path demoPolicies) throws Exception {
+    /**
+     * Starts everything; {@code demoPolicies} is {@code config/examples/demo/policies}, copied as it is, and
+     * {@code pipeline} a key of {@link #PIPELINES}.
+     */
+    static GrpcBenchStack start(Path demoPolicies, String pipeline) throws Exception {
+        if (!PIPELINE_YAML.containsKey(pipeline)) {
+            throw new IllegalArgumentException("pipeline is one of " + PIPELINE_YAML.keySet() + ", got " + pipeline);
+        }
         Path root = Files.createTempDirectory("gatehouse-bench-grpc-");
         Path data = root.resolve("data");
         List<AutoCloseable> started = new ArrayList<>();
@@ -94,9 +106,7 @@ final class GrpcBenchStack implements AutoCloseable {
                     + "\n      audiences: [" + AUDIENCE + "]\n");
             write(config.resolve("endpoints").resolve("kserve-grpc.yaml"), "id: kserve-grpc\nlistener: grpc\n"
                     + "models: [demo-small, demo-large]\nserverCalls: true\nprotocol: kserve-v2\n"
-                    + "target:\n  agent: local\n  service: demo-grpc\npipeline:\n"
-                    + "  - recording: {}\n  - limits:\n      requestTimeout: 30s\n  - auth:\n      providers: [dev]\n"
-                    + "  - policy: {}\n  - masking: {}\n");
+                    + "target:\n  agent: local\n  service: demo-grpc\npipeline:\n" + PIPELINE_YAML.get(pipeline));
             // The demo's policies name the HTTP endpoint too; nothing calls it here.
             write(config.resolve("endpoints").resolve("openai.yaml"), "id: openai\nlistener: http\npath: /v1\n"
                     + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n  - auth:\n"

@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * window sees the verified-token cache hit, as a steady client would.
  *
  * <p>Run by {@code bench/run-grpc.sh}; options: {@code --warmup S --duration S --callers N --channels N
- * --idle-warmup S --idle S --users N --policies DIR}. Prints a table and the gateway/direct ratios; asserts
+ * --idle-warmup S --idle S --users N --policies DIR --pipeline demo|lean}. Prints a table and the gateway/direct ratios; asserts
  * nothing about timings.
  */
 public final class GrpcLoad {
@@ -55,7 +55,7 @@ public final class GrpcLoad {
     }
 
     record Options(int warmupSeconds, int durationSeconds, int callers, int channels, int idleWarmupSeconds,
-                   int idleSeconds, int users, Path policies) {
+                   int idleSeconds, int users, Path policies, String pipeline) {
 
         static Options parse(String[] args) {
             Map<String, String> given = new TreeMap<>();
@@ -67,9 +67,13 @@ public final class GrpcLoad {
             }
             Options o = new Options(intOf(given, "warmup", 10), intOf(given, "duration", 20), intOf(given, "callers", 16),
                     intOf(given, "channels", 2), intOf(given, "idle-warmup", 3), intOf(given, "idle", 5),
-                    intOf(given, "users", 1000), Path.of(given.getOrDefault("policies", "config/examples/demo/policies")));
+                    intOf(given, "users", 1000), Path.of(given.getOrDefault("policies", "config/examples/demo/policies")),
+                    given.getOrDefault("pipeline", "demo"));
             given.keySet().removeAll(List.of("warmup", "duration", "callers", "channels", "idle-warmup", "idle", "users",
-                    "policies"));
+                    "policies", "pipeline"));
+            if (!GrpcBenchStack.PIPELINES.containsKey(o.pipeline())) {
+                throw new IllegalArgumentException("--pipeline is one of " + GrpcBenchStack.PIPELINES.keySet());
+            }
             if (!given.isEmpty()) {
                 throw new IllegalArgumentException("unknown options: " + given.keySet());
             }
@@ -124,9 +128,10 @@ public final class GrpcLoad {
         });
         int exit = 0;
         long t0 = System.nanoTime();
-        try (GrpcBenchStack stack = GrpcBenchStack.start(o.policies())) {
+        try (GrpcBenchStack stack = GrpcBenchStack.start(o.policies(), o.pipeline())) {
             System.out.printf("== stack up in %.1f s: model gRPC 127.0.0.1:%d, gateway gRPC 127.0.0.1:%d; pipeline %s%n",
-                    (System.nanoTime() - t0) / 1e9, stack.modelPort(), stack.gatewayPort(), GrpcBenchStack.PIPELINE);
+                    (System.nanoTime() - t0) / 1e9, stack.modelPort(), stack.gatewayPort(),
+                    GrpcBenchStack.PIPELINES.get(o.pipeline()));
             List<String> tokens = new ArrayList<>(o.users());
             for (int i = 0; i < o.users(); i++) {
                 tokens.add("Bearer " + stack.token("bench-" + i, "ml-engineers"));
