@@ -272,6 +272,22 @@ class GrpcInferenceIT {
     }
 
     @Test
+    void metadataOverTheListenersAdvertisedLimitIsNeverSentAndNeverReachesTheModel() {
+        long before = stack.model().grpcCounters().calls("ModelInfer");
+        Metadata big = new Metadata();
+        big.put(key("x-padding"), "p".repeat(40 * 1024));
+
+        StatusRuntimeException refused = catchThrowableOfType(() -> as(stack.token("alice", "analysts"))
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(big))
+                .modelInfer(infer("demo-small", 1, "x")), StatusRuntimeException.class);
+
+        // The listener advertises its limit (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE): grpc-java refuses to send.
+        assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+        assertThat(refused.getStatus().getCause()).hasMessage("Header size exceeded max allowed size (32768)");
+        assertThat(stack.model().grpcCounters().calls("ModelInfer")).isEqualTo(before);
+    }
+
+    @Test
     void everyCallIsRecordedAllowedAndDeniedAlikeAsTheJsonOfTheRestProtocol() throws Exception {
         String alice = stack.token("alice", "analysts");
         as(alice).modelInfer(infer("demo-small", 1, "recorded"));
