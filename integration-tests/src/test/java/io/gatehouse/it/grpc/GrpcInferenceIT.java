@@ -11,6 +11,7 @@ import io.gatehouse.kserve.grpc.InferParameter;
 import io.gatehouse.kserve.grpc.InferTensorContents;
 import io.gatehouse.kserve.grpc.ModelInferRequest;
 import io.gatehouse.kserve.grpc.ModelInferResponse;
+import io.gatehouse.kserve.grpc.ModelStatisticsRequest;
 import io.gatehouse.kserve.grpc.ModelStreamInferResponse;
 import io.gatehouse.kserve.grpc.RepositoryIndexRequest;
 import io.gatehouse.kserve.grpc.RepositoryModelLoadRequest;
@@ -128,7 +129,22 @@ class GrpcInferenceIT {
 
         assertThat(anonymous.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(unknown.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-        assertThat(unknown.getStatus().getDescription()).isEqualTo("no endpoint on this listener serves model 'gpt-9'");
+        assertThat(unknown.getStatus().getDescription()).isEqualTo("Not found: no endpoint on this listener serves"
+                + " model 'gpt-9' (policy gateway, rule unknown-model)");
+    }
+
+    @Test
+    void aTritonMethodTheGatewayDoesNotServeIsUnimplementedAndRecorded() throws Exception {
+        StatusRuntimeException unserved = catchThrowableOfType(() -> as(stack.token("alice", "analysts"))
+                .modelStatistics(ModelStatisticsRequest.getDefaultInstance()), StatusRuntimeException.class);
+
+        assertThat(unserved.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+        assertThat(unserved.getStatus().getDescription()).isEqualTo("Not implemented: the gateway does not serve"
+                + " ModelStatistics (policy gateway, rule unserved-method)");
+        String requestId = unserved.getTrailers().get(key("gatehouse-request-id"));
+        JsonNode record = sessions("/" + requestId, stack.token("ada", "auditors"));
+        assertThat(record.toString()).contains("/inference.GRPCInferenceService/ModelStatistics")
+                .contains("\"decision\":\"denied\"").contains("unserved-method");
     }
 
     @Test
@@ -306,7 +322,10 @@ class GrpcInferenceIT {
         assertThat(shown.body()).contains("/inference.GRPCInferenceService/ModelInfer").contains("\"infer\"");
     }
 
-    /** The admin API's session listing, polled until it lists something (records are written after the answer). */
+    /**
+     * The admin API's session listing (or one record, for {@code /<id>}), polled until it lists something or
+     * the record has its end (records are written after the answer).
+     */
     private static JsonNode sessions(String query, String token) throws Exception {
         JsonNode listing;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -315,7 +334,7 @@ class GrpcInferenceIT {
                     .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
             assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
             listing = JSON.readTree(listed.body());
-            if (!listing.path("sessions").isEmpty()) {
+            if (!listing.path("sessions").isEmpty() || listing.has("endTime")) {
                 return listing;
             }
             Thread.sleep(50);

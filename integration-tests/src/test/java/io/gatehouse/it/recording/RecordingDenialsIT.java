@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,12 +16,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Denials leave records: 401 from auth, 413 from limits, and 403 and 429 from two small test steps
- * ({@link TestDenials}) standing in for policy and rate limits, which come in later issues.
+ * Denials leave records: 401 from auth, 413 from limits, 403 and 429 from two small test steps
+ * ({@link TestDenials}), and the gateway's own refusals before any step (malformed body, unknown path).
  */
 class RecordingDenialsIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
 
     private static RecordingStack stack;
     private static String alice;
@@ -79,5 +81,24 @@ class RecordingDenialsIT {
         denied.get("sessions").forEach(s -> ids.add(s.get("recordId").asText()));
         assertThat(ids).contains(r403.get("recordId").asText(), r429.get("recordId").asText())
                 .doesNotContain(r401.get("recordId").asText());
+    }
+
+    @Test
+    void whatTheGatewayRefusesBeforeAnyStepDecidesIsRecordedTooMalformedBodiesAndUnknownPaths() throws Exception {
+        HttpResponse<String> malformed = chat(stack, alice, "{\"model\":");
+        HttpResponse<String> unknownPath = HTTP.send(HttpRequest.newBuilder(stack.uri("/v1x/models"))
+                .header("Authorization", "Bearer " + alice).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(List.of(malformed.statusCode(), unknownPath.statusCode())).containsExactly(400, 404);
+
+        JsonNode r400 = record(stack, malformed, ada);
+        assertThat(r400.get("decision").asText()).isEqualTo("denied");
+        assertThat(r400.at("/rule/policy").asText()).isEqualTo("gateway");
+        assertThat(r400.at("/rule/rule").asText()).isEqualTo("malformed-body");
+        assertThat(r400.get("identity").isNull()).isTrue(); // refused before auth: nobody was identified
+
+        JsonNode r404 = record(stack, unknownPath, ada);
+        assertThat(r404.get("status").asInt()).isEqualTo(404);
+        assertThat(r404.at("/rule/rule").asText()).isEqualTo("unknown-path");
+        assertThat(r404.at("/request/path").asText()).isEqualTo("/v1x/models");
     }
 }

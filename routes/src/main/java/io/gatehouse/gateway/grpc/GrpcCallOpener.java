@@ -1,6 +1,5 @@
 package io.gatehouse.gateway.grpc;
 
-import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.gateway.pipeline.ExchangeOpener;
 import io.gatehouse.gateway.pipeline.InboundRequest;
@@ -8,7 +7,6 @@ import io.gatehouse.gateway.pipeline.PipelineExchange;
 import io.gatehouse.gateway.pipeline.StreamAnswerer;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
-import io.gatehouse.spi.Completion;
 import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
@@ -78,12 +76,12 @@ public final class GrpcCallOpener implements Processor {
             px.attributes().put(StandardAttributes.DEADLINE,
                     Instant.now().plusNanos(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS))));
         }
-        if (failure != null) {
-            Problem problem = new Problem(400, "Malformed request", failure,
-                    new DecidingRule("gateway", "malformed-message", failure), Map.of());
-            HttpAnswers.problem(exchange, problem, requestId, request.path(), false);
-            exchange.setRouteStop(true);
-            px.complete(Completion.Kind.DENIED, 400, problem.asDenial(), null);
+        if (routed.refusal() != null) {
+            px.refuse(routed.refusal());
+        } else if (failure != null) {
+            // Refused before the steps: recording still sees it, the approval guard answers.
+            px.refuse(new Problem(400, "Malformed request", failure,
+                    new DecidingRule("gateway", "malformed-message", failure), Map.of()));
         }
     }
 

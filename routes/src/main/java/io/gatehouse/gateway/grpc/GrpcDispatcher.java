@@ -1,6 +1,8 @@
 package io.gatehouse.gateway.grpc;
 
 import com.google.protobuf.Message;
+import io.gatehouse.gateway.http.Problem;
+import io.gatehouse.spi.DecidingRule;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -78,26 +80,40 @@ public final class GrpcDispatcher implements Processor {
         }
         Message request = exchange.getIn().getBody(Message.class);
         String model = RequestJson.model(rpc.get(), request);
-        Optional<Target> target = model == null
-                ? targets.stream().filter(Target::serverCalls).findFirst()
+        Optional<Target> serverCalls = targets.stream().filter(Target::serverCalls).findFirst();
+        Optional<Target> target = !rpc.get().served() || model == null ? serverCalls
                 : targets.stream().filter(t -> t.serves(model)).findFirst();
+        Problem refusal = null;
+        if (!rpc.get().served()) {
+            refusal = refusal(501, "Not implemented", "the gateway does not serve " + rpc.get().wireName(),
+                    "unserved-method");
+        } else if (model != null && target.isEmpty() && serverCalls.isPresent()) {
+            // Recorded by the endpoint that takes server calls, then refused.
+            target = serverCalls;
+            refusal = refusal(404, "Not found", "no endpoint on this listener serves model '" + model + "'",
+                    "unknown-model");
+        }
         if (target.isEmpty()) {
-            LOG.info("gRPC {} on listener '{}': no endpoint serves {}", rpc.get().wireName(), listener,
-                    model == null ? "server-level calls" : "model '" + model + "'");
-            call.fail(model == null
-                    ? Status.UNIMPLEMENTED.withDescription(rpc.get().wireName() + " names no model, and no endpoint"
-                            + " on this listener takes server-level calls")
+            LOG.info("gRPC {} on listener '{}': no endpoint serves {} (not recorded: no endpoint takes server calls)",
+                    rpc.get().wireName(), listener, model == null ? "server-level calls" : "model '" + model + "'");
+            call.fail(!rpc.get().served() || model == null
+                    ? Status.UNIMPLEMENTED.withDescription(rpc.get().wireName() + " is not served on this listener")
                     : Status.NOT_FOUND.withDescription("no endpoint on this listener serves model '" + model + "'"),
                     new Metadata());
             return;
         }
-        RoutedMessage routed = new RoutedMessage(call, rpc.get(), request);
-        Runnable run = () -> start(target.get(), routed);
+        RoutedMessage routed = new RoutedMessage(call, rpc.get(), request, refusal);
+        Target chosen = target.get();
+        Runnable run = () -> start(chosen, routed);
         if (rpc.get().streaming()) {
             call.submit(run);
         } else {
             run.run();
         }
+    }
+
+    private static Problem refusal(int status, String title, String detail, String rule) {
+        return new Problem(status, title, detail, new DecidingRule("gateway", rule, detail), java.util.Map.of());
     }
 
     private void start(Target target, RoutedMessage routed) {

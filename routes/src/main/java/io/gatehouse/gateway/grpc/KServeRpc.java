@@ -16,16 +16,41 @@ enum KServeRpc {
     MODEL_STREAM_INFER("ModelStreamInfer", true),
     REPOSITORY_INDEX("RepositoryIndex", false),
     REPOSITORY_MODEL_LOAD("RepositoryModelLoad", false),
-    REPOSITORY_MODEL_UNLOAD("RepositoryModelUnload", false);
+    REPOSITORY_MODEL_UNLOAD("RepositoryModelUnload", false),
+    // Triton's other methods: received, recorded, answered UNIMPLEMENTED.
+    MODEL_STATISTICS("ModelStatistics"),
+    MODEL_CONFIG("ModelConfig"),
+    SYSTEM_SHARED_MEMORY_STATUS("SystemSharedMemoryStatus"),
+    SYSTEM_SHARED_MEMORY_REGISTER("SystemSharedMemoryRegister"),
+    SYSTEM_SHARED_MEMORY_UNREGISTER("SystemSharedMemoryUnregister"),
+    CUDA_SHARED_MEMORY_STATUS("CudaSharedMemoryStatus"),
+    CUDA_SHARED_MEMORY_REGISTER("CudaSharedMemoryRegister"),
+    CUDA_SHARED_MEMORY_UNREGISTER("CudaSharedMemoryUnregister"),
+    TRACE_SETTING("TraceSetting"),
+    LOG_SETTINGS("LogSettings");
 
     static final String SERVICE = "inference.GRPCInferenceService";
 
     private final String wireName;
     private final boolean streaming;
+    private final boolean served;
 
     KServeRpc(String wireName, boolean streaming) {
         this.wireName = wireName;
         this.streaming = streaming;
+        this.served = true;
+    }
+
+    /** A method the gateway receives but does not serve. */
+    KServeRpc(String wireName) {
+        this.wireName = wireName;
+        this.streaming = false;
+        this.served = false;
+    }
+
+    /** Whether the gateway forwards this method (else it answers UNIMPLEMENTED, recorded). */
+    boolean served() {
+        return served;
     }
 
     /** {@code ModelInfer}. */

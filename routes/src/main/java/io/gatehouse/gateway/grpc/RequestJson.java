@@ -47,7 +47,7 @@ final class RequestJson {
             case MODEL_METADATA -> ((ModelMetadataRequest) request).getName();
             case REPOSITORY_MODEL_LOAD -> ((RepositoryModelLoadRequest) request).getModelName();
             case REPOSITORY_MODEL_UNLOAD -> ((RepositoryModelUnloadRequest) request).getModelName();
-            case SERVER_LIVE, SERVER_READY, SERVER_METADATA, REPOSITORY_INDEX -> null;
+            default -> null; // server-level calls, and the methods the gateway does not serve
         };
     }
 
@@ -88,6 +88,7 @@ final class RequestJson {
                 yield new RestView("POST", "/v2/repository/models/" + segment(r.getModelName()) + "/unload",
                         write(repository(r.getRepositoryName(), r.getParametersMap())));
             }
+            default -> new RestView("POST", rpc.path(), new byte[0]); // not served: the adapter sees raw
         };
     }
 

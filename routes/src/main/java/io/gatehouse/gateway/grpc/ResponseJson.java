@@ -45,6 +45,7 @@ final class ResponseJson {
             case REPOSITORY_INDEX -> RepositoryIndexResponse.parseFrom(bytes);
             case REPOSITORY_MODEL_LOAD -> RepositoryModelLoadResponse.parseFrom(bytes);
             case REPOSITORY_MODEL_UNLOAD -> RepositoryModelUnloadResponse.parseFrom(bytes);
+            default -> throw new IllegalStateException(rpc.wireName() + " is not forwarded, so it has no answer");
         };
     }
 
@@ -92,8 +93,8 @@ final class ResponseJson {
                             .put("state", m.getState()).put("reason", m.getReason());
                 }
             }
-            case REPOSITORY_MODEL_LOAD, REPOSITORY_MODEL_UNLOAD -> {
-                // empty answers
+            default -> {
+                // empty answers (load, unload)
             }
         }
         return n;

@@ -1,10 +1,8 @@
 package io.gatehouse.gateway.pipeline;
 
-import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
-import io.gatehouse.spi.Completion;
 import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
@@ -106,10 +104,8 @@ public final class ExchangeOpener implements Processor {
         return path.equals(pathPrefix) || path.startsWith(pathPrefix + "/");
     }
 
+    /** Refused before the steps: the endpoint's observers (recording) still see it; the guard answers. */
     private void deny(Exchange exchange, PipelineExchange px, int status, String title, String detail, String rule) {
-        Problem problem = new Problem(status, title, detail, new DecidingRule("gateway", rule, detail), Map.of());
-        HttpAnswers.problem(exchange, problem, px.requestId(), px.request().path(), adapter.openAiErrors());
-        exchange.setRouteStop(true);
-        px.complete(Completion.Kind.DENIED, status, problem.asDenial(), null);
+        px.refuse(new Problem(status, title, detail, new DecidingRule("gateway", rule, detail), Map.of()));
     }
 }

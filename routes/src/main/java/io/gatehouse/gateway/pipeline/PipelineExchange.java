@@ -41,6 +41,7 @@ public final class PipelineExchange implements GatewayExchange {
     private volatile UpstreamResponse response;
     private volatile Identity identity;
     private volatile PipelineStep currentStep;
+    private volatile io.gatehouse.gateway.http.Problem refusal;
 
     public PipelineExchange(String requestId, String endpointId, InboundRequest request, Operation operation,
                             long startNanos, Consumer<CompletedExchange> completionListener) {
@@ -125,6 +126,21 @@ public final class PipelineExchange implements GatewayExchange {
         synchronized (entered) {
             return List.copyOf(entered);
         }
+    }
+
+    /**
+     * The gateway refuses this exchange before its steps decide anything (a malformed body, a path or
+     * model no endpoint serves, a method the gateway does not serve). Only the endpoint's
+     * {@link io.gatehouse.spi.Phase#OBSERVE} steps still see the request — so the refusal is recorded
+     * like any denial — and the refusal is the answer, before the agent.
+     */
+    public void refuse(io.gatehouse.gateway.http.Problem problem) {
+        this.refusal = problem;
+    }
+
+    /** The gateway's own refusal, or null. */
+    public io.gatehouse.gateway.http.Problem refusal() {
+        return refusal;
     }
 
     public boolean isCompleted() {

@@ -37,6 +37,10 @@ public final class RequestPhaseProcessor extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
+        if (px.refusal() != null && step.phase() != io.gatehouse.spi.Phase.OBSERVE) {
+            callback.done(true); // refused by the gateway: only observers (recording) see it
+            return true;
+        }
         px.enter(step);
         CompletionStage<Outcome> stage;
         try {

@@ -159,6 +159,8 @@ class KServeGrpcJsonTest {
     void methodsAreFoundByTheJavaNameCamelGrpcGivesAndCarryTheirWirePath() {
         assertThat(KServeRpc.forJavaName("modelStreamInfer")).contains(KServeRpc.MODEL_STREAM_INFER);
         assertThat(KServeRpc.MODEL_STREAM_INFER.path()).isEqualTo("/inference.GRPCInferenceService/ModelStreamInfer");
-        assertThat(KServeRpc.forJavaName("cudaSharedMemoryStatus")).isEmpty();
+        assertThat(KServeRpc.forJavaName("cudaSharedMemoryStatus")).contains(KServeRpc.CUDA_SHARED_MEMORY_STATUS);
+        assertThat(KServeRpc.CUDA_SHARED_MEMORY_STATUS.served()).isFalse();
+        assertThat(KServeRpc.forJavaName("noSuchMethod")).isEmpty();
     }
 }

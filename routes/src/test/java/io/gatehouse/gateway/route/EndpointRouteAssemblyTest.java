@@ -290,14 +290,17 @@ class EndpointRouteAssemblyTest {
     }
 
     @Test
-    void malformedJsonIsA400ProblemBeforeAnyStepRuns() throws Exception {
-        start(List.of(step("first", Phase.OBSERVE, tracing("first"))), answering(200, "application/json", "{}"));
+    void malformedJsonIsA400ProblemThatOnlyObservingStepsSeeAndThatNeverReachesTheAgent() throws Exception {
+        List<String> agentCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        start(List.of(step("first", Phase.OBSERVE, tracing("first")), step("policy", Phase.AUTHORIZE,
+                tracing("policy"))), exchange -> agentCalls.add("called"));
 
         HttpResponse<String> response = post("/v1/chat/completions", "{\"model\": ");
 
         assertThat(response.statusCode()).isEqualTo(400);
         assertThat(response.body()).contains("\"title\":\"Malformed request\"", "the request body is not valid JSON");
-        assertThat(trail).containsExactly("completed:DENIED");
+        assertThat(trail).containsExactly("first.request", "first.complete:DENIED:400", "completed:DENIED");
+        assertThat(agentCalls).isEmpty();
     }
 
     @Test
