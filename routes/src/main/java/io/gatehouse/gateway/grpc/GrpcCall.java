@@ -199,8 +199,4 @@ final class GrpcCall {
             LOG.debug("failing a call that ended: {}", e.toString());
         }
     }
-
-    synchronized boolean closed() {
-        return closed;
-    }
 }

@@ -16,7 +16,6 @@ import io.gatehouse.kserve.grpc.ModelRepositoryParameter;
 import io.gatehouse.kserve.grpc.RepositoryIndexRequest;
 import io.gatehouse.kserve.grpc.RepositoryModelLoadRequest;
 import io.gatehouse.kserve.grpc.RepositoryModelUnloadRequest;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -217,11 +216,5 @@ final class RequestJson {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write JSON", e);
         }
-    }
-
-    static List<String> names(JsonNode array) {
-        List<String> names = new ArrayList<>();
-        array.forEach(n -> names.add(n.path("name").asText()));
-        return names;
     }
 }
