@@ -263,7 +263,14 @@ class AgentServerTest {
         forward(request);
         forward(request("down", "GET", "/v1/echo").setRequestId("req-down").build());
 
+        // The agent logs a call once it has ended on its side, which can be just after the caller saw the end.
         List<String> lines = logs.lines();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!(lines.stream().anyMatch(l -> l.contains("request_id=req-logged"))
+                && lines.stream().anyMatch(l -> l.contains("request_id=req-down"))) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            lines = logs.lines();
+        }
         assertThat(lines.stream().filter(l -> l.contains("request_id=req-logged")))
                 .singleElement().satisfies(l -> assertThat(l).matches(
                         "io.gatehouse.agent.AgentServer forward request_id=req-logged service=echo method=POST "
