@@ -4,41 +4,36 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.jwk.RSAKey;
 import io.gatehouse.agent.AgentServer;
-import io.gatehouse.agent.AgentSettings;
-import io.gatehouse.config.LoadResult;
-import io.gatehouse.config.YamlFiles;
 import io.gatehouse.gateway.cli.GatehouseCommand;
-import io.gatehouse.gateway.cli.GatewayAssembly;
 import io.gatehouse.gateway.dev.DevIssuer;
 import io.gatehouse.gateway.dev.DevKeys;
 import io.gatehouse.gateway.dev.DevTokens;
 import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.it.support.Closer;
+import io.gatehouse.it.support.Logs;
+import io.gatehouse.it.support.Loopback;
+import io.gatehouse.it.support.TempDirs;
+import io.gatehouse.it.support.TestAgent;
+import io.gatehouse.it.support.TestConfig;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -77,11 +72,7 @@ final class ApprovalStack implements AutoCloseable {
         }
 
         Replica startInJvm() throws Exception {
-            GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
-            if (!loaded.errors().isEmpty()) {
-                throw new IllegalStateException("test config is invalid:\n" + String.join("\n", loaded.errors()));
-            }
-            gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
+            gateway = TestConfig.startGateway(config);
             return this;
         }
 
@@ -194,12 +185,12 @@ final class ApprovalStack implements AutoCloseable {
     private final int agentPort;
     private final RSAKey devKey;
     private final DevIssuer issuer;
-    private final List<AutoCloseable> started;
+    private final Closer started;
     private final List<Replica> replicas = new ArrayList<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private ApprovalStack(Path root, String postgresDatabase, String modelKey, int agentPort, RSAKey devKey,
-                          DevIssuer issuer, List<AutoCloseable> started) {
+                          DevIssuer issuer, Closer started) {
         this.root = root;
         this.postgresDatabase = postgresDatabase;
         this.modelKey = modelKey;
@@ -212,7 +203,7 @@ final class ApprovalStack implements AutoCloseable {
     /** Model, agent and issuer; a fresh PostgreSQL database when {@code postgres}, else H2. */
     static ApprovalStack start(boolean postgres) throws Exception {
         Path root = Files.createTempDirectory("gatehouse-it-approval-");
-        List<AutoCloseable> started = new ArrayList<>();
+        Closer started = new Closer();
         String database = null;
         try {
             if (postgres) {
@@ -228,28 +219,16 @@ final class ApprovalStack implements AutoCloseable {
                     }
                 });
             }
-            byte[] random = new byte[24];
-            new SecureRandom().nextBytes(random);
-            String key = "sk-it-" + HexFormat.of().formatHex(random);
-            SampleModelServer model = SampleModelServer.start(SampleModelSettings.loopback(key)
-                    .withTokenDelay(Duration.ZERO));
-            started.add(model);
-            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? key : null;
-            Path agentYaml = write(root.resolve("agent/agent.yaml"), "listen:\n  host: 127.0.0.1\n  port: 0\n"
-                    + "dataDirectory: " + root.resolve("agent-data") + "\nservices:\n  demo-model:\n    url: "
-                    + model.baseUri() + "\n    credential:\n      header: Authorization\n      scheme: Bearer\n"
-                    + "      secret: env:" + KEY_VARIABLE + "\n");
-            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
-                    Map.of("services", "service"));
-            AgentServer agent = AgentServer.start(settings.orThrow());
-            started.add(agent);
+            String key = TestAgent.randomKey();
+            SampleModelServer model = started.add(SampleModelServer.start(SampleModelSettings.loopback(key)
+                    .withTokenDelay(Duration.ZERO)));
+            AgentServer agent = started.add(TestAgent.start(root.resolve("agent/agent.yaml"),
+                    root.resolve("agent-data"), Map.of("demo-model", model.baseUri()), KEY_VARIABLE, key));
             RSAKey devKey = DevKeys.loadOrCreate(root.resolve("issuer-data"));
-            DevIssuer issuer = DevIssuer.start("127.0.0.1", 0, devKey, false);
-            started.add(issuer);
+            DevIssuer issuer = started.add(DevIssuer.start("127.0.0.1", 0, devKey, false));
             return new ApprovalStack(root, database, key, agent.port(), devKey, issuer, started);
         } catch (Exception | Error e) {
-            Collections.reverse(started);
-            closeAll(started);
+            started.close();
             deleteRecursively(root);
             throw e;
         }
@@ -339,52 +318,23 @@ final class ApprovalStack implements AutoCloseable {
                 // stopping
             }
         }
-        List<AutoCloseable> reversed = new ArrayList<>(started);
-        Collections.reverse(reversed);
-        closeAll(reversed);
+        started.close();
         deleteRecursively(root);
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return Loopback.freePort();
     }
 
     static Path write(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        return Files.writeString(file, text, StandardCharsets.UTF_8);
+        return TempDirs.write(file, text);
     }
 
     static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return Logs.tail(log, 60);
     }
 
     static void deleteRecursively(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // temp files
-        }
-    }
-
-    private static void closeAll(List<AutoCloseable> all) {
-        for (AutoCloseable c : all) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // keep closing the rest
-            }
-        }
+        TempDirs.deleteTreeQuietly(dir);
     }
 }

@@ -2,33 +2,29 @@ package io.gatehouse.it.foundation;
 
 import com.nimbusds.jose.jwk.RSAKey;
 import io.gatehouse.agent.AgentServer;
-import io.gatehouse.agent.AgentSettings;
-import io.gatehouse.config.LoadResult;
-import io.gatehouse.config.YamlFiles;
-import io.gatehouse.gateway.cli.GatewayAssembly;
 import io.gatehouse.gateway.dev.DevIssuer;
 import io.gatehouse.gateway.dev.DevKeys;
 import io.gatehouse.gateway.dev.DevTokens;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.it.support.Closer;
+import io.gatehouse.it.support.TempDirs;
+import io.gatehouse.it.support.TestAgent;
+import io.gatehouse.it.support.TestConfig;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -102,10 +98,10 @@ final class Stack implements AutoCloseable {
     final SampleModelServer model;
     final AgentServer agent;
     final GatewayRuntime gateway;
-    private final List<AutoCloseable> started;
+    private final Closer started;
 
     private Stack(Path root, Path data, Path configDirectory, String modelKey, RSAKey devKey, DevIssuer issuer,
-                  SampleModelServer model, AgentServer agent, GatewayRuntime gateway, List<AutoCloseable> started) {
+                  SampleModelServer model, AgentServer agent, GatewayRuntime gateway, Closer started) {
         this.root = root;
         this.data = data;
         this.configDirectory = configDirectory;
@@ -125,27 +121,22 @@ final class Stack implements AutoCloseable {
     static Stack start(Options options) throws Exception {
         Path root = Files.createTempDirectory("gatehouse-it-foundation-");
         Path data = root.resolve("data");
-        List<AutoCloseable> started = new ArrayList<>();
+        Closer started = new Closer();
         try {
-            String key = "sk-it-" + HexFormat.of().formatHex(randomBytes(24));
-            SampleModelServer model = SampleModelServer.start(
-                    SampleModelSettings.loopback(key).withTokenDelay(options.tokenDelay));
-            started.add(model);
+            String key = TestAgent.randomKey();
+            SampleModelServer model = started.add(SampleModelServer.start(
+                    SampleModelSettings.loopback(key).withTokenDelay(options.tokenDelay)));
 
-            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? key : null;
-            Path agentYaml = write(root.resolve("agent").resolve("agent.yaml"), agentYaml(data, model.baseUri(),
-                    options.extras));
-            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
-                    Map.of("services", "service"));
-            if (!settings.isValid()) {
-                throw new IllegalStateException("test agent.yaml is invalid: " + settings.formattedErrors());
+            Map<String, URI> services = new LinkedHashMap<>();
+            services.put(SERVICE, model.baseUri());
+            for (Extra extra : options.extras) {
+                services.put(extra.service(), extra.upstream());
             }
-            AgentServer agent = AgentServer.start(settings.orThrow());
-            started.add(agent);
+            AgentServer agent = started.add(TestAgent.start(root.resolve("agent").resolve("agent.yaml"), data,
+                    services, KEY_VARIABLE, key));
 
             RSAKey devKey = DevKeys.loadOrCreate(data);
-            DevIssuer issuer = DevIssuer.start("127.0.0.1", 0, devKey, false);
-            started.add(issuer);
+            DevIssuer issuer = started.add(DevIssuer.start("127.0.0.1", 0, devKey, false));
 
             Path config = root.resolve("config");
             boolean inlineAuth = authStepNamesItsIssuer(options.pluginsDirectory);
@@ -157,16 +148,10 @@ final class Stack implements AutoCloseable {
                 write(config.resolve("endpoints").resolve(extra.id() + ".yaml"), endpointYaml(extra.id(), extra.path(),
                         extra.service(), options, inlineAuth ? issuer.issuer() : null));
             }
-            // The gateway's own environment has no model key: only the agent was told.
-            GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
-            if (!loaded.errors().isEmpty()) {
-                throw new IllegalStateException("test config is invalid:\n" + String.join("\n", loaded.errors()));
-            }
-            GatewayRuntime gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
-            started.add(gateway);
+            GatewayRuntime gateway = started.add(TestConfig.startGateway(config));
             return new Stack(root, data, config, key, devKey, issuer, model, agent, gateway, started);
         } catch (Exception | Error e) {
-            closeAll(started);
+            started.close();
             deleteRecursively(root);
             throw e;
         }
@@ -188,27 +173,6 @@ final class Stack implements AutoCloseable {
             throw new IllegalStateException("system property gatehouse.repo.root is not set (run through failsafe)");
         }
         return Path.of(dir).toAbsolutePath().normalize();
-    }
-
-    private static String agentYaml(Path data, URI model, List<Extra> extras) {
-        StringBuilder y = new StringBuilder()
-                .append("listen:\n  host: 127.0.0.1\n  port: 0\n")
-                .append("dataDirectory: ").append(data).append('\n')
-                .append("services:\n");
-        service(y, SERVICE, model);
-        for (Extra extra : extras) {
-            service(y, extra.service(), extra.upstream());
-        }
-        return y.toString();
-    }
-
-    private static void service(StringBuilder y, String name, URI url) {
-        y.append("  ").append(name).append(":\n")
-                .append("    url: ").append(url).append('\n')
-                .append("    credential:\n")
-                .append("      header: Authorization\n")
-                .append("      scheme: Bearer\n")
-                .append("      secret: env:").append(KEY_VARIABLE).append('\n');
     }
 
     /**
@@ -305,17 +269,14 @@ final class Stack implements AutoCloseable {
 
     @Override
     public void close() {
-        List<AutoCloseable> reversed = new ArrayList<>(started);
-        java.util.Collections.reverse(reversed);
-        closeAll(reversed);
+        started.close();
         deleteRecursively(root);
     }
 
     // ---- files ----
 
     static Path write(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        return Files.writeString(file, text);
+        return TempDirs.write(file, text);
     }
 
     static void copyRecursively(Path from, Path to) throws IOException {
@@ -332,16 +293,7 @@ final class Stack implements AutoCloseable {
     }
 
     static void deleteRecursively(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        TempDirs.deleteTree(dir);
     }
 
     /** The one jar of the plugins folder failsafe prepares. */
@@ -350,22 +302,6 @@ final class Stack implements AutoCloseable {
             Optional<Path> jar = files.filter(p -> p.getFileName().toString().startsWith("gatehouse-plugin-header-stamp")
                     && p.toString().endsWith(".jar")).findFirst();
             return jar.orElseThrow(() -> new IllegalStateException("no header-stamp jar in " + pluginsDirectoryProperty()));
-        }
-    }
-
-    private static byte[] randomBytes(int n) {
-        byte[] bytes = new byte[n];
-        new SecureRandom().nextBytes(bytes);
-        return bytes;
-    }
-
-    private static void closeAll(List<AutoCloseable> closeables) {
-        for (AutoCloseable c : closeables) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // stopping: keep stopping the rest
-            }
         }
     }
 }

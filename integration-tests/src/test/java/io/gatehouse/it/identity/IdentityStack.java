@@ -1,12 +1,14 @@
 package io.gatehouse.it.identity;
 
+import static io.gatehouse.it.support.TempDirs.write;
+
 import com.sun.net.httpserver.HttpServer;
 import io.gatehouse.agent.AgentServer;
-import io.gatehouse.agent.AgentSettings;
-import io.gatehouse.config.LoadResult;
-import io.gatehouse.config.YamlFiles;
-import io.gatehouse.gateway.cli.GatewayAssembly;
 import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.it.support.Closer;
+import io.gatehouse.it.support.TempDirs;
+import io.gatehouse.it.support.TestAgent;
+import io.gatehouse.it.support.TestConfig;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
 import java.io.IOException;
@@ -21,13 +23,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.function.Function;
 
 /**
  * A gateway in this JVM that trusts a real Keycloak, in front of an agent with two services: the
@@ -52,10 +53,10 @@ final class IdentityStack implements AutoCloseable {
     final Path root;
     final GatewayRuntime gateway;
     private final List<Seen> seen;
-    private final List<AutoCloseable> started;
+    private final Closer started;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private IdentityStack(Path root, GatewayRuntime gateway, List<Seen> seen, List<AutoCloseable> started) {
+    private IdentityStack(Path root, GatewayRuntime gateway, List<Seen> seen, Closer started) {
         this.root = root;
         this.gateway = gateway;
         this.seen = seen;
@@ -65,24 +66,20 @@ final class IdentityStack implements AutoCloseable {
     static IdentityStack start(String issuer) throws Exception {
         Path root = Files.createTempDirectory("gatehouse-it-identity-");
         Path data = root.resolve("data");
-        List<AutoCloseable> started = new ArrayList<>();
+        Closer started = new Closer();
         List<Seen> seen = new CopyOnWriteArrayList<>();
         try {
-            SampleModelServer model = SampleModelServer.start(SampleModelSettings.loopback(MODEL_KEY)
-                    .withTokenDelay(Duration.ZERO));
-            started.add(model);
+            SampleModelServer model = started.add(SampleModelServer.start(SampleModelSettings.loopback(MODEL_KEY)
+                    .withTokenDelay(Duration.ZERO)));
             HttpServer recorder = recorder(seen);
             started.add(() -> recorder.stop(0));
             URI recorderUrl = URI.create("http://127.0.0.1:" + recorder.getAddress().getPort());
 
-            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? MODEL_KEY : null;
-            Path agentYaml = write(root.resolve("agent/agent.yaml"), "listen:\n  host: 127.0.0.1\n  port: 0\n"
-                    + "dataDirectory: " + data + "\nservices:\n" + service("demo-model", model.baseUri())
-                    + service("recorded", recorderUrl));
-            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
-                    Map.of("services", "service"));
-            AgentServer agent = AgentServer.start(settings.orThrow());
-            started.add(agent);
+            Map<String, URI> services = new LinkedHashMap<>();
+            services.put("demo-model", model.baseUri());
+            services.put("recorded", recorderUrl);
+            AgentServer agent = started.add(TestAgent.start(root.resolve("agent/agent.yaml"), data, services,
+                    KEY_VARIABLE, MODEL_KEY));
 
             Path config = root.resolve("config");
             write(config.resolve("gateway.yaml"), """
@@ -109,15 +106,10 @@ final class IdentityStack implements AutoCloseable {
                     "forwardIdentity: true"));
             write(config.resolve("endpoints/short.yaml"), endpoint("short", "/short", "raw", "recorded",
                     "maxTokenAge: 3s"));
-            GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
-            if (!loaded.errors().isEmpty()) {
-                throw new IllegalStateException("test config is invalid:\n" + String.join("\n", loaded.errors()));
-            }
-            GatewayRuntime gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
-            started.add(gateway);
+            GatewayRuntime gateway = started.add(TestConfig.startGateway(config));
             return new IdentityStack(root, gateway, seen, started);
         } catch (Exception | Error e) {
-            closeAll(started);
+            started.close();
             throw e;
         }
     }
@@ -144,11 +136,6 @@ final class IdentityStack implements AutoCloseable {
         });
         server.start();
         return server;
-    }
-
-    private static String service(String name, URI url) {
-        return "  " + name + ":\n    url: " + url + "\n    credential:\n      header: Authorization\n"
-                + "      scheme: Bearer\n      secret: env:" + KEY_VARIABLE + "\n";
     }
 
     private static String endpoint(String id, String path, String protocol, String service, String auth) {
@@ -186,28 +173,7 @@ final class IdentityStack implements AutoCloseable {
 
     @Override
     public void close() {
-        List<AutoCloseable> reversed = new ArrayList<>(started);
-        Collections.reverse(reversed);
-        closeAll(reversed);
-        try {
-            KeycloakServer.deleteRecursively(root);
-        } catch (IOException ignored) {
-            // temp files: the OS cleans up
-        }
-    }
-
-    private static Path write(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        return Files.writeString(file, text);
-    }
-
-    private static void closeAll(List<AutoCloseable> all) {
-        for (AutoCloseable c : all) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // shutting down
-            }
-        }
+        started.close();
+        TempDirs.deleteTreeQuietly(root);
     }
 }

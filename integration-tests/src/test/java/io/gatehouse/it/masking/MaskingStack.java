@@ -1,20 +1,21 @@
 package io.gatehouse.it.masking;
 
+import static io.gatehouse.it.support.TempDirs.write;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.jwk.RSAKey;
 import io.gatehouse.agent.AgentServer;
-import io.gatehouse.agent.AgentSettings;
-import io.gatehouse.config.LoadResult;
-import io.gatehouse.config.YamlFiles;
-import io.gatehouse.gateway.cli.GatewayAssembly;
 import io.gatehouse.gateway.dev.DevIssuer;
 import io.gatehouse.gateway.dev.DevKeys;
 import io.gatehouse.gateway.dev.DevTokens;
 import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.it.support.Closer;
+import io.gatehouse.it.support.TempDirs;
+import io.gatehouse.it.support.TestAgent;
+import io.gatehouse.it.support.TestConfig;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,14 +24,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * The whole path in this JVM on loopback: sample model ← agent (mutual TLS) ← gateway, with the dev
@@ -50,9 +46,9 @@ final class MaskingStack implements AutoCloseable {
     private final RSAKey devKey;
     private final DevIssuer issuer;
     private final GatewayRuntime gateway;
-    private final List<AutoCloseable> started;
+    private final Closer started;
 
-    private MaskingStack(Path root, RSAKey devKey, DevIssuer issuer, GatewayRuntime gateway, List<AutoCloseable> started) {
+    private MaskingStack(Path root, RSAKey devKey, DevIssuer issuer, GatewayRuntime gateway, Closer started) {
         this.root = root;
         this.devKey = devKey;
         this.issuer = issuer;
@@ -63,27 +59,15 @@ final class MaskingStack implements AutoCloseable {
     static MaskingStack start() throws Exception {
         Path root = Files.createTempDirectory("gatehouse-it-masking-");
         Path data = root.resolve("data");
-        List<AutoCloseable> started = new ArrayList<>();
+        Closer started = new Closer();
         try {
             String key = "sk-it-" + Long.toHexString(System.nanoTime());
-            SampleModelServer model = SampleModelServer.start(SampleModelSettings.loopback(key)
-                    .withTokenDelay(Duration.ofMillis(5)));
-            started.add(model);
-            Path agentYaml = write(root.resolve("agent").resolve("agent.yaml"), "listen:\n  host: 127.0.0.1\n  port: 0\n"
-                    + "dataDirectory: " + data + "\nservices:\n  demo-model:\n    url: " + model.baseUri() + "\n"
-                    + "    credential:\n      header: Authorization\n      scheme: Bearer\n      secret: env:"
-                    + KEY_VARIABLE + "\n");
-            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? key : null;
-            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
-                    Map.of("services", "service"));
-            if (!settings.isValid()) {
-                throw new IllegalStateException("test agent.yaml is invalid: " + settings.formattedErrors());
-            }
-            AgentServer agent = AgentServer.start(settings.orThrow());
-            started.add(agent);
+            SampleModelServer model = started.add(SampleModelServer.start(SampleModelSettings.loopback(key)
+                    .withTokenDelay(Duration.ofMillis(5))));
+            AgentServer agent = started.add(TestAgent.start(root.resolve("agent").resolve("agent.yaml"), data,
+                    Map.of("demo-model", model.baseUri()), KEY_VARIABLE, key));
             RSAKey devKey = DevKeys.loadOrCreate(data);
-            DevIssuer issuer = DevIssuer.start("127.0.0.1", 0, devKey, false);
-            started.add(issuer);
+            DevIssuer issuer = started.add(DevIssuer.start("127.0.0.1", 0, devKey, false));
 
             Path config = root.resolve("config");
             write(config.resolve("gateway.yaml"), "listeners:\n  http:\n    host: 127.0.0.1\n    port: 0\n  prompted:\n    host: 127.0.0.1\n    port: 0\n"
@@ -94,16 +78,11 @@ final class MaskingStack implements AutoCloseable {
                     "  - masking:\n      exemptGroups: [pii-readers]\n"));
             write(config.resolve("endpoints").resolve("prompted.yaml"), endpoint("prompted", "prompted",
                     "  - masking:\n      request: true\n"));
-            GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
-            if (!loaded.errors().isEmpty()) {
-                throw new IllegalStateException("test config is invalid:\n" + String.join("\n", loaded.errors()));
-            }
-            GatewayRuntime gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
-            started.add(gateway);
+            GatewayRuntime gateway = started.add(TestConfig.startGateway(config));
             return new MaskingStack(root, devKey, issuer, gateway, started);
         } catch (Exception | Error e) {
-            closeAll(reversed(started));
-            delete(root);
+            started.close();
+            TempDirs.deleteTreeQuietly(root);
             throw e;
         }
     }
@@ -152,41 +131,7 @@ final class MaskingStack implements AutoCloseable {
 
     @Override
     public void close() {
-        closeAll(reversed(started));
-        delete(root);
-    }
-
-    private static List<AutoCloseable> reversed(List<AutoCloseable> list) {
-        List<AutoCloseable> copy = new ArrayList<>(list);
-        Collections.reverse(copy);
-        return copy;
-    }
-
-    private static void closeAll(List<AutoCloseable> closeables) {
-        for (AutoCloseable c : closeables) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // stopping: keep stopping the rest
-            }
-        }
-    }
-
-    private static Path write(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        return Files.writeString(file, text);
-    }
-
-    private static void delete(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // a temp folder left behind is harmless
-        }
+        started.close();
+        TempDirs.deleteTreeQuietly(root);
     }
 }

@@ -1,29 +1,25 @@
 package io.gatehouse.it.policy;
 
+import static io.gatehouse.it.support.TempDirs.write;
+
 import com.nimbusds.jose.jwk.RSAKey;
 import io.gatehouse.agent.AgentServer;
-import io.gatehouse.agent.AgentSettings;
-import io.gatehouse.config.LoadResult;
-import io.gatehouse.config.YamlFiles;
-import io.gatehouse.gateway.cli.GatewayAssembly;
 import io.gatehouse.gateway.dev.DevIssuer;
 import io.gatehouse.gateway.dev.DevKeys;
 import io.gatehouse.gateway.dev.DevTokens;
 import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.it.support.Closer;
+import io.gatehouse.it.support.TempDirs;
+import io.gatehouse.it.support.TestAgent;
+import io.gatehouse.it.support.TestConfig;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * The whole path in this JVM on loopback: sample model (demo-small, demo-large) ← agent (mutual TLS) ←
@@ -34,16 +30,16 @@ import java.util.stream.Stream;
 final class PolicyStack implements AutoCloseable {
 
     static final String AUDIENCE = "gatehouse";
-    static final Path DEMO_POLICIES = Path.of("../config/examples/demo/policies");
+    static final Path DEMO_POLICIES = TestConfig.DEMO_POLICIES;
     private static final String KEY_VARIABLE = "GATEHOUSE_IT_MODEL_KEY";
 
     private final Path root;
     private final RSAKey devKey;
     private final DevIssuer issuer;
     private final GatewayRuntime gateway;
-    private final List<AutoCloseable> started;
+    private final Closer started;
 
-    private PolicyStack(Path root, RSAKey devKey, DevIssuer issuer, GatewayRuntime gateway, List<AutoCloseable> started) {
+    private PolicyStack(Path root, RSAKey devKey, DevIssuer issuer, GatewayRuntime gateway, Closer started) {
         this.root = root;
         this.devKey = devKey;
         this.issuer = issuer;
@@ -54,27 +50,15 @@ final class PolicyStack implements AutoCloseable {
     static PolicyStack start() throws Exception {
         Path root = Files.createTempDirectory("gatehouse-it-policy-");
         Path data = root.resolve("data");
-        List<AutoCloseable> started = new ArrayList<>();
+        Closer started = new Closer();
         try {
             String key = "sk-it-" + Long.toHexString(System.nanoTime());
-            SampleModelServer model = SampleModelServer.start(SampleModelSettings.loopback(key)
-                    .withTokenDelay(Duration.ZERO));
-            started.add(model);
-            Path agentYaml = write(root.resolve("agent").resolve("agent.yaml"), "listen:\n  host: 127.0.0.1\n  port: 0\n"
-                    + "dataDirectory: " + data + "\nservices:\n  demo-model:\n    url: " + model.baseUri() + "\n"
-                    + "    credential:\n      header: Authorization\n      scheme: Bearer\n      secret: env:"
-                    + KEY_VARIABLE + "\n");
-            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? key : null;
-            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
-                    Map.of("services", "service"));
-            if (!settings.isValid()) {
-                throw new IllegalStateException("test agent.yaml is invalid: " + settings.formattedErrors());
-            }
-            AgentServer agent = AgentServer.start(settings.orThrow());
-            started.add(agent);
+            SampleModelServer model = started.add(SampleModelServer.start(SampleModelSettings.loopback(key)
+                    .withTokenDelay(Duration.ZERO)));
+            AgentServer agent = started.add(TestAgent.start(root.resolve("agent").resolve("agent.yaml"), data,
+                    Map.of("demo-model", model.baseUri()), KEY_VARIABLE, key));
             RSAKey devKey = DevKeys.loadOrCreate(data);
-            DevIssuer issuer = DevIssuer.start("127.0.0.1", 0, devKey, false);
-            started.add(issuer);
+            DevIssuer issuer = started.add(DevIssuer.start("127.0.0.1", 0, devKey, false));
 
             Path config = root.resolve("config");
             write(config.resolve("gateway.yaml"), "listeners:\n  http:\n    host: 127.0.0.1\n    port: 0\n"
@@ -84,22 +68,12 @@ final class PolicyStack implements AutoCloseable {
             write(config.resolve("endpoints").resolve("openai.yaml"), "id: openai\nlistener: http\npath: /v1\n"
                     + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n"
                     + "  - recording: {}\n  - limits:\n      requestTimeout: 30s\n  - auth:\n      providers: [dev]\n  - policy:\n");
-            Path policies = Files.createDirectories(config.resolve("policies"));
-            try (Stream<Path> files = Files.list(DEMO_POLICIES)) {
-                for (Path f : files.toList()) {
-                    Files.copy(f, policies.resolve(f.getFileName()));
-                }
-            }
-            GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, name -> null);
-            if (!loaded.errors().isEmpty()) {
-                throw new IllegalStateException("test config is invalid:\n" + String.join("\n", loaded.errors()));
-            }
-            GatewayRuntime gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
-            started.add(gateway);
+            TestConfig.copyDemoPolicies(config);
+            GatewayRuntime gateway = started.add(TestConfig.startGateway(config));
             return new PolicyStack(root, devKey, issuer, gateway, started);
         } catch (Exception | Error e) {
-            closeAll(reversed(started));
-            delete(root);
+            started.close();
+            TempDirs.deleteTreeQuietly(root);
             throw e;
         }
     }
@@ -120,41 +94,7 @@ final class PolicyStack implements AutoCloseable {
 
     @Override
     public void close() {
-        closeAll(reversed(started));
-        delete(root);
-    }
-
-    private static List<AutoCloseable> reversed(List<AutoCloseable> list) {
-        List<AutoCloseable> copy = new ArrayList<>(list);
-        Collections.reverse(copy);
-        return copy;
-    }
-
-    private static void closeAll(List<AutoCloseable> closeables) {
-        for (AutoCloseable c : closeables) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // stopping: keep stopping the rest
-            }
-        }
-    }
-
-    private static Path write(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        return Files.writeString(file, text);
-    }
-
-    private static void delete(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // a temp folder left behind is harmless
-        }
+        started.close();
+        TempDirs.deleteTreeQuietly(root);
     }
 }

@@ -2,41 +2,37 @@ package io.gatehouse.it.recording;
 
 import com.nimbusds.jose.jwk.RSAKey;
 import io.gatehouse.agent.AgentServer;
-import io.gatehouse.agent.AgentSettings;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.config.GatewayConfig;
 import io.gatehouse.config.LoadResult;
-import io.gatehouse.config.YamlFiles;
 import io.gatehouse.gateway.cli.GatehouseCommand;
 import io.gatehouse.gateway.dev.DevIssuer;
 import io.gatehouse.gateway.dev.DevKeys;
 import io.gatehouse.gateway.dev.DevTokens;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.gateway.route.GatewayRuntime;
+import io.gatehouse.it.support.Closer;
+import io.gatehouse.it.support.Logs;
+import io.gatehouse.it.support.Loopback;
+import io.gatehouse.it.support.TempDirs;
+import io.gatehouse.it.support.TestAgent;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
 import io.gatehouse.spi.ProcessorFactory;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * Model, agent and dev issuer in this JVM on loopback; the gateway either in this JVM (with extra
@@ -93,13 +89,13 @@ final class RecordingStack implements AutoCloseable {
     final int adminPort;
     private final RSAKey devKey;
     private final DevIssuer issuer;
-    private final List<AutoCloseable> started;
+    private final Closer started;
     private final Options options;
     private GatewayRuntime gateway;
     private Process child;
 
     private RecordingStack(Path root, String modelKey, int port, int adminPort, RSAKey devKey, DevIssuer issuer,
-                           List<AutoCloseable> started, Options options) {
+                           Closer started, Options options) {
         this.root = root;
         this.data = root.resolve("data");
         this.config = root.resolve("config");
@@ -115,27 +111,16 @@ final class RecordingStack implements AutoCloseable {
     /** Starts model, agent and issuer and writes the config; the gateway is started separately. */
     static RecordingStack prepare(Options options) throws Exception {
         Path root = Files.createTempDirectory("gatehouse-it-recording-");
-        List<AutoCloseable> started = new ArrayList<>();
+        Closer started = new Closer();
         try {
-            byte[] random = new byte[24];
-            new SecureRandom().nextBytes(random);
-            String key = "sk-it-" + HexFormat.of().formatHex(random);
-            SampleModelServer model = SampleModelServer.start(SampleModelSettings.loopback(key)
-                    .withTokenDelay(options.tokenDelay));
-            started.add(model);
+            String key = TestAgent.randomKey();
+            SampleModelServer model = started.add(SampleModelServer.start(SampleModelSettings.loopback(key)
+                    .withTokenDelay(options.tokenDelay)));
             Path data = root.resolve("data");
-            Function<String, String> agentEnv = name -> KEY_VARIABLE.equals(name) ? key : null;
-            Path agentYaml = write(root.resolve("agent/agent.yaml"), "listen:\n  host: 127.0.0.1\n  port: 0\n"
-                    + "dataDirectory: " + data + "\nservices:\n  demo-model:\n    url: " + model.baseUri() + "\n"
-                    + "    credential:\n      header: Authorization\n      scheme: Bearer\n      secret: env:"
-                    + KEY_VARIABLE + "\n");
-            LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, agentEnv,
-                    Map.of("services", "service"));
-            AgentServer agent = AgentServer.start(settings.orThrow());
-            started.add(agent);
+            AgentServer agent = started.add(TestAgent.start(root.resolve("agent/agent.yaml"), data,
+                    Map.of("demo-model", model.baseUri()), KEY_VARIABLE, key));
             RSAKey devKey = DevKeys.loadOrCreate(data);
-            DevIssuer issuer = DevIssuer.start("127.0.0.1", 0, devKey, false);
-            started.add(issuer);
+            DevIssuer issuer = started.add(DevIssuer.start("127.0.0.1", 0, devKey, false));
             int port = freePort();
             int adminPort = freePort();
             Path config = root.resolve("config");
@@ -153,7 +138,7 @@ final class RecordingStack implements AutoCloseable {
                     + "  - auth:\n      providers: [dev]\n" + options.extraSteps);
             return new RecordingStack(root, key, port, adminPort, devKey, issuer, started, options);
         } catch (Exception | Error e) {
-            closeAll(started);
+            started.close();
             deleteRecursively(root);
             throw e;
         }
@@ -247,52 +232,23 @@ final class RecordingStack implements AutoCloseable {
         if (child != null && child.isAlive()) {
             child.destroyForcibly();
         }
-        List<AutoCloseable> reversed = new ArrayList<>(started);
-        java.util.Collections.reverse(reversed);
-        closeAll(reversed);
+        started.close();
         deleteRecursively(root);
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return Loopback.freePort();
     }
 
     static Path write(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        return Files.writeString(file, text);
+        return TempDirs.write(file, text);
     }
 
     private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return Logs.tail(log, 40);
     }
 
     static void deleteRecursively(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void closeAll(List<AutoCloseable> closeables) {
-        for (AutoCloseable c : closeables) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // stopping: keep stopping the rest
-            }
-        }
+        TempDirs.deleteTree(dir);
     }
 }
