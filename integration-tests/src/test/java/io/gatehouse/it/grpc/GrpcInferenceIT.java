@@ -87,11 +87,16 @@ class GrpcInferenceIT {
     void anEmailTheModelEchoesInABytesOutputReachesAnAnalystMaskedAndAPiiReaderInClear() {
         ModelInferRequest request = infer("demo-small", 1, "mail me at alice.smith@example.com");
 
-        ModelInferResponse analyst = as(stack.token("alice", "analysts")).modelInfer(request);
+        java.util.concurrent.atomic.AtomicReference<Metadata> headers = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Metadata> trailers = new java.util.concurrent.atomic.AtomicReference<>();
+        ModelInferResponse analyst = as(stack.token("alice", "analysts"))
+                .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, trailers)).modelInfer(request);
         ModelInferResponse reader = as(stack.token("petra", "ml-engineers", "pii-readers")).modelInfer(request);
 
         assertThat(analyst.getOutputs(0).getContents().getBytesContents(0).toStringUtf8())
                 .isEqualTo("mail me at [EMAIL]");
+        assertThat(headers.get().get(key("gatehouse-masked"))).isEqualTo("1");
+        assertThat(headers.get().get(key("gatehouse-request-id"))).matches("[0-9a-f-]{36}");
         assertThat(reader.getOutputsList()).extracting(ModelInferResponse.InferOutputTensor::getName)
                 .containsExactly("echo", "length", "embedding");
         assertThat(reader.getOutputs(0).getContents().getBytesContents(0).toStringUtf8())

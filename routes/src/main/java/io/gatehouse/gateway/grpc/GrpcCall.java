@@ -39,6 +39,8 @@ final class GrpcCall {
     private boolean closed;
     private volatile boolean cancelled;
     private StreamObserver<Object> observer;
+    private final Metadata responseHeaders = new Metadata();
+    private boolean headersSent;
 
     GrpcCall(Metadata headers, ServerCall<?, ?> serverCall) {
         this.headers = headers;
@@ -73,6 +75,21 @@ final class GrpcCall {
         if (this.observer == null) {
             this.observer = observer;
         }
+    }
+
+    /** A response header of the gateway's, for the headers the call sends with its first message; later ones are dropped. */
+    synchronized void responseHeader(String name, String value) {
+        if (!headersSent) {
+            Metadata.Key<String> key = Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER);
+            responseHeaders.discardAll(key);
+            responseHeaders.put(key, value);
+        }
+    }
+
+    /** Called as the call sends its headers. */
+    synchronized void addResponseHeaders(Metadata headers) {
+        headersSent = true;
+        headers.merge(responseHeaders);
     }
 
     // ---- messages of a stream, one at a time ----

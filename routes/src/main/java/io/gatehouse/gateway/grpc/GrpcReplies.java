@@ -95,6 +95,9 @@ final class GrpcReplies {
                             trailers);
                     return;
                 }
+                call.responseHeader(GrpcStatuses.REQUEST_ID.name(), requestId);
+                headers.entrySet().stream().filter(h -> h.getKey().equalsIgnoreCase("Gatehouse-Masked")).findFirst()
+                        .ifPresent(h -> call.responseHeader("gatehouse-masked", h.getValue()));
                 call.send(ResponseJson.fromJson(routed.rpc(), original, json(bytes)));
                 if (!routed.rpc().streaming()) {
                     call.complete();

@@ -36,6 +36,7 @@ final class GrpcStreamWriter implements StreamAnswerer {
     @Override
     public void answer(PipelineExchange px, UpstreamResponse response, Supplier<CompletionStage<Void>> endHooks) {
         routed.streamed().set(true);
+        routed.call().responseHeader(GrpcStatuses.REQUEST_ID.name(), px.requestId());
         ChunkPipeline pipeline = response.pipelineBody().pipeline();
         response.pipelineBody().source().subscribe(new Flow.Subscriber<>() {
             private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
