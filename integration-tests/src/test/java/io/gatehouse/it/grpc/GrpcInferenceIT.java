@@ -84,7 +84,7 @@ class GrpcInferenceIT {
     }
 
     @Test
-    void anEmailTheModelEchoesInABytesOutputReachesAnAnalystMaskedAndAPiiReaderInClear() {
+    void anEmailTheModelEchoesInABytesOutputReachesAnAnalystMaskedAndAPiiReaderInClear() throws Exception {
         ModelInferRequest request = infer("demo-small", 1, "mail me at alice.smith@example.com");
 
         java.util.concurrent.atomic.AtomicReference<Metadata> headers = new java.util.concurrent.atomic.AtomicReference<>();
@@ -97,6 +97,10 @@ class GrpcInferenceIT {
                 .isEqualTo("mail me at [EMAIL]");
         assertThat(headers.get().get(key("gatehouse-masked"))).isEqualTo("1");
         assertThat(headers.get().get(key("gatehouse-request-id"))).matches("[0-9a-f-]{36}");
+        String metrics = HTTP.send(HttpRequest.newBuilder(stack.adminUri("/metrics")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).containsPattern("gatehouse_masked_values_total\\{detector=\"email\",endpoint=\"kserve-grpc\"\\}"
+                + " [1-9]");
         assertThat(reader.getOutputsList()).extracting(ModelInferResponse.InferOutputTensor::getName)
                 .containsExactly("echo", "length", "embedding");
         assertThat(reader.getOutputs(0).getContents().getBytesContents(0).toStringUtf8())

@@ -30,6 +30,15 @@ public final class StandardAttributes {
     /** Set by the approval step to the id of the approval that let this request through; recorded in the audit record. */
     public static final AttributeKey<String> APPROVAL_ID = AttributeKey.of("gatehouse.approval-id", String.class);
 
+    /**
+     * Values masked in this exchange, per detector id ({@code email}, {@code credit-card}, a pattern's
+     * name …) as {@code Map<String, Integer>}: written by the masking step as it masks (a stream's counts
+     * grow as it passes), read by the recording step and the gateway's metrics once the exchange ends.
+     */
+    @SuppressWarnings("rawtypes")
+    public static final AttributeKey<java.util.Map> MASKING_COUNTS = AttributeKey.of("masking.counts",
+            java.util.Map.class);
+
     private StandardAttributes() {
     }
 }

@@ -2,15 +2,17 @@ package io.gatehouse.gateway.admin;
 
 import io.gatehouse.gateway.pipeline.PipelineExchange;
 import io.gatehouse.spi.Completion;
+import io.gatehouse.spi.StandardAttributes;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The gateway's metrics, scraped at {@code /metrics} on the admin port: requests by endpoint,
- * status and outcome, and a latency histogram per endpoint.
+ * status and outcome, denials by rule, values masked by detector, and a latency histogram per endpoint.
  */
 public final class GatewayMetrics {
 
@@ -40,6 +42,19 @@ public final class GatewayMetrics {
                     .tag("rule", c.denial().rule().rule())
                     .register(registry)
                     .increment();
+        }
+        Map<?, ?> masked = done.exchange().attributes().get(StandardAttributes.MASKING_COUNTS).orElse(null);
+        if (masked != null) {
+            masked.forEach((detector, count) -> {
+                if (count instanceof Number n && n.longValue() > 0) {
+                    Counter.builder("gatehouse.masked.values")
+                            .description("Values the masking step replaced, by endpoint and detector (never the values)")
+                            .tag("endpoint", endpoint)
+                            .tag("detector", String.valueOf(detector))
+                            .register(registry)
+                            .increment(n.longValue());
+                }
+            });
         }
         Timer.builder("gatehouse.request.duration")
                 .description("From the first request byte to the last response byte")

@@ -34,7 +34,7 @@ public final class MaskingProcessor implements GatewayProcessor {
      * {@code recording} step reads ({@code masking.counts}) so the audit record carries them.
      */
     @SuppressWarnings("rawtypes")
-    public static final AttributeKey<Map> COUNTS = AttributeKey.of("masking.counts", Map.class);
+    public static final AttributeKey<Map> COUNTS = io.gatehouse.spi.StandardAttributes.MASKING_COUNTS;
 
     /** Response header with the number of values masked in a whole body. */
     public static final String HEADER = "Gatehouse-Masked";

@@ -57,7 +57,7 @@ public final class RecordingProcessor implements GatewayProcessor {
             AttributeKey.of("policy.decision", DecidingRule.class);
     /** What the masking step replaced, by kind; recorded as it is. */
     @SuppressWarnings("rawtypes")
-    public static final AttributeKey<Map> MASKING_COUNTS = AttributeKey.of("masking.counts", Map.class);
+    public static final AttributeKey<Map> MASKING_COUNTS = io.gatehouse.spi.StandardAttributes.MASKING_COUNTS;
 
     static final AttributeKey<ExchangeRecord> STATE = AttributeKey.of("recording.exchange", ExchangeRecord.class);
 
