@@ -131,13 +131,18 @@ class GrpcInferenceIT {
     }
 
     @Test
-    void aCallWithoutATokenIsUnauthenticatedAndAModelNoEndpointServesIsNotFound() {
+    void aCallWithoutATokenIsUnauthenticatedAModelNoEndpointServesIsNotFoundAndNoModelIsInvalid() {
         StatusRuntimeException anonymous = catchThrowableOfType(() -> GRPCInferenceServiceGrpc.newBlockingStub(channel)
                 .modelInfer(infer("demo-small", 1, "x")), StatusRuntimeException.class);
         StatusRuntimeException unknown = catchThrowableOfType(() -> as(stack.token("alice", "analysts"))
                 .modelInfer(infer("gpt-9", 1, "x")), StatusRuntimeException.class);
 
         assertThat(anonymous.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+        StatusRuntimeException noModel = catchThrowableOfType(() -> as(stack.token("alice", "analysts"))
+                .modelInfer(infer("", 1, "x")), StatusRuntimeException.class);
+        assertThat(noModel.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(noModel.getStatus().getDescription()).isEqualTo("Malformed request: ModelInfer names no model;"
+                + " set its model name (policy gateway, rule malformed-message)");
         assertThat(unknown.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(unknown.getStatus().getDescription()).isEqualTo("Not found: no endpoint on this listener serves"
                 + " model 'gpt-9' (policy gateway, rule unknown-model)");

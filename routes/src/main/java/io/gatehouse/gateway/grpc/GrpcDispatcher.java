@@ -87,6 +87,10 @@ public final class GrpcDispatcher implements Processor {
         if (!rpc.get().served()) {
             refusal = refusal(501, "Not implemented", "the gateway does not serve " + rpc.get().wireName(),
                     "unserved-method");
+        } else if (model != null && model.isEmpty()) {
+            target = serverCalls;
+            refusal = refusal(400, "Malformed request", rpc.get().wireName() + " names no model; set its model"
+                    + " name", "malformed-message");
         } else if (model != null && target.isEmpty() && serverCalls.isPresent()) {
             // Recorded by the endpoint that takes server calls, then refused.
             target = serverCalls;
@@ -96,7 +100,9 @@ public final class GrpcDispatcher implements Processor {
         if (target.isEmpty()) {
             LOG.info("gRPC {} on listener '{}': no endpoint serves {} (not recorded: no endpoint takes server calls)",
                     rpc.get().wireName(), listener, model == null ? "server-level calls" : "model '" + model + "'");
-            call.fail(!rpc.get().served() || model == null
+            call.fail(model != null && model.isEmpty()
+                    ? Status.INVALID_ARGUMENT.withDescription(rpc.get().wireName() + " names no model; set its model name")
+                    : !rpc.get().served() || model == null
                     ? Status.UNIMPLEMENTED.withDescription(rpc.get().wireName() + " is not served on this listener")
                     : Status.NOT_FOUND.withDescription("no endpoint on this listener serves model '" + model + "'"),
                     new Metadata());
