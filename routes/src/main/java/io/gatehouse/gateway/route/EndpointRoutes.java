@@ -57,6 +57,10 @@ public final class EndpointRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
+        // Listeners answer a body over their cap with a problem, not Netty's empty 413.
+        if (getContext().hasComponent("netty-http") == null) {
+            getContext().addComponent("netty-http", new io.gatehouse.gateway.http.GatewayNettyHttpComponent());
+        }
         for (Plan plan : plans) {
             if (!plan.listener().grpc()) {
                 configureEndpoint(plan);

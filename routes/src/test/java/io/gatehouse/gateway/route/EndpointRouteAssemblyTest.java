@@ -290,6 +290,22 @@ class EndpointRouteAssemblyTest {
     }
 
     @Test
+    void aBodyOverTheListenersCapIsA413ProblemSayingWhatToDoAndNothingRuns() throws Exception {
+        List<String> agentCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        start(List.of(step("first", Phase.OBSERVE, tracing("first"))), exchange -> agentCalls.add("called"));
+
+        HttpResponse<String> response = post("/v1/chat/completions", "x".repeat(2 * 1024 * 1024));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.headers().firstValue("Content-Type")).contains("application/problem+json");
+        assertThat(response.headers().firstValue("Gatehouse-Request-Id")).isPresent();
+        assertThat(response.body()).contains("\"detail\":\"the request body is over this gateway listener's cap of"
+                + " 1048576 bytes (listeners.<name>.maxBodyBytes); send a smaller body\"");
+        assertThat(trail).isEmpty();
+        assertThat(agentCalls).isEmpty();
+    }
+
+    @Test
     void malformedJsonIsA400ProblemThatOnlyObservingStepsSeeAndThatNeverReachesTheAgent() throws Exception {
         List<String> agentCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
         start(List.of(step("first", Phase.OBSERVE, tracing("first")), step("policy", Phase.AUTHORIZE,

@@ -1,0 +1,89 @@
+package io.gatehouse.gateway.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.UUID;
+import org.apache.camel.component.netty.NettyConsumer;
+import org.apache.camel.component.netty.ServerInitializerFactory;
+import org.apache.camel.component.netty.http.HttpServerInitializerFactory;
+import org.apache.camel.component.netty.http.NettyHttpConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * camel-netty-http's channel set-up, with one change: a body over the listener's hard cap
+ * ({@code listeners.<name>.maxBodyBytes}) is refused with a 413 {@code application/problem+json}
+ * that says what to do, instead of Netty's empty 413. The body is never read whole: the aggregator
+ * refuses as soon as the announced or received size passes the cap, then closes the connection.
+ * No endpoint has seen such a request, so it is logged, not recorded. {@link GatewayNettyHttpComponent}
+ * puts it in place (camel-netty-http builds its own initializer for each port and ignores the
+ * {@code serverInitializerFactory} option).
+ */
+public final class ListenerCapInitializer extends HttpServerInitializerFactory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ListenerCapInitializer.class);
+
+    private final int maxBodyBytes;
+
+    ListenerCapInitializer(NettyHttpConsumer consumer) {
+        super(consumer);
+        this.maxBodyBytes = consumer.getConfiguration().getChunkedMaxContentLength();
+    }
+
+    @Override
+    public ServerInitializerFactory createPipelineFactory(NettyConsumer consumer) {
+        return new ListenerCapInitializer((NettyHttpConsumer) consumer);
+    }
+
+    @Override
+    protected void initChannel(Channel ch) throws Exception {
+        super.initChannel(ch);
+        ch.pipeline().replace("aggregator", "aggregator", new ProblemAggregator(maxBodyBytes));
+    }
+
+    /** Netty's aggregator, answering an oversized request with a problem. */
+    private static final class ProblemAggregator extends HttpObjectAggregator {
+
+        private final int max;
+
+        ProblemAggregator(int max) {
+            super(max);
+            this.max = max;
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
+            if (!(oversized instanceof HttpRequest request)) {
+                super.handleOversizedMessage(ctx, oversized);
+                return;
+            }
+            String requestId = UUID.randomUUID().toString();
+            String path = new QueryStringDecoder(request.uri()).path();
+            LOG.warn("request {} refused before any endpoint: its body is over the listener's cap of {} bytes ({} {})",
+                    requestId, max, request.method(), path);
+            Problem problem = Problem.of(413, "Request body too large", "the request body is over this gateway"
+                    + " listener's cap of " + max + " bytes (listeners.<name>.maxBodyBytes); send a smaller body");
+            byte[] body = problem.toJson(requestId, path, false);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(body));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, Problem.CONTENT_TYPE)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                    .set(HttpAnswers.REQUEST_ID_HEADER, requestId)
+                    // The rest of the body may still be on its way: this connection cannot carry another request.
+                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}
