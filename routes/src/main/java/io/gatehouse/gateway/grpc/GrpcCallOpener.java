@@ -79,7 +79,7 @@ public final class GrpcCallOpener implements Processor {
         if (routed.refusal() != null) {
             px.refuse(routed.refusal());
         } else if (failure != null) {
-            // Refused before the steps: recording still sees it, the approval guard answers.
+            // Refused before the steps: recording still sees it, RefusalAnswer answers.
             px.refuse(new Problem(400, "Malformed request", failure,
                     new DecidingRule("gateway", "malformed-message", failure), Map.of()));
         }

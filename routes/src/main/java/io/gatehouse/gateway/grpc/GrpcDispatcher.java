@@ -3,12 +3,12 @@ package io.gatehouse.gateway.grpc;
 import com.google.protobuf.Message;
 import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.Glob;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -26,26 +26,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class GrpcDispatcher implements Processor {
 
-    /** An endpoint on this listener: which models it serves (globs, compiled), and the way into its route. */
-    public record Target(String endpointId, List<Pattern> models, boolean serverCalls, AsyncProducer route) {
+    /** An endpoint on this listener: which models it serves (policy rules' patterns), and the way into its route. */
+    public record Target(String endpointId, List<Glob> models, boolean serverCalls, AsyncProducer route) {
 
-        public static Target of(String endpointId, List<String> globs, boolean serverCalls, AsyncProducer route) {
-            return new Target(endpointId, globs.stream().map(Target::glob).toList(), serverCalls, route);
+        public static Target of(String endpointId, List<String> patterns, boolean serverCalls, AsyncProducer route) {
+            return new Target(endpointId, patterns.stream().map(Glob::of).toList(), serverCalls, route);
         }
 
         boolean serves(String model) {
-            return models.stream().anyMatch(p -> p.matcher(model).matches());
-        }
-
-        private static Pattern glob(String glob) {
-            StringBuilder regex = new StringBuilder();
-            for (String part : glob.split("\\*", -1)) {
-                if (!regex.isEmpty()) {
-                    regex.append(".*");
-                }
-                regex.append(Pattern.quote(part));
-            }
-            return Pattern.compile(regex.toString());
+            return models.stream().anyMatch(g -> g.matches(model));
         }
     }
 

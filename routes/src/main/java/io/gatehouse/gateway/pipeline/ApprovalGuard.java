@@ -27,13 +27,6 @@ public final class ApprovalGuard implements Processor {
     @Override
     public void process(Exchange exchange) {
         PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
-        Problem refusal = px.refusal();
-        if (refusal != null) {
-            HttpAnswers.problem(exchange, refusal, px.requestId(), px.request().path(), openAiErrors);
-            exchange.setRouteStop(true);
-            px.complete(Completion.Kind.DENIED, refusal.status(), refusal.asDenial(), null);
-            return;
-        }
         Optional<ApprovalRequirement> required = px.attributes().get(StandardAttributes.APPROVAL_REQUIRED);
         if (required.isEmpty() || px.attributes().get(StandardAttributes.APPROVAL_ID).isPresent()) {
             return;

@@ -104,7 +104,7 @@ public final class ExchangeOpener implements Processor {
         return path.equals(pathPrefix) || path.startsWith(pathPrefix + "/");
     }
 
-    /** Refused before the steps: the endpoint's observers (recording) still see it; the guard answers. */
+    /** Refused before the steps: the endpoint's observers (recording) still see it; RefusalAnswer answers. */
     private void deny(Exchange exchange, PipelineExchange px, int status, String title, String detail, String rule) {
         px.refuse(new Problem(status, title, detail, new DecidingRule("gateway", rule, detail), Map.of()));
     }

@@ -132,7 +132,7 @@ public final class PipelineExchange implements GatewayExchange {
      * The gateway refuses this exchange before its steps decide anything (a malformed body, a path or
      * model no endpoint serves, a method the gateway does not serve). Only the endpoint's
      * {@link io.gatehouse.spi.Phase#OBSERVE} steps still see the request — so the refusal is recorded
-     * like any denial — and the refusal is the answer, before the agent.
+     * like any denial — and the refusal is the answer ({@link RefusalAnswer}), before the agent.
      */
     public void refuse(io.gatehouse.gateway.http.Problem problem) {
         this.refusal = problem;

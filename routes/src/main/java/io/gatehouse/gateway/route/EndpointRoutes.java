@@ -5,6 +5,7 @@ import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.gateway.pipeline.ApprovalGuard;
+import io.gatehouse.gateway.pipeline.RefusalAnswer;
 import io.gatehouse.gateway.pipeline.ExchangeOpener;
 import io.gatehouse.gateway.pipeline.PipelineExchange;
 import io.gatehouse.gateway.pipeline.PipelineStep;
@@ -89,6 +90,7 @@ public final class EndpointRoutes extends RouteBuilder {
         for (PipelineStep step : plan.steps()) {
             route.process(new RequestPhaseProcessor(step, openAi)).id(step.nodeId());
         }
+        route.process(new RefusalAnswer(openAi)).id(ep.id() + ".refused");
         route.process(new ApprovalGuard(openAi)).id(ep.id() + ".approval-guard");
         route.to("agent:" + ep.target().agent() + "?service=" + ep.target().service()).id(ep.id() + ".agent");
         route.process(new ResponsePhaseProcessor(maxResponseBytes, openAi)).id(ep.id() + ".respond");

@@ -8,6 +8,7 @@ import io.gatehouse.gateway.grpc.GrpcForward;
 import io.gatehouse.gateway.grpc.GrpcListeners;
 import io.gatehouse.gateway.grpc.GrpcResponseDecoder;
 import io.gatehouse.gateway.pipeline.ApprovalGuard;
+import io.gatehouse.gateway.pipeline.RefusalAnswer;
 import io.gatehouse.gateway.pipeline.PipelineExchange;
 import io.gatehouse.gateway.pipeline.PipelineStep;
 import io.gatehouse.gateway.pipeline.RequestPhaseProcessor;
@@ -88,6 +89,7 @@ final class GrpcEndpointRoutes extends RouteBuilder {
         for (PipelineStep step : plan.steps()) {
             route.process(new RequestPhaseProcessor(step, false)).id(step.nodeId());
         }
+        route.process(new RefusalAnswer(false)).id(ep.id() + ".refused");
         route.process(new ApprovalGuard(false)).id(ep.id() + ".approval-guard");
         route.process(new GrpcForward(getContext().getEndpoint("agent:" + ep.target().agent() + "?service="
                 + ep.target().service()))).id(ep.id() + ".agent");

@@ -2,6 +2,7 @@ package io.gatehouse.processors.policy;
 
 import io.gatehouse.spi.ApprovalRequirement;
 import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.Glob;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
 import java.util.EnumSet;

@@ -4,6 +4,7 @@ import io.gatehouse.processors.policy.Decision.Verdict;
 import io.gatehouse.spi.ConfigFile;
 import io.gatehouse.spi.ConfigFileException;
 import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.Glob;
 import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gatehouse.spi.Glob;
 import org.junit.jupiter.api.Test;
 
 /** Model and path patterns, and the JSON Pointers of hidden fields. */

@@ -1,13 +1,14 @@
-package io.gatehouse.processors.policy;
+package io.gatehouse.spi;
 
 import java.util.regex.Pattern;
 
 /**
  * A name or path pattern: {@code *} matches any run of characters except {@code /}, {@code **} any run
  * including {@code /}, {@code ?} one character except {@code /}; everything else is literal. A pattern
- * without wildcards is compared as text. Immutable.
+ * without wildcards is compared as text. Immutable. The one meaning of a model or path pattern in the
+ * gateway's config: policy rules and gRPC endpoints' {@code models} both use it, and plugins may too.
  */
-final class Glob {
+public final class Glob {
 
     private final String text;
     private final String literal;
@@ -32,14 +33,14 @@ final class Glob {
         }
     }
 
-    static Glob of(String text) {
+    public static Glob of(String text) {
         if (text == null || text.isEmpty()) {
             throw new IllegalArgumentException("a pattern must not be empty");
         }
         return new Glob(text);
     }
 
-    boolean matches(String value) {
+    public boolean matches(String value) {
         if (value == null) {
             return false;
         }
@@ -52,12 +53,12 @@ final class Glob {
         return regex.matcher(value).matches();
     }
 
-    boolean isLiteral() {
+    public boolean isLiteral() {
         return literal != null;
     }
 
     /** The text before the only wildcard of {@code prefix*}; null for any other pattern. */
-    String prefix() {
+    public String prefix() {
         return prefix;
     }
 
