@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -69,6 +70,22 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
                 super.handleOversizedMessage(ctx, oversized);
                 return;
             }
+            ctx.writeAndFlush(tooLarge(request)).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        /** A client that sent {@code Expect: 100-continue} with a size over the cap gets the same problem. */
+        @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+            if (answer instanceof FullHttpResponse response && start instanceof HttpRequest request
+                    && response.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
+                response.release();
+                return tooLarge(request);
+            }
+            return answer;
+        }
+
+        private FullHttpResponse tooLarge(HttpRequest request) {
             String requestId = UUID.randomUUID().toString();
             String path = new QueryStringDecoder(request.uri()).path();
             LOG.warn("request {} refused before any endpoint: its body is over the listener's cap of {} bytes ({} {})",
@@ -83,7 +100,7 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
                     .set(HttpAnswers.REQUEST_ID_HEADER, requestId)
                     // The rest of the body may still be on its way: this connection cannot carry another request.
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return response;
         }
     }
 }

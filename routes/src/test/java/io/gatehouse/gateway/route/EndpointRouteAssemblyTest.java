@@ -125,6 +125,29 @@ class EndpointRouteAssemblyTest {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** One HTTP response from a raw stream: its head, then as many body bytes as its Content-Length. */
+    private static String readOneResponse(java.io.InputStream in) throws java.io.IOException {
+        java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
+        byte[] buffer = new byte[4096];
+        while (true) {
+            String text = read.toString(StandardCharsets.UTF_8);
+            int headEnd = text.indexOf("\r\n\r\n");
+            if (headEnd >= 0) {
+                java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)")
+                        .matcher(text.substring(0, headEnd));
+                int body = length.find() ? Integer.parseInt(length.group(1)) : 0;
+                if (read.size() >= headEnd + 4 + body) {
+                    return text;
+                }
+            }
+            int n = in.read(buffer);
+            if (n < 0) {
+                return read.toString(StandardCharsets.UTF_8);
+            }
+            read.write(buffer, 0, n);
+        }
+    }
+
     private static final String CHAT = "{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     @Test
@@ -303,6 +326,26 @@ class EndpointRouteAssemblyTest {
                 + " 1048576 bytes (listeners.<name>.maxBodyBytes); send a smaller body\"");
         assertThat(trail).isEmpty();
         assertThat(agentCalls).isEmpty();
+    }
+
+    @Test
+    void aClientAskingToContinueWithABodyOverTheCapGetsTheSameProblemBeforeSendingIt() throws Exception {
+        start(List.of(step("first", Phase.OBSERVE, tracing("first"))), answering(200, "application/json", "{}"));
+
+        // A raw client: it announces the size and waits for 100 Continue, as curl does for large bodies.
+        String answer;
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + (2 * 1024 * 1024)
+                    + "\r\nExpect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            answer = readOneResponse(socket.getInputStream());
+        }
+
+        assertThat(answer).startsWith("HTTP/1.1 413 ").containsIgnoringCase("content-type: application/problem+json")
+                .contains("cap of 1048576 bytes");
+        assertThat(trail).isEmpty();
     }
 
     @Test
