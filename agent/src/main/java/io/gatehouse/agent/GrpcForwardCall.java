@@ -8,7 +8,7 @@ import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.ConnectTimeoutException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
