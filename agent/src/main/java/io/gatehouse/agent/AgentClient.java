@@ -9,6 +9,14 @@ import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -23,12 +31,24 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AgentClient implements AutoCloseable {
 
+    private final String host;
+    private final int port;
+    private final ChannelCredentials credentials;
     private final String target;
     private final ManagedChannel channel;
     private final AgentGrpc.AgentStub stub;
+    /** One connection per event loop that calls, bound to that loop (see {@link #forward}). */
+    private final Map<EventLoop, LoopChannel> loopChannels = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
-    private AgentClient(String target, ManagedChannel channel) {
-        this.target = target;
+    private record LoopChannel(ManagedChannel channel, AgentGrpc.AgentStub stub) {
+    }
+
+    private AgentClient(String host, int port, ChannelCredentials credentials, ManagedChannel channel) {
+        this.host = host;
+        this.port = port;
+        this.credentials = credentials;
+        this.target = host + ":" + port;
         this.channel = channel;
         this.stub = AgentGrpc.newStub(channel);
     }
@@ -50,7 +70,7 @@ public final class AgentClient implements AutoCloseable {
                     + ", key " + tls.privateKey() + ", CA " + tls.trustedCa() + "): " + e.getMessage(), e);
         }
         ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, credentials).build();
-        return new AgentClient(host + ":" + port, channel);
+        return new AgentClient(host, port, credentials, channel);
     }
 
     /** {@code host:port} of the agent. */
@@ -67,7 +87,18 @@ public final class AgentClient implements AutoCloseable {
      * @param deadline when the whole exchange must be over; null for none
      */
     public void forward(ForwardRequest request, Instant deadline, StreamObserver<ForwardResponse> responses) {
-        AgentGrpc.AgentStub call = stub;
+        forward(request, deadline, responses, null);
+    }
+
+    /**
+     * Sends one Forward from an exchange that lives on {@code home}. When {@code home} is a Netty
+     * event loop, the call uses that loop's own connection to the agent and its callbacks run on
+     * that loop, without a hand-off to another thread: the responses observer must not block.
+     * Otherwise the shared connection and gRPC's executor are used.
+     */
+    public void forward(ForwardRequest request, Instant deadline, StreamObserver<ForwardResponse> responses,
+                        Executor home) {
+        AgentGrpc.AgentStub call = home instanceof EventLoop loop && !closed ? loopChannel(loop).stub() : stub;
         ForwardRequest sent = request;
         if (deadline != null) {
             long nanos = Duration.between(Instant.now(), deadline).toNanos();
@@ -75,6 +106,22 @@ public final class AgentClient implements AutoCloseable {
             sent = request.toBuilder().setDeadlineUnixMillis(deadline.toEpochMilli()).build();
         }
         call.forward(sent, responses);
+    }
+
+    private LoopChannel loopChannel(EventLoop loop) {
+        LoopChannel existing = loopChannels.get(loop);
+        if (existing != null) {
+            return existing;
+        }
+        return loopChannels.computeIfAbsent(loop, l -> {
+            ManagedChannel ch = NettyChannelBuilder.forAddress(host, port, credentials)
+                    .eventLoopGroup(l)
+                    .channelType(l.parent() instanceof EpollEventLoopGroup ? EpollSocketChannel.class
+                            : NioSocketChannel.class)
+                    .directExecutor()
+                    .build();
+            return new LoopChannel(ch, AgentGrpc.newStub(ch));
+        });
     }
 
     /** Asks the agent which services it knows; fails with the gRPC status when unreachable. */
@@ -108,10 +155,17 @@ public final class AgentClient implements AutoCloseable {
     /** Closes the channel: running calls get 5 s, then are cancelled. */
     @Override
     public void close() {
+        closed = true;
+        loopChannels.values().forEach(lc -> lc.channel().shutdown());
         channel.shutdown();
         try {
             if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
                 channel.shutdownNow();
+            }
+            for (LoopChannel lc : loopChannels.values()) {
+                if (!lc.channel().awaitTermination(5, TimeUnit.SECONDS)) {
+                    lc.channel().shutdownNow();
+                }
             }
         } catch (InterruptedException e) {
             channel.shutdownNow();

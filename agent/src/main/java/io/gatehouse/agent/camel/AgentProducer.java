@@ -6,36 +6,28 @@ import io.gatehouse.agent.HeaderRules;
 import io.gatehouse.agent.proto.CallerIdentity;
 import io.gatehouse.agent.proto.ForwardRequest;
 import io.gatehouse.agent.proto.Header;
+import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.spi.GatewayExchange;
 import io.gatehouse.spi.GatewayRequest;
 import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.StandardAttributes;
 import java.time.Instant;
 import java.util.TreeSet;
+import java.util.concurrent.Executor;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultAsyncProducer;
 
 /**
- * Sends the exchange's {@link GatewayExchange} to the agent and completes as soon as the response
- * head arrives. The message then carries:
- * <ul>
- *   <li>header {@value #STATUS} ({@code CamelHttpResponseCode}): the model server's status, Integer;</li>
- *   <li>header {@value #RESPONSE_HEADERS}: its headers without hop-by-hop ones, {@code Map<String, List<String>>};</li>
- *   <li>header {@value #STREAMED}: Boolean, true for SSE/NDJSON or a body without Content-Length;</li>
- *   <li>body: a {@code Flow.Publisher<byte[]>} of the body's chunks as the model produces them, for one
- *       subscriber; cancelling it cancels the call. Whoever takes the message must subscribe and read
- *       it to the end, or cancel it, or the call stays open until its deadline.</li>
- * </ul>
+ * Sends the route's gateway exchange ({@link AgentExchanges#exchange}) to the agent and completes as
+ * soon as the response head arrives, with an {@link AgentReply} ({@link AgentExchanges#reply}).
  * When no head arrives the exchange gets an {@link AgentCallException}. Never blocks.
+ *
+ * <p>When the exchange lives on a Netty event loop ({@link PipelineExchange#home()}), the call goes
+ * over that loop's own connection to the agent, and its callbacks run on that loop: the request
+ * stays on one thread from the listener to the agent and back.
  */
 public class AgentProducer extends DefaultAsyncProducer {
-
-    /** Exchange property holding the {@link GatewayExchange}. */
-    public static final String EXCHANGE_PROPERTY = "Gatehouse.Exchange";
-    public static final String STATUS = Exchange.HTTP_RESPONSE_CODE;
-    public static final String RESPONSE_HEADERS = "Gatehouse.ResponseHeaders";
-    public static final String STREAMED = "Gatehouse.Streamed";
 
     private final AgentEndpoint endpoint;
 
@@ -46,10 +38,10 @@ public class AgentProducer extends DefaultAsyncProducer {
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        GatewayExchange gateway = exchange.getProperty(EXCHANGE_PROPERTY, GatewayExchange.class);
+        GatewayExchange gateway = AgentExchanges.exchange(exchange, GatewayExchange.class);
         if (gateway == null) {
-            exchange.setException(new IllegalStateException("exchange property '" + EXCHANGE_PROPERTY
-                    + "' is missing: agent:" + endpoint.getAgentName() + " forwards a gateway exchange"));
+            exchange.setException(new IllegalStateException("the route carries no gateway exchange: agent:"
+                    + endpoint.getAgentName() + " forwards one (AgentExchanges.attach)"));
             callback.done(true);
             return true;
         }
@@ -63,8 +55,9 @@ public class AgentProducer extends DefaultAsyncProducer {
         ForwardRequest request = toRequest(gateway, endpoint.getService());
         Instant deadline = gateway.attributes().get(StandardAttributes.DEADLINE).orElse(null);
         ResponseStream responses = new ResponseStream(exchange, callback, endpoint.getAgentName(), client.target());
+        Executor home = gateway instanceof PipelineExchange px ? px.home() : null;
         try {
-            client.forward(request, deadline, responses);
+            client.forward(request, deadline, responses, home);
         } catch (RuntimeException e) {
             return responses.failedToStart(e);
         }

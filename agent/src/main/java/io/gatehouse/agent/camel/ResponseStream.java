@@ -14,11 +14,11 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 
 /**
  * Receives one Forward call's responses: completes the Camel exchange at the head, then feeds the
- * body publisher. gRPC calls these methods one at a time, on its executor (never an event loop).
+ * body publisher. gRPC calls these methods one at a time: on the exchange's event loop when it has
+ * one, else on gRPC's executor.
  * Messages are requested one by one: first the head, then as the body's subscriber asks.
  */
 final class ResponseStream implements ClientResponseObserver<ForwardRequest, ForwardResponse> {
@@ -90,11 +90,8 @@ final class ResponseStream implements ClientResponseObserver<ForwardRequest, For
         }
         headers.replaceAll((k, v) -> Collections.unmodifiableList(v));
         if (callbackDone.compareAndSet(false, true)) {
-            Message message = exchange.getMessage();
-            message.setHeader(AgentProducer.STATUS, head.getStatus());
-            message.setHeader(AgentProducer.RESPONSE_HEADERS, Collections.unmodifiableMap(headers));
-            message.setHeader(AgentProducer.STREAMED, head.getStreamed());
-            message.setBody(body);
+            AgentExchanges.setReply(exchange, new AgentReply(head.getStatus(), Collections.unmodifiableMap(headers),
+                    head.getStreamed(), body));
             body.start();
             callback.done(false);
         }

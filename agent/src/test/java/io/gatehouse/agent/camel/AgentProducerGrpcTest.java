@@ -1,5 +1,7 @@
 package io.gatehouse.agent.camel;
 
+import io.gatehouse.engine.PipelineExchange;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -70,9 +72,9 @@ class AgentProducerGrpcTest {
     }
 
     private static Exchange send(String method, ModelInferRequest message) {
-        FakeGatewayExchange gateway = new FakeGatewayExchange("camel-grpc", "POST", method, "");
-        gateway.replaceBody(message.toByteArray());
-        return template.send("agent:local?service=kserve", e -> e.setProperty(AgentProducer.EXCHANGE_PROPERTY, gateway));
+        PipelineExchange gateway = ForwardedExchange.of("camel-grpc", "POST", method, "");
+        gateway.request().replaceBody(message.toByteArray());
+        return template.send("agent:local?service=kserve", e -> AgentExchanges.attach(e, gateway));
     }
 
     private static ModelInferRequest infer(String modelName, String text) {
@@ -84,7 +86,7 @@ class AgentProducerGrpcTest {
 
     @SuppressWarnings("unchecked")
     private static Flow.Publisher<byte[]> body(Exchange exchange) {
-        return exchange.getMessage().getBody(Flow.Publisher.class);
+        return AgentExchanges.reply(exchange).body();
     }
 
     @Test
@@ -92,8 +94,8 @@ class AgentProducerGrpcTest {
         Exchange result = send("/inference.GRPCInferenceService/ModelStreamInfer", infer("demo-small", "to be or"));
 
         assertThat(result.getException()).isNull();
-        assertThat(result.getMessage().getHeader(AgentProducer.STATUS)).isEqualTo(200);
-        assertThat(result.getMessage().getHeader(AgentProducer.STREAMED)).isEqualTo(Boolean.TRUE);
+        assertThat(AgentExchanges.reply(result).status()).isEqualTo(200);
+        assertThat(AgentExchanges.reply(result).streamed()).isTrue();
         BodyCollector reader = new BodyCollector(true);
         body(result).subscribe(reader);
         reader.await();

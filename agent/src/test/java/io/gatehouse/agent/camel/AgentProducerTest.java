@@ -1,5 +1,7 @@
 package io.gatehouse.agent.camel;
 
+import io.gatehouse.engine.PipelineExchange;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -70,20 +72,20 @@ class AgentProducerTest {
         logs.close();
     }
 
-    private static Exchange send(String endpoint, FakeGatewayExchange gateway) {
-        return template.send(endpoint, e -> e.setProperty(AgentProducer.EXCHANGE_PROPERTY, gateway));
+    private static Exchange send(String endpoint, PipelineExchange gateway) {
+        return template.send(endpoint, e -> AgentExchanges.attach(e, gateway));
     }
 
     @SuppressWarnings("unchecked")
     private static Map<String, List<String>> responseHeaders(Exchange exchange) {
         Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        headers.putAll(exchange.getMessage().getHeader(AgentProducer.RESPONSE_HEADERS, Map.class));
+        headers.putAll(AgentExchanges.reply(exchange).headers());
         return headers;
     }
 
     @SuppressWarnings("unchecked")
     private static Flow.Publisher<byte[]> body(Exchange exchange) {
-        return exchange.getMessage().getBody(Flow.Publisher.class);
+        return AgentExchanges.reply(exchange).body();
     }
 
     private static AgentCallException failure(Exchange exchange) {
@@ -93,15 +95,15 @@ class AgentProducerTest {
 
     @Test
     void aRouteEndingInTheAgentCompletesAtTheHeadAndStreamsTheSseBodyChunkByChunk() throws Exception {
-        FakeGatewayExchange gateway = new FakeGatewayExchange("camel-sse", "POST", "/v1/sse", "id=camel-sse");
-        gateway.headers().add("Authorization", "Bearer callers-own-token").add("Accept", "text/event-stream");
+        PipelineExchange gateway = ForwardedExchange.of("camel-sse", "POST", "/v1/sse", "id=camel-sse");
+        gateway.request().headers().add("Authorization", "Bearer callers-own-token").add("Accept", "text/event-stream");
 
         Exchange result = send("direct:echo", gateway);
         long routeDone = System.nanoTime();
 
         assertThat(result.getException()).isNull();
-        assertThat(result.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(200);
-        assertThat(result.getMessage().getHeader(AgentProducer.STREAMED)).isEqualTo(Boolean.TRUE);
+        assertThat(AgentExchanges.reply(result).status()).isEqualTo(200);
+        assertThat(AgentExchanges.reply(result).streamed()).isTrue();
         assertThat(responseHeaders(result).get("Content-Type")).containsExactly("text/event-stream");
         BodyCollector reader = new BodyCollector(true);
         body(result).subscribe(reader);
@@ -120,17 +122,16 @@ class AgentProducerTest {
 
     @Test
     void theModelSeesTheGatewayRequestsMethodPathQueryAndBodyAndTheRouteGetsAWholeAnswer() throws Exception {
-        FakeGatewayExchange gateway = new FakeGatewayExchange("camel-echo", "PUT", "/v1/echo", "id=camel-echo&x=1")
-                .body("{\"prompt\":\"hi\"}");
-        gateway.headers().add("Content-Type", "application/json");
-        gateway.setIdentity(new Identity("sub-1", "alice", "https://idp", "cli", Set.of("analysts"), Set.of(), null,
-                List.of(), null, null, Instant.now().plusSeconds(60), null, Map.of()));
+        PipelineExchange gateway = ForwardedExchange.of("camel-echo", "PUT", "/v1/echo", "id=camel-echo&x=1",
+                "{\"prompt\":\"hi\"}", new Identity("sub-1", "alice", "https://idp", "cli", Set.of("analysts"),
+                        Set.of(), null, List.of(), null, null, Instant.now().plusSeconds(60), null, Map.of()));
+        gateway.request().headers().add("Content-Type", "application/json");
         gateway.attributes().put(StandardAttributes.DEADLINE, Instant.now().plusSeconds(30));
 
         Exchange result = send("direct:echo", gateway);
 
-        assertThat(result.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(200);
-        assertThat(result.getMessage().getHeader(AgentProducer.STREAMED)).isEqualTo(Boolean.FALSE);
+        assertThat(AgentExchanges.reply(result).status()).isEqualTo(200);
+        assertThat(AgentExchanges.reply(result).streamed()).isFalse();
         assertThat(responseHeaders(result).get("X-Model")).containsExactly("tiny");
         BodyCollector reader = new BodyCollector(true);
         body(result).subscribe(reader);
@@ -143,40 +144,40 @@ class AgentProducerTest {
 
     @Test
     void theGatewaySignedIdentityTokenReachesTheModelAsGatehouseIdentityAndACallerSetOneNever() throws Exception {
-        FakeGatewayExchange gateway = new FakeGatewayExchange("camel-identity", "GET", "/v1/echo", "id=camel-identity");
-        gateway.headers().add("Gatehouse-Identity", "forged-by-the-caller");
+        PipelineExchange gateway = ForwardedExchange.of("camel-identity", "GET", "/v1/echo", "id=camel-identity");
+        gateway.request().headers().add("Gatehouse-Identity", "forged-by-the-caller");
         gateway.attributes().put(StandardAttributes.IDENTITY_TOKEN, "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln");
 
         assertThat(AgentProducer.toRequest(gateway, "echo").getIdentityToken())
                 .isEqualTo("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln");
         Exchange result = send("direct:echo", gateway);
 
-        assertThat(result.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(200);
+        assertThat(AgentExchanges.reply(result).status()).isEqualTo(200);
         body(result).subscribe(new BodyCollector(true));
         TinyModel.Received received = fixture.model.receivedWithId("camel-identity").get(0);
         assertThat(received.header("Gatehouse-Identity")).containsExactly("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln");
 
-        FakeGatewayExchange without = new FakeGatewayExchange("camel-no-identity", "GET", "/v1/echo",
+        PipelineExchange without = ForwardedExchange.of("camel-no-identity", "GET", "/v1/echo",
                 "id=camel-no-identity");
-        without.headers().add("Gatehouse-Identity", "forged-by-the-caller");
+        without.request().headers().add("Gatehouse-Identity", "forged-by-the-caller");
         body(send("direct:echo", without)).subscribe(new BodyCollector(true));
         assertThat(fixture.model.receivedWithId("camel-no-identity").get(0).header("Gatehouse-Identity")).isEmpty();
     }
 
     @Test
     void anUnknownServiceFailsTheExchangeBeforeAnyHead() {
-        Exchange result = send("direct:nope", new FakeGatewayExchange("camel-nope", "GET", "/v1/echo", ""));
+        Exchange result = send("direct:nope", ForwardedExchange.of("camel-nope", "GET", "/v1/echo", ""));
 
         AgentCallException failure = failure(result);
         assertThat(failure.kind()).isEqualTo(AgentCallException.Kind.UNKNOWN_SERVICE);
         assertThat(failure.getMessage()).isEqualTo("unknown service 'nope'; this agent serves [echo, raw, plain, down, slow]");
-        assertThat(result.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isNull();
+        assertThat(AgentExchanges.reply(result)).isNull();
     }
 
     @Test
     void aModelServerThatIsDownFailsTheExchangeAsUpstreamUnreachable() {
         Exchange result = template.send("agent:local?service=down",
-                e -> e.setProperty(AgentProducer.EXCHANGE_PROPERTY, new FakeGatewayExchange("camel-down", "GET", "/", "")));
+                e -> AgentExchanges.attach(e, ForwardedExchange.of("camel-down", "GET", "/", "")));
 
         AgentCallException failure = failure(result);
         assertThat(failure.kind()).isEqualTo(AgentCallException.Kind.UPSTREAM_UNREACHABLE);
@@ -186,7 +187,7 @@ class AgentProducerTest {
 
     @Test
     void anAgentThatIsNotListeningFailsTheExchangeAsUnavailable() {
-        Exchange result = send("direct:dead", new FakeGatewayExchange("camel-dead", "GET", "/v1/echo", ""));
+        Exchange result = send("direct:dead", ForwardedExchange.of("camel-dead", "GET", "/v1/echo", ""));
 
         AgentCallException failure = failure(result);
         assertThat(failure.kind()).isEqualTo(AgentCallException.Kind.UNAVAILABLE);
@@ -195,7 +196,7 @@ class AgentProducerTest {
 
     @Test
     void aDeadlineThatHasAlreadyPassedFailsTheExchangeAsDeadlineExceeded() {
-        FakeGatewayExchange gateway = new FakeGatewayExchange("camel-late", "GET", "/v1/echo", "");
+        PipelineExchange gateway = ForwardedExchange.of("camel-late", "GET", "/v1/echo", "");
         gateway.attributes().put(StandardAttributes.DEADLINE, Instant.now().minusMillis(1));
 
         AgentCallException failure = failure(send("direct:echo", gateway));
@@ -206,7 +207,7 @@ class AgentProducerTest {
 
     @Test
     void aDeadlinePassingMidStreamEndsTheBodyWithDeadlineExceededAndStopsTheModel() throws Exception {
-        FakeGatewayExchange gateway = new FakeGatewayExchange("camel-mid", "GET", "/v1/endless", "id=camel-mid");
+        PipelineExchange gateway = ForwardedExchange.of("camel-mid", "GET", "/v1/endless", "id=camel-mid");
         gateway.attributes().put(StandardAttributes.DEADLINE, Instant.now().plusMillis(800));
 
         Exchange result = send("direct:echo", gateway);
@@ -222,7 +223,7 @@ class AgentProducerTest {
 
     @Test
     void aModelThatBreaksOffMidStreamEndsTheBodyWithAnUpstreamError() throws Exception {
-        Exchange result = send("direct:echo", new FakeGatewayExchange("camel-broken", "GET", "/v1/broken", "id=cb"));
+        Exchange result = send("direct:echo", ForwardedExchange.of("camel-broken", "GET", "/v1/broken", "id=cb"));
         BodyCollector reader = new BodyCollector(true);
         body(result).subscribe(reader);
 
@@ -235,7 +236,7 @@ class AgentProducerTest {
 
     @Test
     void cancellingTheBodyCancelsTheCallAndTheModelRequest() throws Exception {
-        Exchange result = send("direct:echo", new FakeGatewayExchange("camel-cancel", "GET", "/v1/endless", "id=camel-cancel"));
+        Exchange result = send("direct:echo", ForwardedExchange.of("camel-cancel", "GET", "/v1/endless", "id=camel-cancel"));
         BodyCollector reader = new BodyCollector(true);
         body(result).subscribe(reader);
         reader.awaitFirstChunk();
@@ -247,7 +248,7 @@ class AgentProducerTest {
 
     @Test
     void theBodyCanBeReadOnlyOnce() throws Exception {
-        Exchange result = send("direct:echo", new FakeGatewayExchange("camel-twice", "GET", "/v1/echo", ""));
+        Exchange result = send("direct:echo", ForwardedExchange.of("camel-twice", "GET", "/v1/echo", ""));
         BodyCollector first = new BodyCollector(true);
         body(result).subscribe(first);
         BodyCollector second = new BodyCollector(true);
@@ -261,7 +262,7 @@ class AgentProducerTest {
     @Test
     void aSlowReaderStallsTheModelServerInsteadOfBufferingItsOutput() throws Exception {
         Exchange result = send("direct:echo",
-                new FakeGatewayExchange("camel-slow", "GET", "/v1/endless", "id=camel-slow&size=65536"));
+                ForwardedExchange.of("camel-slow", "GET", "/v1/endless", "id=camel-slow&size=65536"));
         BodyCollector reader = new BodyCollector(false);
         body(result).subscribe(reader);
         reader.awaitFirstChunk();
@@ -298,11 +299,11 @@ class AgentProducerTest {
     }
 
     @Test
-    void anExchangeWithoutAGatewayExchangeFailsNamingTheProperty() {
+    void anExchangeWithoutAGatewayExchangeFailsNamingWhatIsMissing() {
         Exchange result = template.send("direct:echo", e -> e.getMessage().setBody("x"));
 
         assertThat(result.getException()).isInstanceOf(IllegalStateException.class)
-                .hasMessage("exchange property 'Gatehouse.Exchange' is missing: agent:local forwards a gateway exchange");
+                .hasMessage("the route carries no gateway exchange: agent:local forwards one (AgentExchanges.attach)");
     }
 
     /** Runs last, so it covers every call of this class. */

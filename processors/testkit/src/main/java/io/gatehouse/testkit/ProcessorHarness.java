@@ -1,5 +1,11 @@
 package io.gatehouse.testkit;
 
+import io.gatehouse.engine.ChunkPipeline;
+import io.gatehouse.engine.PipelineBody;
+import io.gatehouse.engine.Step;
+import io.gatehouse.engine.StepCalls;
+import io.gatehouse.engine.StepResult;
+import io.gatehouse.engine.UpstreamResponse;
 import io.gatehouse.spi.Completion;
 import io.gatehouse.spi.EndpointContext;
 import io.gatehouse.spi.GatewayContext;
@@ -51,7 +57,6 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
         this.timeout = b.timeout;
         String stepId = b.stepId == null ? b.endpointId + "." + factory.id() : b.stepId;
         this.endpoint = new EndpointContext(b.endpointId, b.protocol, stepId, b.pathPrefix, clock, b.services);
-        this.step = new Step(factory.id(), factory.phase(), b.endpointId);
         if (b.gatewaySection != null) {
             if (factory.gatewaySection().isEmpty()) {
                 throw new IllegalStateException("factory '" + factory.id() + "' owns no section of gateway.yaml,"
@@ -65,6 +70,7 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
             throw new IllegalStateException("factory '" + factory.id() + "' (" + factory.getClass().getName()
                     + ") returned null from create");
         }
+        this.step = new Step(factory.id(), stepId, b.endpointId, factory.phase(), processor);
     }
 
     /** A harness with every default: endpoint {@code test}, protocol {@code raw}, a {@link TestClock}. */
@@ -77,26 +83,24 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
     }
 
     /**
-     * Runs the request phase ({@code onRequestAsync}) and waits for its outcome.
+     * Runs the request phase ({@code onRequestAsync}) through the pipeline engine and waits for its
+     * outcome.
      *
      * @throws IllegalStateException when the processor returns null
      * @throws RuntimeException      what the processor threw, or what its future failed with
      */
     public Outcome request(TestExchange exchange) {
-        exchange.enter(step);
-        try {
-            CompletionStage<Outcome> stage = processor.onRequestAsync(exchange);
-            if (stage == null) {
-                throw new IllegalStateException(step.name() + " returned null from onRequestAsync");
-            }
-            Outcome outcome = await(stage);
-            if (outcome == null) {
-                throw new IllegalStateException(step.name() + " completed onRequestAsync with null");
-            }
-            return outcome;
-        } finally {
-            exchange.leave();
+        StepResult result = await(StepCalls.request(exchange.engine(), step), "onRequestAsync");
+        if (result instanceof StepResult.Denied denied) {
+            return denied.denial();
         }
+        if (result instanceof StepResult.Responded responded) {
+            return responded.answer();
+        }
+        if (result instanceof StepResult.Broken broken) {
+            throw rethrow(broken);
+        }
+        return Outcome.proceed();
     }
 
     /**
@@ -107,13 +111,14 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
      * @throws RuntimeException what a transformer threw (the observers saw it in {@code onEnd})
      */
     public byte[] respond(TestExchange exchange, int status, Headers headers, byte[] body) {
-        TestResponseBody responseBody = TestResponseBody.whole(Objects.requireNonNull(body, "body"), step);
+        PipelineBody responseBody = PipelineBody.whole(Objects.requireNonNull(body, "body").clone());
         ChunkPipeline pipeline = runOnResponse(exchange, status, headers, responseBody);
-        RuntimeException error = pipeline.run(List.of(responseBody.wholeBytes()));
-        if (error != null) {
-            throw error;
+        ChunkPipeline.Run run = pipeline.runAll(List.of(responseBody.received()));
+        checkObservers(pipeline);
+        if (run.error() != null) {
+            throw run.error();
         }
-        return join(pipeline.sent());
+        return join(run.sent());
     }
 
     /**
@@ -122,9 +127,15 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
      */
     public StreamResult respondStream(TestExchange exchange, int status, Headers headers, List<byte[]> chunks) {
         Objects.requireNonNull(chunks, "chunks");
-        ChunkPipeline pipeline = runOnResponse(exchange, status, headers, TestResponseBody.streamed(step));
-        RuntimeException error = pipeline.run(chunks);
-        return new StreamResult(pipeline.sent(), pipeline.observed(), Optional.ofNullable(error));
+        ChunkPipeline pipeline = runOnResponse(exchange, status, headers, PipelineBody.streamed(null));
+        ChunkPipeline.Run run = pipeline.runAll(chunks);
+        checkObservers(pipeline);
+        if (run.error() instanceof IllegalStateException e && e.getMessage() != null
+                && e.getMessage().startsWith("a transformer of ")) {
+            throw e; // a transformer returned null: a defect of the processor, not a cut stream
+        }
+        return new StreamResult(run.sent(), pipeline.hasObservers() ? run.sent() : List.of(),
+                Optional.ofNullable(run.error()));
     }
 
     /**
@@ -135,28 +146,22 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
      * @throws RuntimeException      what it threw, or what its stage failed with
      */
     public void responseEnd(TestExchange exchange) {
-        exchange.enter(step);
-        CompletionStage<Void> stage;
         try {
-            stage = processor.onResponseEnd(exchange);
-        } finally {
-            exchange.leave();
-        }
-        if (stage == null) {
-            throw new IllegalStateException(step.name() + " returned null from onResponseEnd");
-        }
-        try {
-            stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            StepCalls.responseEnd(exchange.engine(), step).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            Assertions.fail(step.name() + " did not complete onResponseEnd within " + timeout);
+            Assertions.fail(step.describe() + " did not complete onResponseEnd within " + timeout);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
+            StepCalls.HookFailedException failed = (StepCalls.HookFailedException) e.getCause();
+            if (failed.getCause() == null) {
+                throw new IllegalStateException(failed.getMessage());
+            }
+            if (failed.getCause() instanceof RuntimeException r) {
                 throw r;
             }
-            throw new IllegalStateException(step.name() + " failed onResponseEnd", e.getCause());
+            throw new IllegalStateException(failed.getMessage(), failed.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for " + step.name(), e);
+            throw new IllegalStateException("interrupted while waiting for " + step.describe(), e);
         }
     }
 
@@ -167,13 +172,9 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
      */
     public void complete(TestExchange exchange, Completion completion) {
         Objects.requireNonNull(completion, "completion");
-        exchange.enter(step);
-        try {
-            processor.onComplete(exchange, completion);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException(step.name() + " threw from onComplete, which must not throw", e);
-        } finally {
-            exchange.leave();
+        StepResult.Broken broken = StepCalls.complete(exchange.engine(), step, completion);
+        if (broken != null) {
+            throw new IllegalStateException(broken.message(), broken.cause());
         }
     }
 
@@ -204,36 +205,50 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
         processor.close();
     }
 
-    private ChunkPipeline runOnResponse(TestExchange exchange, int status, Headers headers, TestResponseBody body) {
+    private ChunkPipeline runOnResponse(TestExchange exchange, int status, Headers headers, PipelineBody body) {
         Objects.requireNonNull(headers, "headers");
-        TestResponse response = new TestResponse(status, copy(headers), body);
-        exchange.startResponse(response, step);
-        exchange.enter(step);
-        try {
-            processor.onResponse(exchange);
-        } finally {
-            exchange.leave();
+        if (exchange.engine().upstreamResponse() != null) {
+            throw new IllegalStateException("this exchange already has a response: build a new TestExchange for "
+                    + step.describe());
         }
-        return body.seal();
+        UpstreamResponse response = new UpstreamResponse(status, copy(headers), body);
+        exchange.engine().setResponse(response);
+        ChunkPipeline pipeline = body.pipeline();
+        StepResult.Broken broken = StepCalls.respond(exchange.engine(), step, pipeline);
+        pipeline.seal();
+        if (broken != null) {
+            throw rethrow(broken);
+        }
+        return pipeline;
     }
 
-    private Outcome await(CompletionStage<Outcome> stage) {
+    private static void checkObservers(ChunkPipeline pipeline) {
+        List<String> violations = pipeline.violations();
+        if (!violations.isEmpty()) {
+            throw new IllegalStateException(violations.get(0));
+        }
+    }
+
+    private static RuntimeException rethrow(StepResult.Broken broken) {
+        if (broken.cause() instanceof RuntimeException r) {
+            return r;
+        }
+        if (broken.cause() instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(broken.message(), broken.cause());
+    }
+
+    private <T> T await(CompletionStage<T> stage, String method) {
         try {
             return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            return Assertions.fail(step.name() + " did not complete onRequestAsync within " + timeout);
+            return Assertions.fail(step.describe() + " did not complete " + method + " within " + timeout);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            if (cause instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(step.name() + " failed onRequestAsync", cause);
+            throw new IllegalStateException(step.describe() + " failed " + method, e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for " + step.name(), e);
+            throw new IllegalStateException("interrupted while waiting for " + step.describe(), e);
         }
     }
 

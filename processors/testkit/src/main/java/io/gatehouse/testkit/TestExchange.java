@@ -1,5 +1,8 @@
 package io.gatehouse.testkit;
 
+import io.gatehouse.engine.InboundRequest;
+import io.gatehouse.engine.PipelineExchange;
+
 import io.gatehouse.spi.AttributeKey;
 import io.gatehouse.spi.Attributes;
 import io.gatehouse.spi.GatewayExchange;
@@ -29,23 +32,16 @@ import java.util.UUID;
  */
 public final class TestExchange implements GatewayExchange {
 
-    private final String requestId;
-    private final String endpointId;
-    private final TestRequest request;
-    private final Operation operation;
-    private final TestAttributes attributes = new TestAttributes();
-    private volatile Identity identity;
-    private volatile TestResponse response;
-    private volatile Step running;
+    private final PipelineExchange engine;
 
     private TestExchange(Builder b) {
-        this.requestId = b.requestId == null ? UUID.randomUUID().toString() : b.requestId;
-        this.endpointId = b.endpointId;
         Headers headers = new Headers();
         b.headers.toMap().forEach((name, values) -> values.forEach(value -> headers.add(name, value)));
-        this.request = new TestRequest(b.method, b.path, b.query, headers, b.clientAddress, b.body);
-        this.operation = b.operation == null ? Operation.raw("raw") : b.operation;
-        this.identity = b.identity;
+        InboundRequest request = new InboundRequest(b.method, b.path, b.query, headers, b.clientAddress, b.body);
+        this.engine = PipelineExchange.builder(b.requestId == null ? UUID.randomUUID().toString() : b.requestId,
+                        b.endpointId, request, b.operation == null ? Operation.raw("raw") : b.operation)
+                .identity(b.identity)
+                .build();
     }
 
     /** A {@code POST} to {@code path}; the path may carry a query after {@code ?}. */
@@ -63,34 +59,42 @@ public final class TestExchange implements GatewayExchange {
         return new Builder(method, path);
     }
 
+    /**
+     * The gateway's own exchange behind this one: processors run on it through the pipeline engine,
+     * exactly as in the gateway.
+     */
+    public PipelineExchange engine() {
+        return engine;
+    }
+
     @Override
     public String requestId() {
-        return requestId;
+        return engine.requestId();
     }
 
     @Override
     public String endpointId() {
-        return endpointId;
+        return engine.endpointId();
     }
 
     @Override
     public GatewayRequest request() {
-        return request;
+        return engine.request();
     }
 
     @Override
     public Operation operation() {
-        return operation;
+        return engine.operation();
     }
 
     @Override
     public Optional<GatewayResponse> response() {
-        return Optional.ofNullable(response);
+        return engine.response();
     }
 
     @Override
     public Optional<Identity> identity() {
-        return Optional.ofNullable(identity);
+        return engine.identity();
     }
 
     /**
@@ -102,47 +106,26 @@ public final class TestExchange implements GatewayExchange {
     @Override
     public void setIdentity(Identity identity) {
         Objects.requireNonNull(identity, "identity");
-        Step step = running;
-        if (step == null) {
+        if (engine.currentStep() == null) {
             throw new IllegalStateException("setIdentity was called while no processor runs on this exchange;"
                     + " give a test exchange its caller with TestExchange.Builder.identity(..)");
         }
-        if (step.phase() != Phase.AUTHENTICATE) {
-            throw new IllegalStateException("processor '" + step.id() + "' (phase " + step.phase()
-                    + ") may not set the identity: only AUTHENTICATE steps may");
-        }
-        this.identity = identity;
+        engine.setIdentity(identity);
     }
 
     @Override
     public Attributes attributes() {
-        return attributes;
+        return engine.attributes();
     }
 
     /** The body as UTF-8, for assertions. */
     public String bodyText() {
-        return new String(request.body(), StandardCharsets.UTF_8);
-    }
-
-    void enter(Step step) {
-        running = step;
-    }
-
-    void leave() {
-        running = null;
-    }
-
-    void startResponse(TestResponse response, Step step) {
-        if (this.response != null) {
-            throw new IllegalStateException("this exchange already has a response: build a new TestExchange for "
-                    + step.name());
-        }
-        this.response = response;
+        return new String(engine.request().body(), StandardCharsets.UTF_8);
     }
 
     @Override
     public String toString() {
-        return "TestExchange[" + requestId + ", " + request + "]";
+        return "TestExchange[" + engine.requestId() + ", " + engine.request().method() + " " + engine.request().path() + "]";
     }
 
     /** Builds a {@link TestExchange}. Every part has a default; only method and path are required. */
@@ -158,7 +141,7 @@ public final class TestExchange implements GatewayExchange {
         private String requestId;
         private String endpointId = "test";
         private Identity identity;
-        private final TestAttributes attributes = new TestAttributes();
+        private final java.util.Map<AttributeKey<?>, Object> attributes = new java.util.LinkedHashMap<>();
 
         private Builder(String method, String path) {
             Objects.requireNonNull(method, "method");
@@ -230,14 +213,19 @@ public final class TestExchange implements GatewayExchange {
 
         /** State an earlier step left on the exchange. */
         public <T> Builder attribute(AttributeKey<T> key, T value) {
-            attributes.put(key, value);
+            attributes.put(key, key.type().cast(Objects.requireNonNull(value, "value")));
             return this;
         }
 
         public TestExchange build() {
             TestExchange exchange = new TestExchange(this);
-            attributes.copyTo(exchange.attributes);
+            attributes.forEach((key, value) -> copy(exchange, key, value));
             return exchange;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static <T> void copy(TestExchange exchange, AttributeKey<T> key, Object value) {
+            exchange.attributes().put(key, (T) value);
         }
     }
 }

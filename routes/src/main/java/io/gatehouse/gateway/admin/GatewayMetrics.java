@@ -1,6 +1,6 @@
 package io.gatehouse.gateway.admin;
 
-import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.spi.Completion;
 import io.gatehouse.spi.StandardAttributes;
 import io.micrometer.core.instrument.Counter;

@@ -1,10 +1,15 @@
 package io.gatehouse.gateway.cli;
 
+import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.engine.Step;
+import io.gatehouse.engine.StepCalls;
+import io.gatehouse.engine.StepResult;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.StepConfig;
-import io.gatehouse.gateway.pipeline.InboundRequest;
+import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.gateway.protocol.ProtocolAdapters;
@@ -135,12 +140,20 @@ final class PolicyCommand {
         @SuppressWarnings({"unchecked", "rawtypes"})
         ProcessorFactory<Record> factory = (ProcessorFactory) loaded.registry().find("policy").orElseThrow();
         byte[] before = request.body();
-        ExplainExchange exchange = new ExplainExchange(ep.id(), request, operation, identity);
+        // The same engine as the gateway runs the step, on an exchange whose caller is given.
+        PipelineExchange exchange = PipelineExchange.builder("explain", ep.id(), request, operation)
+                .identity(identity).build();
         exchange.attributes().put(EXPLAIN, Boolean.TRUE);
         Outcome outcome;
         try (GatewayProcessor processor = factory.create(step.config(), new EndpointContext(ep.id(), ep.protocol(),
                 step.nodeId(), ep.path(), Clock.systemUTC(), GatewayServices.none()))) {
-            outcome = processor.onRequestAsync(exchange).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            StepResult result = StepCalls.request(exchange, new Step(step.id(), step.nodeId(), ep.id(),
+                    factory.phase(), processor)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            if (result instanceof StepResult.Broken broken) {
+                err.println("the policy step failed: " + broken.message());
+                return 1;
+            }
+            outcome = result instanceof StepResult.Denied denied ? denied.denial() : Outcome.proceed();
         } catch (Exception e) {
             err.println("the policy step failed: " + e);
             return 1;
@@ -274,74 +287,4 @@ final class PolicyCommand {
     }
 
     /** The exchange of a dry run: the parsed request, the caller, no response. */
-    private static final class ExplainExchange implements GatewayExchange {
-        private final String endpointId;
-        private final GatewayRequest request;
-        private final Operation operation;
-        private final Identity identity;
-        private final Map<AttributeKey<?>, Object> values = new ConcurrentHashMap<>();
-        private final Attributes attributes = new Attributes() {
-            @Override
-            public <T> Optional<T> get(AttributeKey<T> key) {
-                return Optional.ofNullable(values.get(key)).map(key.type()::cast);
-            }
-
-            @Override
-            public <T> void put(AttributeKey<T> key, T value) {
-                values.put(key, value);
-            }
-
-            @Override
-            public <T> Optional<T> remove(AttributeKey<T> key) {
-                return Optional.ofNullable(values.remove(key)).map(key.type()::cast);
-            }
-        };
-
-        ExplainExchange(String endpointId, GatewayRequest request, Operation operation, Identity identity) {
-            this.endpointId = endpointId;
-            this.request = request;
-            this.operation = operation;
-            this.identity = identity;
-        }
-
-        @Override
-        public String requestId() {
-            return "explain";
-        }
-
-        @Override
-        public String endpointId() {
-            return endpointId;
-        }
-
-        @Override
-        public GatewayRequest request() {
-            return request;
-        }
-
-        @Override
-        public Operation operation() {
-            return operation;
-        }
-
-        @Override
-        public Optional<GatewayResponse> response() {
-            return Optional.empty();
-        }
-
-        @Override
-        public Optional<Identity> identity() {
-            return Optional.of(identity);
-        }
-
-        @Override
-        public void setIdentity(Identity identity) {
-            throw new IllegalStateException("a dry run has its caller already");
-        }
-
-        @Override
-        public Attributes attributes() {
-            return attributes;
-        }
-    }
 }

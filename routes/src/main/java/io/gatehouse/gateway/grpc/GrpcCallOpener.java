@@ -1,21 +1,21 @@
 package io.gatehouse.gateway.grpc;
 
-import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.gateway.pipeline.ExchangeOpener;
-import io.gatehouse.gateway.pipeline.InboundRequest;
-import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.engine.InboundRequest;
+import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.gateway.pipeline.StreamAnswerer;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
+import io.gatehouse.spi.Outcome;
+import io.gatehouse.gateway.pipeline.RouteExchanges;
 import io.gatehouse.spi.StandardAttributes;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -67,21 +67,24 @@ public final class GrpcCallOpener implements Processor {
             failure = e.getMessage();
         }
         InboundRequest request = new InboundRequest("POST", routed.rpc().path(), "", headers, call.peer(), rest.body());
-        PipelineExchange px = new PipelineExchange(requestId, endpointId, request, operation, start,
-                completionListener);
-        exchange.setProperty(PipelineExchange.PROPERTY, px);
-        exchange.setProperty(StreamAnswerer.PROPERTY, new GrpcStreamWriter(routed));
+        // gRPC calls run on camel-grpc's executor, not an event loop the agent call could share.
+        PipelineExchange px = PipelineExchange.builder(requestId, endpointId, request, operation)
+                .startNanos(start)
+                .completionListener(completionListener)
+                .build();
+        RouteExchanges.attach(exchange, px);
+        RouteExchanges.setStreamAnswerer(exchange, new GrpcStreamWriter(routed));
         Deadline deadline = call.context().getDeadline();
         if (deadline != null) {
             px.attributes().put(StandardAttributes.DEADLINE,
                     Instant.now().plusNanos(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS))));
         }
         if (routed.refusal() != null) {
-            px.refuse(routed.refusal());
+            px.refuse(routed.refusal().asDenial());
         } else if (failure != null) {
             // Refused before the steps: recording still sees it, RefusalAnswer answers.
-            px.refuse(new Problem(400, "Malformed request", failure,
-                    new DecidingRule("gateway", "malformed-message", failure), Map.of()));
+            px.refuse(Outcome.deny(400, "Malformed request", failure,
+                    new DecidingRule("gateway", "malformed-message", failure)));
         }
     }
 

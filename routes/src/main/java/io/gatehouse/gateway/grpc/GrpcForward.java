@@ -3,7 +3,7 @@ package io.gatehouse.gateway.grpc;
 import com.google.protobuf.Message;
 import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.gateway.http.Problem;
-import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.spi.Completion;
 import io.grpc.Context;
 import org.apache.camel.AsyncCallback;
@@ -30,7 +30,7 @@ public final class GrpcForward extends AsyncProcessorSupport {
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
+        PipelineExchange px = io.gatehouse.gateway.pipeline.RouteExchanges.pipeline(exchange);
         RoutedMessage routed = RoutedMessage.of(exchange);
         if (routed.call().cancelled()) {
             Problem gone = Problem.of(499, "Client closed request", "the client cancelled the call before it was forwarded");

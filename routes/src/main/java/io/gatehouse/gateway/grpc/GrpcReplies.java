@@ -3,7 +3,7 @@ package io.gatehouse.gateway.grpc;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Message;
 import io.gatehouse.agent.camel.AgentCallException;
-import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.spi.Completion;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -38,7 +38,7 @@ final class GrpcReplies {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         statusOf(error).ifPresent(status -> exchange.setProperty(UPSTREAM_STATUS, status));
         RoutedMessage routed = RoutedMessage.of(exchange);
-        PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
+        PipelineExchange px = io.gatehouse.gateway.pipeline.RouteExchanges.pipeline(exchange);
         if (routed != null && px != null && routed.call().cancelled()) {
             px.complete(Completion.Kind.CLIENT_GONE, 499, null, "the client cancelled the call: " + error);
         }
@@ -63,7 +63,7 @@ final class GrpcReplies {
             return;
         }
         GrpcCall call = routed.call();
-        PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
+        PipelineExchange px = io.gatehouse.gateway.pipeline.RouteExchanges.pipeline(exchange);
         String requestId = px != null ? px.requestId() : "none";
         Metadata trailers = new Metadata();
         trailers.put(GrpcStatuses.REQUEST_ID, requestId);

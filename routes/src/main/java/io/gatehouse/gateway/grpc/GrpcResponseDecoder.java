@@ -2,7 +2,8 @@ package io.gatehouse.gateway.grpc;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import io.gatehouse.agent.camel.AgentProducer;
+import io.gatehouse.agent.camel.AgentExchanges;
+import io.gatehouse.agent.camel.AgentReply;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,9 +24,12 @@ public final class GrpcResponseDecoder implements Processor {
     @SuppressWarnings("unchecked")
     public void process(Exchange exchange) {
         RoutedMessage routed = RoutedMessage.of(exchange);
-        org.apache.camel.Message message = exchange.getMessage();
+        AgentReply reply = AgentExchanges.reply(exchange);
+        if (reply == null) {
+            return;
+        }
         Map<String, List<String>> headers = new LinkedHashMap<>();
-        Map<String, List<String>> upstream = message.getHeader(AgentProducer.RESPONSE_HEADERS, Map.class);
+        Map<String, List<String>> upstream = reply.headers();
         if (upstream != null) {
             upstream.forEach((name, values) -> {
                 if (!name.equalsIgnoreCase("content-type") && !name.toLowerCase(java.util.Locale.ROOT).startsWith("grpc-")) {
@@ -35,12 +39,9 @@ public final class GrpcResponseDecoder implements Processor {
         }
         boolean streamed = routed.rpc().streaming();
         headers.put("Content-Type", List.of(streamed ? "application/x-ndjson" : "application/json"));
-        message.setHeader(AgentProducer.RESPONSE_HEADERS, headers);
-        message.setHeader(AgentProducer.STREAMED, streamed);
-        Flow.Publisher<byte[]> source = message.getBody(Flow.Publisher.class);
-        if (source != null) {
-            message.setBody(new Decoding(source, routed, streamed));
-        }
+        Flow.Publisher<byte[]> source = reply.body();
+        AgentExchanges.setReply(exchange, new AgentReply(reply.status(), headers, streamed,
+                source == null ? null : new Decoding(source, routed, streamed)));
     }
 
     /** The model's messages as JSON, one item per message. */

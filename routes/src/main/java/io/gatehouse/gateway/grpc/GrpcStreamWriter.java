@@ -2,10 +2,10 @@ package io.gatehouse.gateway.grpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Message;
-import io.gatehouse.gateway.pipeline.ChunkPipeline;
-import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.engine.ChunkPipeline;
+import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.gateway.pipeline.StreamAnswerer;
-import io.gatehouse.gateway.pipeline.UpstreamResponse;
+import io.gatehouse.engine.UpstreamResponse;
 import io.gatehouse.spi.Completion;
 import io.grpc.Metadata;
 import io.grpc.Status;

@@ -1,6 +1,6 @@
 package io.gatehouse.gateway.http;
 
-import io.gatehouse.gateway.pipeline.ChunkPipeline;
+import io.gatehouse.engine.ChunkPipeline;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

@@ -1,12 +1,10 @@
 package io.gatehouse.gateway.pipeline;
 
-import io.gatehouse.gateway.http.HttpAnswers;
-import io.gatehouse.gateway.http.Problem;
+import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.spi.Outcome;
 import io.gatehouse.spi.ApprovalRequirement;
-import io.gatehouse.spi.Completion;
 import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.StandardAttributes;
-import java.util.Map;
 import java.util.Optional;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
@@ -18,15 +16,15 @@ import org.apache.camel.Processor;
  */
 public final class ApprovalGuard implements Processor {
 
-    private final boolean openAiErrors;
+    private final EndpointAnswers answers;
 
-    public ApprovalGuard(boolean openAiErrors) {
-        this.openAiErrors = openAiErrors;
+    public ApprovalGuard(EndpointAnswers answers) {
+        this.answers = answers;
     }
 
     @Override
     public void process(Exchange exchange) {
-        PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
+        PipelineExchange px = RouteExchanges.pipeline(exchange);
         Optional<ApprovalRequirement> required = px.attributes().get(StandardAttributes.APPROVAL_REQUIRED);
         if (required.isEmpty() || px.attributes().get(StandardAttributes.APPROVAL_ID).isPresent()) {
             return;
@@ -35,10 +33,7 @@ public final class ApprovalGuard implements Processor {
         String detail = "policy '" + asked.policy() + "' rule '" + asked.rule() + "' requires an approval for this "
                 + "request, but endpoint '" + px.endpointId() + "' has no approval step after it; ask the "
                 + "gateway's operators to add one";
-        Problem problem = new Problem(403, "Approval required", detail,
-                new DecidingRule(asked.policy(), asked.rule(), asked.reason()), Map.of());
-        HttpAnswers.problem(exchange, problem, px.requestId(), px.request().path(), openAiErrors);
-        exchange.setRouteStop(true);
-        px.complete(Completion.Kind.DENIED, 403, problem.asDenial(), null);
+        answers.deny(exchange, px, Outcome.deny(403, "Approval required", detail,
+                new DecidingRule(asked.policy(), asked.rule(), asked.reason())));
     }
 }

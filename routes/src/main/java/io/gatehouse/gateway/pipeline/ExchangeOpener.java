@@ -1,11 +1,13 @@
 package io.gatehouse.gateway.pipeline;
 
-import io.gatehouse.gateway.http.Problem;
+import io.gatehouse.engine.InboundRequest;
+import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
+import io.gatehouse.spi.Outcome;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -34,9 +36,6 @@ public final class ExchangeOpener implements Processor {
      */
     public static final java.util.Set<String> CLIENT_HEADERS = java.util.Set.of("gatehouse-approval", "gatehouse-reason");
 
-    /** The Camel exchange property holding the client's Netty channel. */
-    public static final String CHANNEL_PROPERTY = "Gatehouse.Channel";
-
     private final String endpointId;
     private final String pathPrefix;
     private final ProtocolAdapter adapter;
@@ -57,7 +56,6 @@ public final class ExchangeOpener implements Processor {
         FullHttpRequest netty = exchange.getIn(NettyHttpMessage.class).getHttpRequest();
         ChannelHandlerContext ctx = exchange.getIn().getHeader(NettyConstants.NETTY_CHANNEL_HANDLER_CONTEXT,
                 ChannelHandlerContext.class);
-        exchange.setProperty(CHANNEL_PROPERTY, ctx.channel());
 
         QueryStringDecoder uri = new QueryStringDecoder(netty.uri());
         String path = uri.path();
@@ -75,21 +73,25 @@ public final class ExchangeOpener implements Processor {
         InboundRequest request = new InboundRequest(netty.method().name(), path, query, headers,
                 (InetSocketAddress) ctx.channel().remoteAddress(), body);
 
-        Operation operation;
+        Operation operation = null;
+        String malformed = null;
         try {
             operation = servesPath(path) ? adapter.parse(request) : null;
         } catch (MalformedRequestException e) {
-            PipelineExchange px = new PipelineExchange(requestId, endpointId, request, Operation.raw(adapter.name()),
-                    start, completionListener);
-            exchange.setProperty(PipelineExchange.PROPERTY, px);
-            deny(exchange, px, 400, "Malformed request", e.getMessage(), "malformed-body");
-            return;
+            malformed = e.getMessage();
         }
-        PipelineExchange px = new PipelineExchange(requestId, endpointId, request,
-                operation == null ? Operation.raw(adapter.name()) : operation, start, completionListener);
-        exchange.setProperty(PipelineExchange.PROPERTY, px);
-        if (operation == null) {
-            deny(exchange, px, 404, "Not found", "no endpoint serves path '" + path + "'", "unknown-path");
+        // The exchange lives on its connection's event loop: a step that waits resumes there.
+        PipelineExchange px = PipelineExchange.builder(requestId, endpointId, request,
+                        operation == null ? Operation.raw(adapter.name()) : operation)
+                .home(ctx.channel().eventLoop())
+                .startNanos(start)
+                .completionListener(completionListener)
+                .build();
+        RouteExchanges.attach(exchange, px);
+        if (malformed != null) {
+            refuse(px, 400, "Malformed request", malformed, "malformed-body");
+        } else if (operation == null) {
+            refuse(px, 404, "Not found", "no endpoint serves path '" + path + "'", "unknown-path");
         }
     }
 
@@ -105,7 +107,7 @@ public final class ExchangeOpener implements Processor {
     }
 
     /** Refused before the steps: the endpoint's observers (recording) still see it; RefusalAnswer answers. */
-    private void deny(Exchange exchange, PipelineExchange px, int status, String title, String detail, String rule) {
-        px.refuse(new Problem(status, title, detail, new DecidingRule("gateway", rule, detail), Map.of()));
+    private static void refuse(PipelineExchange px, int status, String title, String detail, String rule) {
+        px.refuse(Outcome.deny(status, title, detail, new DecidingRule("gateway", rule, detail)));
     }
 }

@@ -1,8 +1,7 @@
 package io.gatehouse.gateway.pipeline;
 
-import io.gatehouse.gateway.http.HttpAnswers;
-import io.gatehouse.gateway.http.Problem;
-import io.gatehouse.spi.Completion;
+import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.spi.Outcome;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
@@ -13,21 +12,18 @@ import org.apache.camel.Processor;
  */
 public final class RefusalAnswer implements Processor {
 
-    private final boolean openAiErrors;
+    private final EndpointAnswers answers;
 
-    public RefusalAnswer(boolean openAiErrors) {
-        this.openAiErrors = openAiErrors;
+    public RefusalAnswer(EndpointAnswers answers) {
+        this.answers = answers;
     }
 
     @Override
     public void process(Exchange exchange) {
-        PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
-        Problem refusal = px.refusal();
-        if (refusal == null) {
-            return;
+        PipelineExchange px = RouteExchanges.pipeline(exchange);
+        Outcome.Deny refusal = px.refusal();
+        if (refusal != null) {
+            answers.deny(exchange, px, refusal);
         }
-        HttpAnswers.problem(exchange, refusal, px.requestId(), px.request().path(), openAiErrors);
-        exchange.setRouteStop(true);
-        px.complete(Completion.Kind.DENIED, refusal.status(), refusal.asDenial(), null);
     }
 }

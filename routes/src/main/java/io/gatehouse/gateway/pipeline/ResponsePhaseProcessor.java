@@ -1,173 +1,137 @@
 package io.gatehouse.gateway.pipeline;
 
+import io.gatehouse.agent.camel.AgentExchanges;
+import io.gatehouse.agent.camel.AgentReply;
+import io.gatehouse.engine.PipelineBody;
+import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.engine.StepCalls;
+import io.gatehouse.engine.StepResult;
+import io.gatehouse.engine.UpstreamResponse;
 import io.gatehouse.gateway.http.HttpAnswers;
-import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.gateway.http.StreamingHttpResponse;
 import io.gatehouse.spi.Completion;
 import io.gatehouse.spi.Headers;
-import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Flow;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
-import org.apache.camel.Message;
+import org.apache.camel.component.netty.NettyConstants;
 import org.apache.camel.support.AsyncProcessorSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * After the agent: builds the response the pipeline sees, runs every step's response phase in
- * reverse pipeline order, then answers the client — a whole body at once, or a stream chunk by
+ * After the agent: builds the response the pipeline sees from the {@link AgentReply}, runs every
+ * step's response phase in reverse pipeline order through the engine ({@link StepCalls#respond}),
+ * then answers the client — a whole body at once, after the steps' end hooks, or a stream chunk by
  * chunk through {@link StreamingHttpResponse}.
- *
- * <p>Reads the agent component's message contract: header {@code CamelHttpResponseCode}, header
- * {@code Gatehouse.ResponseHeaders} ({@code Map<String, List<String>>}), header
- * {@code Gatehouse.Streamed} and a {@code Flow.Publisher<byte[]>} body.
  */
 public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
-
-    public static final String RESPONSE_HEADERS = "Gatehouse.ResponseHeaders";
-    public static final String STREAMED = "Gatehouse.Streamed";
 
     private static final Logger LOG = LoggerFactory.getLogger(ResponsePhaseProcessor.class);
 
     private final long maxResponseBytes;
-    private final boolean openAiErrors;
+    private final EndpointAnswers answers;
 
-    public ResponsePhaseProcessor(long maxResponseBytes, boolean openAiErrors) {
+    public ResponsePhaseProcessor(long maxResponseBytes, EndpointAnswers answers) {
         this.maxResponseBytes = maxResponseBytes;
-        this.openAiErrors = openAiErrors;
+        this.answers = answers;
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
-        Message message = exchange.getMessage();
-        int status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, 502, Integer.class);
+        PipelineExchange px = RouteExchanges.pipeline(exchange);
+        AgentReply reply = AgentExchanges.reply(exchange);
+        if (reply == null) {
+            reply = new AgentReply(502, Map.of(), false, EMPTY);
+        } else if (reply.body() == null) {
+            reply = new AgentReply(reply.status(), reply.headers(), reply.streamed(), EMPTY);
+        }
         Headers headers = new Headers();
-        Map<String, List<String>> upstream = message.getHeader(RESPONSE_HEADERS, Map.class);
-        if (upstream != null) {
-            upstream.forEach((name, values) -> {
-                String lower = name.toLowerCase(Locale.ROOT);
-                if (!HttpAnswers.isHopByHop(name) && !lower.startsWith("gatehouse-")) {
-                    values.forEach(v -> headers.add(name, v));
-                }
-            });
-        }
-        Flow.Publisher<byte[]> source = message.getBody(Flow.Publisher.class);
-        boolean streamed = Boolean.TRUE.equals(message.getHeader(STREAMED, Boolean.class));
-        if (source == null) {
-            source = subscriber -> {
-                subscriber.onSubscribe(new Flow.Subscription() {
-                    public void request(long n) {
-                    }
-
-                    public void cancel() {
-                    }
-                });
-                subscriber.onComplete();
-            };
-        }
-        if (streamed) {
-            respond(exchange, px, new UpstreamResponse(status, headers, PipelineBody.streamed(source)));
+        reply.headers().forEach((name, values) -> {
+            if (!HttpAnswers.isHopByHop(name) && !name.regionMatches(true, 0, "gatehouse-", 0, 10)) {
+                values.forEach(v -> headers.add(name, v));
+            }
+        });
+        int status = reply.status();
+        if (reply.streamed()) {
+            respondStreamed(exchange, px, new UpstreamResponse(status, headers, PipelineBody.streamed(reply.body())));
             callback.done(true);
             return true;
         }
-        BodyCollector.collect(source, maxResponseBytes).whenComplete((bytes, error) -> {
+        BodyCollector.collect(reply.body(), maxResponseBytes).whenComplete((bytes, error) -> {
             if (error != null) {
                 boolean tooLarge = error instanceof BodyCollector.TooLargeException;
-                fail(exchange, px, 502, "Bad gateway", tooLarge ? error.getMessage() + " (the gateway's limit)"
+                answers.fail(exchange, px, 502, "Bad gateway", tooLarge ? error.getMessage() + " (the gateway's limit)"
                         : "the model's response was cut off", String.valueOf(error));
                 callback.done(false);
-            } else {
-                respond(exchange, px, new UpstreamResponse(status, headers, PipelineBody.whole(bytes)))
-                        .whenComplete((v, e) -> callback.done(false));
+                return;
             }
+            respondWhole(exchange, px, new UpstreamResponse(status, headers, PipelineBody.whole(bytes)), callback);
         });
         return false;
     }
 
-    /** Answers the client; the stage completes once the answer is in the Camel message. */
-    private java.util.concurrent.CompletableFuture<Void> respond(Exchange exchange, PipelineExchange px,
-                                                                 UpstreamResponse response) {
-        java.util.concurrent.CompletableFuture<Void> answered = new java.util.concurrent.CompletableFuture<>();
-        try {
-            respond(exchange, px, response, answered);
-        } catch (RuntimeException e) {
-            LOG.error("answering request {} failed", px.requestId(), e);
-            fail(exchange, px, 500, "Internal gateway error", "the gateway failed; quote request id "
-                    + px.requestId() + " to the gateway's operators.", e.toString());
-            answered.complete(null);
+    /** A whole body: response phase, transformers, observers, end hooks; then the answer. */
+    private void respondWhole(Exchange exchange, PipelineExchange px, UpstreamResponse response, AsyncCallback callback) {
+        PipelineBody body = response.pipelineBody();
+        StepResult.Broken broken = StepCalls.respond(px, response);
+        if (broken != null) {
+            brokenOnResponse(exchange, px, broken, body);
+            callback.done(false);
+            return;
         }
-        return answered;
+        byte[] bytes;
+        try {
+            bytes = body.transformedWhole();
+        } catch (RuntimeException e) {
+            LOG.error("a response transformer failed (request {})", px.requestId(), e);
+            body.pipeline().ended(e);
+            answers.fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
+                    + "quote request id " + px.requestId() + " to the gateway's operators.", e.toString());
+            callback.done(false);
+            return;
+        }
+        body.pipeline().sent(bytes);
+        StepCalls.responseEnd(px).whenComplete((v, error) -> {
+            if (error != null) {
+                LOG.error("request {}: {}", px.requestId(), error.getMessage(), error.getCause());
+                body.pipeline().ended(error);
+                answers.fail(exchange, px, 503, "Service unavailable", "the gateway could not complete the exchange "
+                        + "safely, so the answer was withheld; retry later. Request id " + px.requestId() + ".",
+                        error.getMessage());
+            } else {
+                body.pipeline().ended(null);
+                HttpAnswers.whole(exchange, response.status(), response.headers(), null, bytes, px.requestId());
+                px.complete(Completion.Kind.ANSWERED, response.status(), null, null);
+            }
+            callback.done(false);
+        });
     }
 
-    private void respond(Exchange exchange, PipelineExchange px, UpstreamResponse response,
-                         java.util.concurrent.CompletableFuture<Void> answered) {
-        px.setResponse(response);
-        List<PipelineStep> steps = px.enteredSteps();
-        for (int i = steps.size() - 1; i >= 0; i--) {
-            PipelineStep step = steps.get(i);
-            try {
-                step.processor().onResponse(px);
-            } catch (RuntimeException e) {
-                LOG.error("{} threw in onResponse (request {})", step.describe(), px.requestId(), e);
-                if (response.pipelineBody().streamed()) {
-                    cancel(response.pipelineBody().source());
-                }
-                fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
-                        + "quote request id " + px.requestId() + " to the gateway's operators.",
-                        step.describe() + " threw " + e);
-                answered.complete(null);
-                return;
-            }
-        }
+    /** A stream: response phase, then chunk by chunk to the client (or to the call's own answerer). */
+    private void respondStreamed(Exchange exchange, PipelineExchange px, UpstreamResponse response) {
         PipelineBody body = response.pipelineBody();
-        String contentType = response.headers().first("Content-Type").orElse(null);
-        if (!body.streamed()) {
-            byte[] bytes;
-            try {
-                bytes = body.transformedWhole();
-            } catch (RuntimeException e) {
-                LOG.error("a response transformer failed (request {})", px.requestId(), e);
-                body.pipeline().ended(e);
-                fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
-                        + "quote request id " + px.requestId() + " to the gateway's operators.", e.toString());
-                answered.complete(null);
-                return;
-            }
-            body.pipeline().sent(bytes);
-            ResponseEndHooks.run(px).whenComplete((v, error) -> {
-                if (error != null) {
-                    Throwable cause = error.getCause() != null ? error.getCause() : error;
-                    LOG.error("request {}: {}", px.requestId(), cause.getMessage(), cause.getCause());
-                    body.pipeline().ended(cause);
-                    fail(exchange, px, 503, "Service unavailable", "the gateway could not complete the exchange "
-                            + "safely, so the answer was withheld; retry later. Request id " + px.requestId() + ".",
-                            cause.getMessage());
-                } else {
-                    body.pipeline().ended(null);
-                    HttpAnswers.whole(exchange, response.status(), response.headers(), null, bytes, px.requestId());
-                    px.complete(Completion.Kind.ANSWERED, response.status(), null, null);
-                }
-                answered.complete(null);
-            });
+        StepResult.Broken broken = StepCalls.respond(px, response);
+        if (broken != null) {
+            cancel(body.source());
+            brokenOnResponse(exchange, px, broken, body);
             return;
         }
-        StreamAnswerer answerer = exchange.getProperty(StreamAnswerer.PROPERTY, StreamAnswerer.class);
+        StreamAnswerer answerer = RouteExchanges.streamAnswerer(exchange);
         if (answerer != null) {
-            answerer.answer(px, response, () -> endHooksOffTheEventLoop(px));
-            answered.complete(null);
+            answerer.answer(px, response, () -> StepCalls.responseEnd(px));
             return;
         }
-        Channel channel = exchange.getProperty(ExchangeOpener.CHANNEL_PROPERTY, Channel.class);
+        ChannelHandlerContext ctx = exchange.getIn().getHeader(NettyConstants.NETTY_CHANNEL_HANDLER_CONTEXT,
+                ChannelHandlerContext.class);
+        String contentType = response.headers().first("Content-Type").orElse(null);
         boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         StreamingHttpResponse streaming = new StreamingHttpResponse(HttpResponseStatus.valueOf(response.status()),
-                channel, eventStream, body.pipeline(), () -> endHooksOffTheEventLoop(px), (end, cause) -> {
+                ctx.channel(), eventStream, body.pipeline(), () -> StepCalls.responseEnd(px), (end, cause) -> {
                     switch (end) {
                         case COMPLETED -> px.complete(Completion.Kind.ANSWERED, response.status(), null, null);
                         case FAILED -> px.complete(Completion.Kind.FAILED, response.status(), null,
@@ -178,17 +142,25 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
                 });
         HttpAnswers.stream(exchange, streaming, response.headers(), px.requestId());
         streaming.start(body.source());
-        answered.complete(null);
     }
 
-    /**
-     * A stream's end is noticed on the channel's event loop, but the SPI promises processors never
-     * run on an I/O thread: the end hooks start on a worker instead.
-     */
-    private static java.util.concurrent.CompletionStage<Void> endHooksOffTheEventLoop(PipelineExchange px) {
-        return java.util.concurrent.CompletableFuture.supplyAsync(() -> ResponseEndHooks.run(px),
-                java.util.concurrent.ForkJoinPool.commonPool()).thenCompose(hooks -> hooks);
+    private void brokenOnResponse(Exchange exchange, PipelineExchange px, StepResult.Broken broken, PipelineBody body) {
+        LOG.error("{} (request {})", broken.message(), px.requestId(), broken.cause());
+        body.pipeline().ended(broken.cause());
+        answers.fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
+                + "quote request id " + px.requestId() + " to the gateway's operators.", broken.message());
     }
+
+    private static final Flow.Publisher<byte[]> EMPTY = subscriber -> {
+        subscriber.onSubscribe(new Flow.Subscription() {
+            public void request(long n) {
+            }
+
+            public void cancel() {
+            }
+        });
+        subscriber.onComplete();
+    };
 
     private static void cancel(Flow.Publisher<byte[]> source) {
         source.subscribe(new Flow.Subscriber<>() {
@@ -205,11 +177,5 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
             public void onComplete() {
             }
         });
-    }
-
-    private void fail(Exchange exchange, PipelineExchange px, int status, String title, String detail, String log) {
-        HttpAnswers.problem(exchange, Problem.of(status, title, detail), px.requestId(), px.request().path(),
-                openAiErrors);
-        px.complete(Completion.Kind.FAILED, status, null, log);
     }
 }

@@ -2,21 +2,19 @@ package io.gatehouse.gateway.route;
 
 import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.engine.Step;
 import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.gateway.http.Problem;
-import io.gatehouse.gateway.pipeline.ApprovalGuard;
-import io.gatehouse.gateway.pipeline.RefusalAnswer;
+import io.gatehouse.gateway.pipeline.EndpointAnswers;
 import io.gatehouse.gateway.pipeline.ExchangeOpener;
-import io.gatehouse.gateway.pipeline.PipelineExchange;
-import io.gatehouse.gateway.pipeline.PipelineStep;
-import io.gatehouse.gateway.pipeline.RequestPhaseProcessor;
-import io.gatehouse.gateway.pipeline.ResponsePhaseProcessor;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
+import org.apache.camel.Processor;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.netty.http.NettyHttpMessage;
 import org.apache.camel.model.RouteDefinition;
@@ -31,7 +29,7 @@ public final class EndpointRoutes extends RouteBuilder {
 
     /** A route to build: the endpoint, its listener, its adapter and its created steps. */
     public record Plan(EndpointConfig endpoint, ListenerConfig listener, ProtocolAdapter adapter,
-                       List<PipelineStep> steps) {
+                       List<Step> steps) {
     }
 
     private final List<Plan> plans;
@@ -53,7 +51,10 @@ public final class EndpointRoutes extends RouteBuilder {
                 + "?matchOnUriPrefix=true"
                 + "&chunkedMaxContentLength=" + Math.min(Integer.MAX_VALUE, listener.maxBodyBytes().bytes())
                 + "&maxHeaderSize=" + Math.min(Integer.MAX_VALUE, listener.maxHeaderBytes().bytes())
-                + "&muteException=true";
+                + "&muteException=true"
+                // The route runs on the connection's event loop (no hand-off to a worker pool per
+                // request): processors never block, and whatever waits resumes on that loop.
+                + "&usingExecutorService=false";
     }
 
     @Override
@@ -80,20 +81,34 @@ public final class EndpointRoutes extends RouteBuilder {
     }
 
     private void configureEndpoint(Plan plan) {
-        EndpointConfig ep = plan.endpoint();
-        boolean openAi = plan.adapter().openAiErrors();
-        RouteDefinition route = from(listenerUri(plan.listener(), "/".equals(ep.path()) ? "/" : ep.path()))
-                .routeId(ep.id())
-                .routeDescription("endpoint '" + ep.id() + "' (" + ep.file() + ")");
-        route.onException(Throwable.class).handled(true).process(new FailureResponder(openAi)).end();
-        route.process(new ExchangeOpener(ep.id(), ep.path(), plan.adapter(), completionListener)).id(ep.id() + ".open");
-        for (PipelineStep step : plan.steps()) {
-            route.process(new RequestPhaseProcessor(step, openAi)).id(step.nodeId());
+        EndpointRouteTemplate.build(this, plan, HTTP, maxResponseBytes, completionListener);
+    }
+
+    /** An HTTP listener: camel-netty-http, the exchange on the connection's event loop, {@code agent:} directly. */
+    private static final EndpointRouteTemplate.Listener HTTP = new EndpointRouteTemplate.Listener() {
+        @Override
+        public String from(Plan plan) {
+            return listenerUri(plan.listener(), "/".equals(plan.endpoint().path()) ? "/" : plan.endpoint().path());
         }
-        route.process(new RefusalAnswer(openAi)).id(ep.id() + ".refused");
-        route.process(new ApprovalGuard(openAi)).id(ep.id() + ".approval-guard");
-        route.to("agent:" + ep.target().agent() + "?service=" + ep.target().service()).id(ep.id() + ".agent");
-        route.process(new ResponsePhaseProcessor(maxResponseBytes, openAi)).id(ep.id() + ".respond");
+
+        @Override
+        public EndpointAnswers answers(Plan plan) {
+            return EndpointAnswers.of(plan.adapter().openAiErrors());
+        }
+
+        @Override
+        public Processor opener(Plan plan, Consumer<PipelineExchange.CompletedExchange> completionListener) {
+            return new ExchangeOpener(plan.endpoint().id(), plan.endpoint().path(), plan.adapter(), completionListener);
+        }
+
+        @Override
+        public void agent(RouteBuilder builder, RouteDefinition route, Plan plan) {
+            route.to(agentUri(plan)).id(plan.endpoint().id() + ".agent");
+        }
+    };
+
+    static String agentUri(Plan plan) {
+        return "agent:" + plan.endpoint().target().agent() + "?service=" + plan.endpoint().target().service();
     }
 
     /** Paths no endpoint serves get a problem+json 404 rather than Netty's empty one. */

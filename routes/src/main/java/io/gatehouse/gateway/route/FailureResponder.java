@@ -1,9 +1,9 @@
 package io.gatehouse.gateway.route;
 
 import io.gatehouse.agent.camel.AgentCallException;
-import io.gatehouse.gateway.http.HttpAnswers;
+import io.gatehouse.gateway.pipeline.EndpointAnswers;
 import io.gatehouse.gateway.http.Problem;
-import io.gatehouse.gateway.pipeline.PipelineExchange;
+import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.spi.Completion;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
@@ -18,16 +18,16 @@ final class FailureResponder implements Processor {
 
     private static final Logger LOG = LoggerFactory.getLogger(FailureResponder.class);
 
-    private final boolean openAiErrors;
+    private final EndpointAnswers answers;
 
-    FailureResponder(boolean openAiErrors) {
-        this.openAiErrors = openAiErrors;
+    FailureResponder(EndpointAnswers answers) {
+        this.answers = answers;
     }
 
     @Override
     public void process(Exchange exchange) {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        PipelineExchange px = exchange.getProperty(PipelineExchange.PROPERTY, PipelineExchange.class);
+        PipelineExchange px = io.gatehouse.gateway.pipeline.RouteExchanges.pipeline(exchange);
         String requestId = px != null ? px.requestId() : "none";
         Problem problem = problemFor(error, requestId);
         if (problem.status() >= 500 && !(error instanceof AgentCallException)) {
@@ -36,7 +36,7 @@ final class FailureResponder implements Processor {
             LOG.warn("request {} failed: {}", requestId, error == null ? "unknown" : error.getMessage());
         }
         exchange.setException(null);
-        HttpAnswers.problem(exchange, problem, requestId, px == null ? null : px.request().path(), openAiErrors);
+        answers.problem(exchange, problem, requestId, px == null ? null : px.request().path());
         if (px != null) {
             px.complete(Completion.Kind.FAILED, problem.status(), null, String.valueOf(error));
         }

@@ -13,7 +13,7 @@ import io.gatehouse.gateway.admin.ApprovalAdmin;
 import io.gatehouse.gateway.admin.GatewayMetrics;
 import io.gatehouse.gateway.admin.Readiness;
 import io.gatehouse.gateway.admin.Recordings;
-import io.gatehouse.gateway.pipeline.PipelineStep;
+import io.gatehouse.engine.Step;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.gateway.protocol.ProtocolAdapters;
@@ -214,7 +214,7 @@ public final class GatewayRuntime implements AutoCloseable {
         for (EndpointConfig ep : config.endpoints()) {
             ProtocolAdapter adapter = ProtocolAdapters.forName(ep.protocol()).orElseThrow(() ->
                     new IllegalStateException("endpoint '" + ep.id() + "' has unknown protocol " + ep.protocol()));
-            List<PipelineStep> steps = new ArrayList<>();
+            List<Step> steps = new ArrayList<>();
             for (StepConfig step : ep.pipeline()) {
                 ProcessorFactory factory = registry.find(step.id()).orElseThrow(() ->
                         new IllegalStateException("no processor factory for step '" + step.id() + "'"));
@@ -230,7 +230,7 @@ public final class GatewayRuntime implements AutoCloseable {
                         continue;
                     }
                     created.add(processor);
-                    steps.add(new PipelineStep(step.id(), step.nodeId(), ep.id(), factory.phase(), processor));
+                    steps.add(new Step(step.id(), step.nodeId(), ep.id(), factory.phase(), processor));
                 } catch (ConfigException e) {
                     errors.add(ep.file() + ":" + step.line() + ":" + step.column() + ": endpoint '" + ep.id()
                             + "' step '" + step.id() + "'" + (e.field() == null ? "" : " field '" + e.field() + "'")

@@ -7,12 +7,8 @@ import io.gatehouse.gateway.grpc.GrpcDispatcher;
 import io.gatehouse.gateway.grpc.GrpcForward;
 import io.gatehouse.gateway.grpc.GrpcListeners;
 import io.gatehouse.gateway.grpc.GrpcResponseDecoder;
-import io.gatehouse.gateway.pipeline.ApprovalGuard;
-import io.gatehouse.gateway.pipeline.RefusalAnswer;
-import io.gatehouse.gateway.pipeline.PipelineExchange;
-import io.gatehouse.gateway.pipeline.PipelineStep;
-import io.gatehouse.gateway.pipeline.RequestPhaseProcessor;
-import io.gatehouse.gateway.pipeline.ResponsePhaseProcessor;
+import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.gateway.pipeline.EndpointAnswers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +16,8 @@ import java.util.function.Consumer;
 import org.apache.camel.AsyncProducer;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.grpc.GrpcEndpoint;
+import org.apache.camel.Processor;
+import org.apache.camel.model.OnExceptionDefinition;
 import org.apache.camel.model.RouteDefinition;
 
 /**
@@ -79,21 +77,39 @@ final class GrpcEndpointRoutes extends RouteBuilder {
     }
 
     private void configureEndpoint(EndpointRoutes.Plan plan) {
-        EndpointConfig ep = plan.endpoint();
-        RouteDefinition route = from(routeUri(ep)).routeId(ep.id())
-                .routeDescription("gRPC endpoint '" + ep.id() + "' (" + ep.file() + ")");
-        route.onException(Throwable.class).handled(true)
-                .process(io.gatehouse.gateway.grpc.GrpcListeners.NOTE_FAILURE)
-                .process(new FailureResponder(false)).end();
-        route.process(new GrpcCallOpener(ep.id(), plan.adapter(), completionListener)).id(ep.id() + ".open");
-        for (PipelineStep step : plan.steps()) {
-            route.process(new RequestPhaseProcessor(step, false)).id(step.nodeId());
-        }
-        route.process(new RefusalAnswer(false)).id(ep.id() + ".refused");
-        route.process(new ApprovalGuard(false)).id(ep.id() + ".approval-guard");
-        route.process(new GrpcForward(getContext().getEndpoint("agent:" + ep.target().agent() + "?service="
-                + ep.target().service()))).id(ep.id() + ".agent");
-        route.process(new GrpcResponseDecoder()).id(ep.id() + ".grpc-decode");
-        route.process(new ResponsePhaseProcessor(maxResponseBytes, false)).id(ep.id() + ".respond");
+        EndpointRouteTemplate.build(this, plan, GRPC, maxResponseBytes, completionListener);
     }
+
+    /**
+     * A gRPC endpoint: fed one message at a time by its listener's dispatcher; the message is
+     * re-encoded for the agent and the model's messages decoded to their REST JSON for the steps.
+     */
+    private static final EndpointRouteTemplate.Listener GRPC = new EndpointRouteTemplate.Listener() {
+        @Override
+        public String from(EndpointRoutes.Plan plan) {
+            return routeUri(plan.endpoint());
+        }
+
+        @Override
+        public EndpointAnswers answers(EndpointRoutes.Plan plan) {
+            return EndpointAnswers.PROBLEMS;
+        }
+
+        @Override
+        public Processor opener(EndpointRoutes.Plan plan, Consumer<PipelineExchange.CompletedExchange> listener) {
+            return new GrpcCallOpener(plan.endpoint().id(), plan.adapter(), listener);
+        }
+
+        @Override
+        public void beforeFailure(OnExceptionDefinition onException) {
+            onException.process(GrpcListeners.NOTE_FAILURE);
+        }
+
+        @Override
+        public void agent(RouteBuilder builder, RouteDefinition route, EndpointRoutes.Plan plan) {
+            String id = plan.endpoint().id();
+            route.process(new GrpcForward(builder.getContext().getEndpoint(EndpointRoutes.agentUri(plan)))).id(id + ".agent");
+            route.process(new GrpcResponseDecoder()).id(id + ".grpc-decode");
+        }
+    };
 }

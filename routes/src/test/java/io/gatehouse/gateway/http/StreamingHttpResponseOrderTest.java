@@ -2,7 +2,7 @@ package io.gatehouse.gateway.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gatehouse.gateway.pipeline.ChunkPipeline;
+import io.gatehouse.engine.ChunkPipeline;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponseStatus;

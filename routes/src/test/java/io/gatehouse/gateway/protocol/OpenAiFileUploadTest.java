@@ -3,7 +3,7 @@ package io.gatehouse.gateway.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gatehouse.gateway.pipeline.InboundRequest;
+import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;

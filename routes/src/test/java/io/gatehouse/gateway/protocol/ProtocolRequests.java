@@ -1,6 +1,6 @@
 package io.gatehouse.gateway.protocol;
 
-import io.gatehouse.gateway.pipeline.InboundRequest;
+import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.spi.Headers;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

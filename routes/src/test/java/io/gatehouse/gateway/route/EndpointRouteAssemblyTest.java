@@ -1,12 +1,15 @@
 package io.gatehouse.gateway.route;
 
+import io.gatehouse.agent.camel.AgentExchanges;
+import io.gatehouse.agent.camel.AgentReply;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.TargetConfig;
-import io.gatehouse.gateway.pipeline.PipelineExchange;
-import io.gatehouse.gateway.pipeline.PipelineStep;
+import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.engine.Step;
 import io.gatehouse.gateway.pipeline.ResponsePhaseProcessor;
 import io.gatehouse.gateway.protocol.OpenAiAdapter;
 import io.gatehouse.spi.ByteSize;
@@ -82,7 +85,7 @@ class EndpointRouteAssemblyTest {
         };
     }
 
-    private void start(List<PipelineStep> steps, org.apache.camel.Processor agent) throws Exception {
+    private void start(List<Step> steps, org.apache.camel.Processor agent) throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
@@ -97,18 +100,15 @@ class EndpointRouteAssemblyTest {
         camel.start();
     }
 
-    private static PipelineStep step(String id, Phase phase, GatewayProcessor processor) {
-        return new PipelineStep(id, "chat." + id, "chat", phase, processor);
+    private static Step step(String id, Phase phase, GatewayProcessor processor) {
+        return new Step(id, "chat." + id, "chat", phase, processor);
     }
 
     private static org.apache.camel.Processor answering(int status, String contentType, String body) {
         return exchange -> {
-            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-            exchange.getMessage().setHeader(ResponsePhaseProcessor.RESPONSE_HEADERS,
-                    Map.of("Content-Type", List.of(contentType), "X-Model", List.of("demo")));
-            exchange.getMessage().setHeader(ResponsePhaseProcessor.STREAMED, false);
             SubmissionPublisher<byte[]> publisher = new SubmissionPublisher<>();
-            exchange.getMessage().setBody(publisher);
+            AgentExchanges.setReply(exchange, new AgentReply(status,
+                    Map.of("Content-Type", List.of(contentType), "X-Model", List.of("demo")), false, publisher));
             Executors.newSingleThreadScheduledExecutor().schedule(() -> {
                 publisher.submit(body.getBytes(StandardCharsets.UTF_8));
                 publisher.close();
@@ -378,11 +378,8 @@ class EndpointRouteAssemblyTest {
         };
         SubmissionPublisher<byte[]> upstream = new SubmissionPublisher<>();
         start(List.of(step("upper", Phase.TRANSFORM, upper)), exchange -> {
-            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-            exchange.getMessage().setHeader(ResponsePhaseProcessor.RESPONSE_HEADERS,
-                    Map.of("Content-Type", List.of("text/event-stream")));
-            exchange.getMessage().setHeader(ResponsePhaseProcessor.STREAMED, true);
-            exchange.getMessage().setBody((Flow.Publisher<byte[]>) upstream);
+            AgentExchanges.setReply(exchange, new AgentReply(200,
+                    Map.of("Content-Type", List.of("text/event-stream")), true, upstream));
         });
 
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
@@ -445,11 +442,8 @@ class EndpointRouteAssemblyTest {
         };
         SubmissionPublisher<byte[]> upstream = new SubmissionPublisher<>();
         start(List.of(step("recording", Phase.OBSERVE, slowEnd)), exchange -> {
-            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-            exchange.getMessage().setHeader(ResponsePhaseProcessor.RESPONSE_HEADERS,
-                    Map.of("Content-Type", List.of("text/event-stream")));
-            exchange.getMessage().setHeader(ResponsePhaseProcessor.STREAMED, true);
-            exchange.getMessage().setBody((Flow.Publisher<byte[]>) upstream);
+            AgentExchanges.setReply(exchange, new AgentReply(200,
+                    Map.of("Content-Type", List.of("text/event-stream")), true, upstream));
         });
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
                 .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build();

@@ -1,4 +1,4 @@
-package io.gatehouse.gateway.pipeline;
+package io.gatehouse.engine;
 
 import io.gatehouse.spi.AttributeKey;
 import io.gatehouse.spi.Attributes;
@@ -7,7 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Per-exchange typed attributes. Thread-safe because chunk callbacks may run on other threads. */
-final class ExchangeAttributes implements Attributes {
+public final class ExchangeAttributes implements Attributes {
 
     private final Map<AttributeKey<?>, Object> values = new ConcurrentHashMap<>();
 

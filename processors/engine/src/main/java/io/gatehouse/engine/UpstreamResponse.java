@@ -1,4 +1,4 @@
-package io.gatehouse.gateway.pipeline;
+package io.gatehouse.engine;
 
 import io.gatehouse.spi.GatewayResponse;
 import io.gatehouse.spi.Headers;

@@ -1,4 +1,4 @@
-package io.gatehouse.gateway.pipeline;
+package io.gatehouse.engine;
 
 import io.gatehouse.spi.ChunkObserver;
 import io.gatehouse.spi.ChunkTransformer;
@@ -22,9 +22,14 @@ public final class PipelineBody implements ResponseBody {
         return new PipelineBody(bytes, null);
     }
 
+    /** A streamed body: the chunks of {@code source} as they come. The testkit streams with a null source. */
     public static PipelineBody streamed(Flow.Publisher<byte[]> source) {
-        return new PipelineBody(null, source);
+        return new PipelineBody(null, source == null ? NO_SOURCE : source);
     }
+
+    private static final Flow.Publisher<byte[]> NO_SOURCE = subscriber -> {
+        throw new IllegalStateException("this streamed body has no source: its chunks are given to runAll");
+    };
 
     @Override
     public boolean streamed() {
@@ -58,11 +63,19 @@ public final class PipelineBody implements ResponseBody {
         return stream;
     }
 
-    /** Runs a whole body through the transformers (one chunk, then end) and returns what the client gets. */
-    public byte[] transformedWhole() {
+    /** The body as received, before any transformer; only for a whole body. */
+    public byte[] received() {
         if (whole == null) {
             throw new IllegalStateException("not a whole body");
         }
-        return ChunkPipeline.concat(pipeline.apply(whole), pipeline.finish());
+        return whole;
+    }
+
+    /** Runs a whole body through the transformers (one chunk, then end) and returns what the client gets. */
+    public byte[] transformedWhole() {
+        if (!pipeline.hasTransformers()) {
+            return received();
+        }
+        return ChunkPipeline.concat(pipeline.apply(received()), pipeline.finish());
     }
 }

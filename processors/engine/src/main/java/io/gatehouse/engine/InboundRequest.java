@@ -1,12 +1,11 @@
-package io.gatehouse.testkit;
+package io.gatehouse.engine;
 
 import io.gatehouse.spi.GatewayRequest;
 import io.gatehouse.spi.Headers;
 import java.net.InetSocketAddress;
-import java.util.Objects;
 
-/** In-memory {@link GatewayRequest}. */
-final class TestRequest implements GatewayRequest {
+/** The request as received by a listener, with its bounded body. */
+public final class InboundRequest implements GatewayRequest {
 
     private final String method;
     private final String path;
@@ -15,8 +14,8 @@ final class TestRequest implements GatewayRequest {
     private final InetSocketAddress clientAddress;
     private volatile byte[] body;
 
-    TestRequest(String method, String path, String query, Headers headers, InetSocketAddress clientAddress,
-                byte[] body) {
+    public InboundRequest(String method, String path, String query, Headers headers, InetSocketAddress clientAddress,
+                          byte[] body) {
         this.method = method;
         this.path = path;
         this.query = query;
@@ -55,17 +54,16 @@ final class TestRequest implements GatewayRequest {
         return body;
     }
 
-    /** Replaces the body and, when the request carries a {@code Content-Length}, updates it. */
     @Override
     public void replaceBody(byte[] body) {
-        this.body = Objects.requireNonNull(body, "body").clone();
+        this.body = body.clone();
         if (headers.contains("Content-Length")) {
             headers.set("Content-Length", Integer.toString(this.body.length));
         }
     }
 
-    @Override
-    public String toString() {
-        return method + " " + path + (query.isEmpty() ? "" : "?" + query);
+    /** The path with its query, as forwarded upstream. */
+    public String pathAndQuery() {
+        return query.isEmpty() ? path : path + "?" + query;
     }
 }
