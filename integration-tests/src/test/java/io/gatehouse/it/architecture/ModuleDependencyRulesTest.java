@@ -24,6 +24,14 @@ class ModuleDependencyRulesTest {
     }
 
     @Test
+    void theEngineDependsOnTheSpiTheJdkAndLoggingOnly() {
+        classes().that().resideInAPackage("io.gatehouse.engine..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.gatehouse.engine..", "io.gatehouse.spi..",
+                        "java..", "org.slf4j..")
+                .check(main);
+    }
+
+    @Test
     void theSpiDependsOnTheJdkOnly() {
         classes().that().resideInAPackage("io.gatehouse.spi..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("io.gatehouse.spi..", "java..")
@@ -62,9 +70,10 @@ class ModuleDependencyRulesTest {
     }
 
     @Test
-    void theTestkitSeesOnlyTheSpi() {
+    void theTestkitSeesOnlyTheSpiAndTheEngine() {
         classes().that().resideInAPackage("io.gatehouse.testkit..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("io.gatehouse.testkit..", "io.gatehouse.spi..",
+                        "io.gatehouse.engine..",
                         "java..", "org.junit..", "org.opentest4j..")
                 .check(main);
     }

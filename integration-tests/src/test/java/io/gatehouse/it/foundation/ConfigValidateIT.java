@@ -99,6 +99,27 @@ class ConfigValidateIT {
         assertThat(run.errLines()).last().isEqualTo("2 errors in " + copy);
     }
 
+    @Test
+    void aStepOutOfOrderIsRefusedAtItsLineNamingTheRuleItBreaks() throws IOException {
+        Path file = copy.resolve("endpoints").resolve("openai.yaml");
+        String text = Files.readString(file);
+        String masking = "  - masking:            # personal data and secrets masked in answers, streams included (docs/masking.md)\n"
+                + "      exemptGroups: [pii-readers]\n";
+        assertThat(text).containsOnlyOnce(masking);
+        String moved = text.replace(masking, "").replace("  - auth:", masking + "  - auth:");
+        Files.writeString(file, moved);
+        int line = (int) moved.substring(0, moved.indexOf("  - masking:")).chars().filter(c -> c == '\n').count() + 1;
+
+        Run run = validate(copy);
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.errLines()).containsExactly(
+                "endpoints/openai.yaml:" + line + ":5: endpoint 'openai' step 'masking': step 'masking' (phase TRANSFORM)"
+                        + " must come after 'auth' (phase AUTHENTICATE): what is rewritten depends on who calls, and a"
+                        + " refused request needs no rewriting",
+                "1 error in " + copy);
+    }
+
     /** Replaces the one occurrence of {@code from}; returns {@code line:column} of {@code value} in the result. */
     private static String replace(Path file, String from, String to, String value) throws IOException {
         String text = Files.readString(file);

@@ -10,9 +10,12 @@ import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.StepConfig;
 import io.gatehouse.gateway.admin.AdminRoutes;
 import io.gatehouse.gateway.admin.ApprovalAdmin;
+import io.gatehouse.gateway.admin.AccessLog;
 import io.gatehouse.gateway.admin.GatewayMetrics;
 import io.gatehouse.gateway.admin.Readiness;
 import io.gatehouse.gateway.admin.Recordings;
+import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.engine.PipelineOrder;
 import io.gatehouse.engine.Step;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
@@ -32,6 +35,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.camel.CamelContext;
@@ -121,8 +125,12 @@ public final class GatewayRuntime implements AutoCloseable {
             AgentComponent component = new AgentComponent();
             agents.forEach(component::registerAgent);
             camel.addComponent("agent", component);
-            camel.addRoutes(new EndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, metrics::record));
-            camel.addRoutes(new GrpcEndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, metrics::record));
+            Consumer<PipelineExchange.CompletedExchange> finished = done -> {
+                metrics.record(done);
+                AccessLog.record(done);
+            };
+            camel.addRoutes(new EndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, finished));
+            camel.addRoutes(new GrpcEndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, finished));
             Map<String, Function<Void, String>> checks = new LinkedHashMap<>();
             agents.forEach((name, client) -> checks.put(name, v -> AgentConnections.check(client)));
             Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks, recordings::readiness);
@@ -214,6 +222,7 @@ public final class GatewayRuntime implements AutoCloseable {
         for (EndpointConfig ep : config.endpoints()) {
             ProtocolAdapter adapter = ProtocolAdapters.forName(ep.protocol()).orElseThrow(() ->
                     new IllegalStateException("endpoint '" + ep.id() + "' has unknown protocol " + ep.protocol()));
+            checkOrder(ep, registry, errors);
             List<Step> steps = new ArrayList<>();
             for (StepConfig step : ep.pipeline()) {
                 ProcessorFactory factory = registry.find(step.id()).orElseThrow(() ->
@@ -244,6 +253,23 @@ public final class GatewayRuntime implements AutoCloseable {
             throw new ProcessorCreationException(errors);
         }
         return plans;
+    }
+
+    /** The pipeline's order rules ({@link PipelineOrder}), reported at the misplaced step's line. */
+    private static void checkOrder(EndpointConfig ep, ProcessorRegistry registry, List<String> errors) {
+        List<Step> declared = new ArrayList<>();
+        for (StepConfig step : ep.pipeline()) {
+            registry.find(step.id()).ifPresent(factory ->
+                    declared.add(new Step(step.id(), step.nodeId(), ep.id(), factory.phase(), null)));
+        }
+        if (declared.size() != ep.pipeline().size()) {
+            return; // an unknown step is reported by the loader
+        }
+        for (PipelineOrder.Violation v : PipelineOrder.check(declared)) {
+            StepConfig step = ep.pipeline().get(v.index());
+            errors.add(ep.file() + ":" + step.line() + ":" + step.column() + ": endpoint '" + ep.id() + "' step '"
+                    + step.id() + "': " + v.message());
+        }
     }
 
     private static boolean allStarted(CamelContext camel, List<EndpointRoutes.Plan> plans) {
