@@ -37,11 +37,14 @@
 #     BENCH_GATEWAY_STREAM_PORT [18084] BENCH_GATEWAY_FULL_STREAM_PORT [18086] (the two pipelines in
 #     front of the sample model, for the streaming run) BENCH_ADMIN_PORT [18081] BENCH_AGENT_PORT [17443]
 #     BENCH_ISSUER_PORT [18090] BENCH_JWKS_TLS_PORT [18091] (the issuer's JWKS over TLS, for apache)
-#     BENCH_MODEL_PORT [18000] BENCH_MODEL_GRPC_PORT [18001] (the sample model's gRPC side, unused)   (none clashes with a running `./gatehouse demo`)
+#     BENCH_MODEL_PORT [18000] BENCH_MODEL_GRPC_PORT [18001] (the sample model's gRPC side, unused)
+#     (none clashes with a running `./gatehouse demo`)
 #   BENCH_APACHE_BIN [apache2 or httpd] BENCH_APACHE_MODULES [/usr/lib/apache2/modules]
+#   GATEHOUSE_CP, GATEHOUSE_MAIN, SAMPLE_MODEL_CP, SAMPLE_MODEL_MAIN   how Gatehouse and the sample model
+#     are started (defaults below: routes/target's jar and lib, io.gatehouse.gateway.cli.GatehouseCommand)
 #
 # Needs java 17+, curl, wrk, nginx (Debian: apt-get install -y wrk nginx-light); for the apache row
-# apache2 and libapache2-mod-auth-openidc, for the fixed-rate CPU run hey (each skipped, saying so, when
+# apache2, libapache2-mod-auth-openidc and openssl, for the fixed-rate CPU run hey (each skipped, saying so, when
 # missing). Logs, raw tool output and results.md: bench/target/run-http/. Every process it starts is
 # stopped on exit, Ctrl-C included.
 set -euo pipefail
