@@ -94,9 +94,17 @@ public final class LocalIssuer implements AutoCloseable {
 
     /** An RS256 access token for {@code user}, valid from {@code now} for {@code ttl}. */
     public String token(String user, List<String> groups, Instant now, Duration ttl) {
+        return token(user, groups, now, ttl, AUDIENCE);
+    }
+
+    /**
+     * As {@link #token(String, List, Instant, Duration)}, but meant for {@code audience}: with anything
+     * other than {@link #AUDIENCE}, a token that a resource server checking its audience must refuse.
+     */
+    public String token(String user, List<String> groups, Instant now, Duration ttl, String audience) {
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
                 .issuer(issuer)
-                .audience(AUDIENCE)
+                .audience(audience)
                 .subject(UUID.nameUUIDFromBytes(("bench:" + user).getBytes(StandardCharsets.UTF_8)).toString())
                 .claim("preferred_username", user)
                 .claim("groups", groups)
@@ -125,19 +133,24 @@ public final class LocalIssuer implements AutoCloseable {
     }
 
     /**
-     * {@code java -cp benchmarks.jar io.gatehouse.bench.LocalIssuer --port P --token-file F}: serves the
-     * JWKS until killed, and writes one token (user {@code bench}, group {@code analysts}, valid 1h)
-     * to {@code F}, atomically, once the JWKS is being served.
+     * {@code java -cp benchmarks.jar io.gatehouse.bench.LocalIssuer --port P --token-file F
+     * [--other-audience-token-file G]}: serves the JWKS until killed, and writes one token (user
+     * {@code bench}, group {@code analysts}, audience {@code gatehouse}, valid 1h) to {@code F},
+     * atomically, once the JWKS is being served. With {@code G}, also (before {@code F}) the same token
+     * for the audience {@code not-gatehouse}: {@code bench/run-http.sh} checks that every resource
+     * server it measures refuses it.
      */
     public static void main(String[] args) throws Exception {
         int port = 18090;
         Path tokenFile = null;
+        Path otherAudienceFile = null;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--port" -> port = Integer.parseInt(args[i + 1]);
                 case "--token-file" -> tokenFile = Path.of(args[i + 1]);
+                case "--other-audience-token-file" -> otherAudienceFile = Path.of(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (usage: --port P --token-file FILE)");
+                        + " (usage: --port P --token-file FILE [--other-audience-token-file FILE])");
             }
         }
         if (tokenFile == null) {
@@ -145,11 +158,19 @@ public final class LocalIssuer implements AutoCloseable {
         }
         LocalIssuer issuer = start(port);
         Runtime.getRuntime().addShutdownHook(new Thread(issuer::close, "bench-issuer-shutdown"));
-        String token = issuer.token("bench", List.of("analysts"), Instant.now(), Duration.ofHours(1));
-        Path tmp = Files.createTempFile(tokenFile.toAbsolutePath().getParent(), "token", ".tmp");
-        Files.writeString(tmp, token, StandardCharsets.UTF_8);
-        Files.move(tmp, tokenFile, StandardCopyOption.ATOMIC_MOVE);
+        Instant now = Instant.now();
+        if (otherAudienceFile != null) {
+            writeAtomically(otherAudienceFile,
+                    issuer.token("bench", List.of("analysts"), now, Duration.ofHours(1), "not-" + AUDIENCE));
+        }
+        writeAtomically(tokenFile, issuer.token("bench", List.of("analysts"), now, Duration.ofHours(1)));
         System.err.println("bench issuer " + issuer.issuer() + " serving " + issuer.jwksUrl());
         new CountDownLatch(1).await();
+    }
+
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "token", ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
 }
