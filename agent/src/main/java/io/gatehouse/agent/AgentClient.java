@@ -102,7 +102,7 @@ public final class AgentClient implements AutoCloseable {
         ForwardRequest sent = request;
         if (deadline != null) {
             long nanos = Duration.between(Instant.now(), deadline).toNanos();
-            call = stub.withDeadlineAfter(nanos, TimeUnit.NANOSECONDS);
+            call = call.withDeadlineAfter(nanos, TimeUnit.NANOSECONDS);
             sent = request.toBuilder().setDeadlineUnixMillis(deadline.toEpochMilli()).build();
         }
         call.forward(sent, responses);
