@@ -45,6 +45,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
     private static final long RETENTION_PERIOD_NANOS = TimeUnit.HOURS.toNanos(1);
     private static final int DRAIN_CHUNK = 1000;
+    /** How often the journal is folded into H2 (one CHECKPOINT SYNC) and cleared. */
+    private static final long JOURNAL_SYNC_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private record Pending(EventDraft draft, CompletableFuture<Void> done) {
     }
@@ -58,6 +60,17 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     private final AuditKey key;
     private final Clock clock;
     private final Spool spool;
+    /**
+     * H2 only: batches are acknowledged once fsync'd here (one sequential append), and H2 is made
+     * durable ({@code CHECKPOINT SYNC}) about once per {@link #JOURNAL_SYNC_NANOS} instead of once per
+     * batch; then the journal is cleared. After a crash the journal is drained into the store at start
+     * (events the store already holds are skipped), so nothing acknowledged is lost. PostgreSQL's
+     * commit is durable by itself and needs no journal.
+     */
+    private final Spool journal;
+    private final boolean journaled;
+    private boolean journalDirty;
+    private long lastJournalSyncNanos = System.nanoTime();
     private final BlockingQueue<Object> queue;
     private final ExecutorService acks;
     private final Thread thread;
@@ -92,6 +105,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         this.key = key;
         this.clock = clock;
         this.spool = new Spool(settings.spoolDirectory(), settings.replicaId());
+        this.journal = new Spool(settings.spoolDirectory(), "journal-", settings.replicaId());
+        this.journaled = store.dialect() == io.gatehouse.store.Dialect.H2;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.acks = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
                 daemonThreads("gatehouse-audit-ack-"));
@@ -224,6 +239,14 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         try (Connection c = store.connection()) {
             AuditRepository.registerKey(c, settings.replicaId(), key, nowMicros);
             loadHead(c);
+            Spool.Contents journaledBefore = journal.read();
+            if (!journaledBefore.isEmpty()) {
+                drain(c, journaledBefore);
+                journal.clear();
+                loadHead(c);
+                LOG.info("replica {}: recovered {} journaled audit events (the store held the rest)",
+                        settings.replicaId(), journaledBefore.events().size());
+            }
             if (!leftover.isEmpty()) {
                 drain(c, leftover);
                 spool.clear();
@@ -352,6 +375,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         }
         try {
             checkpointIfNeeded();
+            syncJournal();
+            journal.close();
             spool.close();
         } catch (IOException | RuntimeException e) {
             LOG.warn("closing the audit trail: {}", e.toString());
@@ -412,9 +437,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         Checkpoint cp = sinceCheckpoint + rows.size() >= settings.checkpointEvery() ? sign(seq, prev) : null;
         if (!spooling) {
             try {
-                commit(rows, cp);
-                durable(batch, rows, cp, true);
-                return true;
+                commit(rows, cp, !journaled);
             } catch (SQLException | RuntimeException e) {
                 if (settings.failurePolicy() == FailurePolicy.FAIL_CLOSED) {
                     return storeFailed(batch, e);
@@ -426,6 +449,18 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
                 nextRetryNanos = System.nanoTime() + settings.retryInterval().toNanos();
                 LOG.error("audit store failed; spooling to {}: {}", spool.file(), describe(e));
             }
+        }
+        if (!spooling) {
+            if (journaled) {
+                try {
+                    journal.append(rows, cp);
+                    journalDirty = true;
+                } catch (IOException e) {
+                    return journalFailed(batch, e);
+                }
+            }
+            durable(batch, rows, cp, true);
+            return true;
         }
         try {
             spool.append(rows, cp);
@@ -461,7 +496,47 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         return message;
     }
 
-    private void commit(List<AuditEvent> rows, Checkpoint cp) throws SQLException {
+    private boolean journalFailed(List<Pending> batch, IOException e) {
+        broken = true;
+        state = AuditHealth.State.FAILED;
+        detail = "the audit journal cannot be written (" + e.getMessage() + "); restart the gateway once "
+                + journal.file().getParent() + " is writable";
+        LOG.error("audit journal failed: {}", e.toString());
+        failAll(batch, new StoreException(detail, e));
+        return false;
+    }
+
+    /** A forced commit made everything committed so far durable: the journal has nothing left to keep. */
+    private void forcedEverything() {
+        if (!journalDirty) {
+            return;
+        }
+        try {
+            journal.clear();
+            journalDirty = false;
+            lastJournalSyncNanos = System.nanoTime();
+        } catch (IOException e) {
+            LOG.warn("cannot clear the audit journal (it is drained at start): {}", e.toString());
+        }
+    }
+
+    /** Makes H2 durable up to everything journaled, then clears the journal (writer thread only). */
+    private void syncJournal() {
+        if (!journalDirty || broken || spooling) {
+            return;
+        }
+        try (Connection c = store.connection()) {
+            store.forceDurable(c);
+            journal.clear();
+            journalDirty = false;
+        } catch (SQLException | IOException | RuntimeException e) {
+            LOG.warn("cannot fold the audit journal into the store yet (it stays, and is drained at start): {}",
+                    e.toString());
+        }
+        lastJournalSyncNanos = System.nanoTime();
+    }
+
+    private void commit(List<AuditEvent> rows, Checkpoint cp, boolean force) throws SQLException {
         try (Connection c = store.connection()) {
             c.setAutoCommit(false);
             try {
@@ -476,7 +551,9 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
                 rollbackQuietly(c);
                 throw e;
             }
-            store.forceDurable(c);
+            if (force) {
+                store.forceDurable(c);
+            }
         }
     }
 
@@ -532,8 +609,9 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         Checkpoint cp = sign(headSeq, headHash);
         if (!spooling) {
             try {
-                commit(List.of(), cp);
+                commit(List.of(), cp, true);
                 sealed(cp);
+                forcedEverything();
                 return;
             } catch (SQLException | RuntimeException e) {
                 if (settings.failurePolicy() == FailurePolicy.FAIL_CLOSED) {
@@ -556,6 +634,9 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
 
     private void housekeeping() {
         long now = System.nanoTime();
+        if (journalDirty && now - lastJournalSyncNanos >= JOURNAL_SYNC_NANOS) {
+            syncJournal();
+        }
         if (spooling && !broken && now - nextRetryNanos >= 0) {
             tryDrain();
         } else if (state == AuditHealth.State.FAILED && !broken && !spooling && now - nextRetryNanos >= 0) {

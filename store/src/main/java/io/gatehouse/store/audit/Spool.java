@@ -34,7 +34,12 @@ final class Spool {
     private FileChannel channel;
 
     Spool(Path directory, String replicaId) {
-        this.file = directory.resolve("audit-" + replicaId + ".jsonl");
+        this(directory, "audit-", replicaId);
+    }
+
+    /** @param prefix the file name's start: {@code audit-} for the failure spool, {@code journal-} for the journal */
+    Spool(Path directory, String prefix, String replicaId) {
+        this.file = directory.resolve(prefix + replicaId + ".jsonl");
     }
 
     Path file() {

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -197,6 +198,39 @@ class AuditWriterTest {
             assertThat(ids.subList(1, ids.size())).startsWith("before", "during-0", "during-1")
                     .endsWith("during-49", "after");
             VerifyReport report = Events.verify(store);
+            assertThat(report.ok()).as(report.describe()).isTrue();
+        }
+    }
+
+    @Test
+    void onH2EveryAcknowledgedEventSurvivesACrashBeforeTheStoreSyncedThroughTheJournal() throws Exception {
+        try (TestStores stores = TestStores.create(Dialect.H2, temp)) {
+            AuditSettings settings = settings("r-crash");
+            Path journal = settings.spoolDirectory().resolve("journal-r-crash.jsonl");
+            AuditWriter writer = AuditWriter.start(stores.store(), settings, Clock.systemUTC());
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                done.add(writer.append(Events.start("crash-" + i, "chat", T0.plusSeconds(i))));
+            }
+            awaitAll(done);
+            assertThat(journal).as("acknowledged before H2 was synced").exists();
+            // The process dies: H2 closes without writing what it had not stored yet.
+            try {
+                Events.execute(stores.store(), "SHUTDOWN IMMEDIATELY");
+            } catch (java.sql.SQLException closedUnderUs) {
+                // expected: the statement closes the database it runs on
+            }
+            writer.close();
+            stores.reopen();
+
+            try (AuditWriter restarted = AuditWriter.start(stores.store(), settings, Clock.systemUTC())) {
+                assertThat(restarted.health().state()).isEqualTo(AuditHealth.State.OK);
+            }
+            List<AuditEvent> rows = Events.rows(stores.store());
+            assertThat(rows).filteredOn(e -> e.recordId().startsWith("crash-") && e.type().equals("start"))
+                    .hasSize(30);
+            assertThat(journal).as("folded into the store and cleared").doesNotExist();
+            VerifyReport report = Events.verify(stores.store());
             assertThat(report.ok()).as(report.describe()).isTrue();
         }
     }
