@@ -25,11 +25,14 @@ public final class AgentServer implements AutoCloseable {
 
     private final Server server;
     private final ScheduledThreadPoolExecutor timer;
+    private final AccessLog accessLog;
     private final Map<String, ServiceTarget> upstreams;
 
-    private AgentServer(Server server, ScheduledThreadPoolExecutor timer, Map<String, ServiceTarget> upstreams) {
+    private AgentServer(Server server, ScheduledThreadPoolExecutor timer, AccessLog accessLog,
+                        Map<String, ServiceTarget> upstreams) {
         this.server = server;
         this.timer = timer;
+        this.accessLog = accessLog;
         this.upstreams = upstreams;
     }
 
@@ -57,9 +60,10 @@ public final class AgentServer implements AutoCloseable {
             throw new IOException("cannot load the agent's TLS files (certificate " + tls.certificate() + ", key "
                     + tls.privateKey() + ", client CA " + tls.clientCa() + "): " + e.getMessage(), e);
         }
+        AccessLog accessLog = new AccessLog(settings.accessLog());
         Map<String, ServiceTarget> upstreams = new LinkedHashMap<>();
-        settings.services().forEach((name, service) -> upstreams.put(name,
-                service.isGrpc() ? new GrpcUpstream(name, service) : new Upstream(name, service)));
+        settings.services().forEach((name, service) -> upstreams.put(name, service.isGrpc()
+                ? new GrpcUpstream(name, service, accessLog) : new Upstream(name, service, accessLog)));
 
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "gatehouse-agent-deadlines");
@@ -74,18 +78,19 @@ public final class AgentServer implements AutoCloseable {
                 // own threads: no hand-off to a worker pool per message, which cost about a millisecond
                 // per call on 2 cores (bench/README.md).
                 .directExecutor()
-                .addService(new AgentService(java.util.Collections.unmodifiableMap(upstreams), timer))
+                .addService(new AgentService(java.util.Collections.unmodifiableMap(upstreams), timer, accessLog))
                 .build();
         try {
             server.start();
         } catch (IOException e) {
             timer.shutdownNow();
             upstreams.values().forEach(ServiceTarget::close);
+            accessLog.close();
             throw new IOException("cannot listen on " + listen.host() + ":" + listen.port() + ": " + e.getMessage(), e);
         }
         LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
                 upstreams.keySet());
-        return new AgentServer(server, timer, upstreams);
+        return new AgentServer(server, timer, accessLog, upstreams);
     }
 
     /** The bound port (useful when the settings asked for port 0). */
@@ -108,6 +113,7 @@ public final class AgentServer implements AutoCloseable {
         } finally {
             timer.shutdownNow();
             upstreams.values().forEach(ServiceTarget::close);
+            accessLog.close();
         }
     }
 }

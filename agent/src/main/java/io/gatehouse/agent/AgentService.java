@@ -15,10 +15,12 @@ final class AgentService extends AgentGrpc.AgentImplBase {
 
     private final Map<String, ServiceTarget> upstreams;
     private final ScheduledExecutorService timer;
+    private final AccessLog accessLog;
 
-    AgentService(Map<String, ServiceTarget> upstreams, ScheduledExecutorService timer) {
+    AgentService(Map<String, ServiceTarget> upstreams, ScheduledExecutorService timer, AccessLog accessLog) {
         this.upstreams = upstreams;
         this.timer = timer;
+        this.accessLog = accessLog;
     }
 
     @Override
@@ -30,7 +32,7 @@ final class AgentService extends AgentGrpc.AgentImplBase {
                     "unknown service '" + Upstream.printable(request.getService()) + "'; this agent serves "
                             + upstreams.keySet()));
             responses.onCompleted();
-            ForwardCall.logCall(request, -1, "failure UNKNOWN_SERVICE", start);
+            accessLog.record(request, -1, "failure UNKNOWN_SERVICE", start);
             return;
         }
         upstream.forward(request, (ServerCallStreamObserver<ForwardResponse>) responses, timer);

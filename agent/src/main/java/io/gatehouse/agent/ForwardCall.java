@@ -25,8 +25,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One Forward call: the upstream HTTP exchange bridged to the gRPC response stream. The upstream
@@ -39,7 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ForwardCall implements Flow.Subscriber<List<ByteBuffer>> {
 
-    static final Logger LOG = LoggerFactory.getLogger(AgentServer.class);
     private static final int MAX_CHUNK = 1 << 20;
 
     private final Upstream upstream;
@@ -223,7 +220,7 @@ final class ForwardCall implements Flow.Subscriber<List<ByteBuffer>> {
                 s.cancel();
             }
         }
-        logCall(request, finalStatus, outcome, startNanos);
+        upstream.accessLog().record(request, finalStatus, outcome, startNanos);
     }
 
     private ForwardResponse.Head head(HttpResponse<?> response) {
@@ -287,19 +284,6 @@ final class ForwardCall implements Flow.Subscriber<List<ByteBuffer>> {
             c = c.getCause();
         }
         return c;
-    }
-
-    /** The one log line of a call: never a header value, a body or the query string. */
-    static void logCall(ForwardRequest request, int status, String outcome, long startNanos) {
-        String path = request.getPath();
-        int q = path.indexOf('?');
-        if (q >= 0) {
-            path = path.substring(0, q);
-        }
-        LOG.info("forward request_id={} service={} method={} path={} status={} outcome={} duration_ms={}",
-                Upstream.printable(request.getRequestId()), Upstream.printable(request.getService()),
-                Upstream.printable(request.getMethod()), Upstream.printable(path), status < 0 ? "-" : status,
-                outcome, (System.nanoTime() - startNanos) / 1_000_000);
     }
 
     /** Releases an upstream body nobody will read. */

@@ -213,7 +213,7 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
             }
             status = headSent ? 200 : -1;
         }
-        ForwardCall.logCall(request, status, outcome, startNanos);
+        upstream.accessLog().record(request, status, outcome, startNanos);
     }
 
     private ForwardResponse classify(Status status) {

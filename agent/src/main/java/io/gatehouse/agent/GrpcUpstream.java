@@ -61,10 +61,12 @@ final class GrpcUpstream implements ServiceTarget {
     private final ServiceConfig config;
     private final String base;
     private final ManagedChannel channel;
+    private final AccessLog accessLog;
 
-    GrpcUpstream(String name, ServiceConfig config) {
+    GrpcUpstream(String name, ServiceConfig config, AccessLog accessLog) {
         this.name = name;
         this.config = config;
+        this.accessLog = accessLog;
         String host = config.url().getHost();
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1); // an IPv6 literal, as the channel builder wants it
@@ -93,6 +95,10 @@ final class GrpcUpstream implements ServiceTarget {
 
     ManagedChannel channel() {
         return channel;
+    }
+
+    AccessLog accessLog() {
+        return accessLog;
     }
 
     /** {@code grpc://host:port}, safe to show (the config forbids user info). */

@@ -24,10 +24,12 @@ final class Upstream implements ServiceTarget {
     private final ServiceConfig config;
     private final String base;
     private final HttpClient client;
+    private final AccessLog accessLog;
 
-    Upstream(String name, ServiceConfig config) {
+    Upstream(String name, ServiceConfig config, AccessLog accessLog) {
         this.name = name;
         this.config = config;
+        this.accessLog = accessLog;
         String url = config.url().toString();
         this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         this.client = HttpClient.newBuilder()
@@ -59,6 +61,10 @@ final class Upstream implements ServiceTarget {
 
     HttpClient client() {
         return client;
+    }
+
+    AccessLog accessLog() {
+        return accessLog;
     }
 
     /** The base URL, safe to show (the config forbids user info). */

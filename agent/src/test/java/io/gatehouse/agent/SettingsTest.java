@@ -149,4 +149,13 @@ class SettingsTest {
                 .hasMessage("is required (the PEM CA certificate that signs gateway client certificates)")
                 .extracting(e -> ((ConfigException) e).field()).isEqualTo("clientCa");
     }
+
+    @Test
+    void theAccessLogIsOnUnlessTurnedOff() {
+        assertThat(new AgentSettings(null, null, null, Map.of("vllm", SERVICE)).accessLog().enabled()).isTrue();
+        assertThat(new AgentSettings(null, null, null, Map.of("vllm", SERVICE), new AccessLogConfig(null)).accessLog())
+                .isEqualTo(AccessLogConfig.defaults());
+        assertThat(new AgentSettings(null, null, null, Map.of("vllm", SERVICE), new AccessLogConfig(false))
+                .accessLog().enabled()).isFalse();
+    }
 }
