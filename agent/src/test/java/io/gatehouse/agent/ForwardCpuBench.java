@@ -45,6 +45,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * java -cp CLASSPATH io.gatehouse.agent.ForwardCpuBench [callers=16] [warmupSeconds=15] [seconds=15]
  * </pre>
+ *
+ * <p>{@code AGENT_JAVA_OPTS} passes JVM options to the agent ({@code -Dbench.accessLog=false} turns its
+ * access log off). CLASSPATH: {@code agent/target/classes}, {@code agent/target/test-classes} and
+ * {@code mvn -pl agent dependency:build-classpath -Dmdep.includeScope=test}.
  */
 public final class ForwardCpuBench {
 
@@ -87,6 +91,7 @@ public final class ForwardCpuBench {
                 Thread.sleep(50);
             }
             int agentPort = Integer.parseInt(Files.readString(portFile).trim());
+            System.out.println("agent pid=" + agent.pid() + " (warm-up " + warmup + " s, then " + seconds + " s measured)");
             try (AgentClient client = AgentClient.connect("127.0.0.1", agentPort, ClientTls.dev(data))) {
                 Load load = new Load(client, callers);
                 load.start();
@@ -117,7 +122,10 @@ public final class ForwardCpuBench {
         Map<String, ServiceConfig> services = Map.of("model", new ServiceConfig(upstream,
                 new CredentialConfig(null, null, io.gatehouse.spi.Secret.of("env:KEY", "sk-bench")), null,
                 Duration.ofSeconds(30)));
-        AgentServer server = AgentServer.start(new AgentSettings(new ListenConfig("127.0.0.1", 0), null, data, services));
+        AgentSettings settings = Boolean.parseBoolean(System.getProperty("bench.accessLog", "true"))
+                ? new AgentSettings(new ListenConfig("127.0.0.1", 0), null, data, services)
+                : new AgentSettings(new ListenConfig("127.0.0.1", 0), null, data, services, new AccessLogConfig(false));
+        AgentServer server = AgentServer.start(settings);
         Path tmp = data.resolve("port.tmp");
         Files.writeString(tmp, Integer.toString(server.port()));
         Files.move(tmp, data.resolve("port"));
