@@ -257,7 +257,8 @@ final class ForwardCall {
             fail(UpstreamFailures.classify(upstream, reason));
             return;
         }
-        String message = "service '" + upstream.name() + "' broke off the response (" + reason.getClass().getSimpleName() + ")";
+        String message = "service '" + upstream.name() + "' broke off the response ("
+                + reason.getClass().getSimpleName() + ")";
         finish("failure UPSTREAM_ERROR after head", () -> {
             out.onNext(UpstreamFailures.failure(ForwardResponse.Failure.Code.UPSTREAM_ERROR, message));
             out.onCompleted();

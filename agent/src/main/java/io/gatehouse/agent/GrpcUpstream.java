@@ -3,11 +3,11 @@ package io.gatehouse.agent;
 import io.gatehouse.agent.proto.ForwardRequest;
 import io.gatehouse.agent.proto.ForwardResponse;
 import io.gatehouse.agent.proto.Header;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.ChannelCredentials;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.netty.channel.ChannelOption;
@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One configured gRPC model server ({@code grpc://} or {@code grpcs://}): its channels, one per agent
  * event loop and running on it (a call to the model runs on the thread its Forward arrived on), built
- * once and shut down with the agent, and how a Forward request becomes a call on it. The agent does not know
- * the upstream's protocol: every method is called with a pass-through byte marshaller, as a
+ * once and shut down with the agent, and how a Forward request becomes a call on it. The agent does
+ * not know the upstream's protocol: every method is called with a pass-through byte marshaller, as a
  * bidirectional stream that sends the one request message and half-closes, so unary and streaming
  * methods alike work. Thread-safe.
  */
