@@ -6,9 +6,9 @@ import io.grpc.TlsServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent process's gRPC server: mutual TLS (a client certificate signed by the configured CA is
  * required), one {@code Forward} per gateway request, streamed back as the model server produces it.
+ * The server and every connection to a model server share one set of event loops ({@link EventLoops}):
+ * a Forward runs start to end on the loop it arrived on.
  */
 public final class AgentServer implements AutoCloseable {
 
@@ -24,12 +26,14 @@ public final class AgentServer implements AutoCloseable {
     public static final int MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
     private final Server server;
-    private final ScheduledThreadPoolExecutor timer;
+    private final EventLoops loops;
+    private final AccessLog accessLog;
     private final Map<String, ServiceTarget> upstreams;
 
-    private AgentServer(Server server, ScheduledThreadPoolExecutor timer, Map<String, ServiceTarget> upstreams) {
+    private AgentServer(Server server, EventLoops loops, AccessLog accessLog, Map<String, ServiceTarget> upstreams) {
         this.server = server;
-        this.timer = timer;
+        this.loops = loops;
+        this.accessLog = accessLog;
         this.upstreams = upstreams;
     }
 
@@ -57,35 +61,46 @@ public final class AgentServer implements AutoCloseable {
             throw new IOException("cannot load the agent's TLS files (certificate " + tls.certificate() + ", key "
                     + tls.privateKey() + ", client CA " + tls.clientCa() + "): " + e.getMessage(), e);
         }
+        EventLoops loops = EventLoops.forThisMachine();
+        AccessLog accessLog = new AccessLog(settings.accessLog());
         Map<String, ServiceTarget> upstreams = new LinkedHashMap<>();
-        settings.services().forEach((name, service) -> upstreams.put(name,
-                service.isGrpc() ? new GrpcUpstream(name, service) : new Upstream(name, service)));
-
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "gatehouse-agent-deadlines");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true);
         ListenConfig listen = settings.listen();
-        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
-                .maxInboundMessageSize(MAX_REQUEST_BYTES)
-                // Calls never block (the model is called asynchronously), so they run on the transport's
-                // own threads: no hand-off to a worker pool per message, which cost about a millisecond
-                // per call on 2 cores (bench/README.md).
-                .directExecutor()
-                .addService(new AgentService(java.util.Collections.unmodifiableMap(upstreams), timer))
-                .build();
         try {
-            server.start();
-        } catch (IOException e) {
-            timer.shutdownNow();
+            for (Map.Entry<String, ServiceConfig> e : settings.services().entrySet()) {
+                String name = e.getKey();
+                ServiceConfig service = e.getValue();
+                try {
+                    upstreams.put(name, service.isGrpc() ? new GrpcUpstream(name, service, loops, accessLog)
+                            : new Upstream(name, service, loops, accessLog));
+                } catch (IOException ex) {
+                    throw new IOException("service '" + name + "': " + ex.getMessage(), ex);
+                }
+            }
+            Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
+                    .bossEventLoopGroup(loops.group())
+                    .workerEventLoopGroup(loops.group())
+                    .channelType(loops.serverChannelType())
+                    .maxInboundMessageSize(MAX_REQUEST_BYTES)
+                    // Calls never block (the model is called asynchronously), so they run on the transport's
+                    // own threads: no hand-off to a worker pool per message, which cost about a millisecond
+                    // per call on 2 cores (bench/README.md).
+                    .directExecutor()
+                    .addService(new AgentService(Collections.unmodifiableMap(upstreams), loops, accessLog))
+                    .build();
+            try {
+                server.start();
+            } catch (IOException e) {
+                throw new IOException("cannot listen on " + listen.host() + ":" + listen.port() + ": " + e.getMessage(), e);
+            }
+            LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
+                    upstreams.keySet());
+            return new AgentServer(server, loops, accessLog, upstreams);
+        } catch (IOException | RuntimeException e) {
             upstreams.values().forEach(ServiceTarget::close);
-            throw new IOException("cannot listen on " + listen.host() + ":" + listen.port() + ": " + e.getMessage(), e);
+            accessLog.close();
+            loops.close();
+            throw e;
         }
-        LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
-                upstreams.keySet());
-        return new AgentServer(server, timer, upstreams);
     }
 
     /** The bound port (useful when the settings asked for port 0). */
@@ -93,7 +108,10 @@ public final class AgentServer implements AutoCloseable {
         return server.getPort();
     }
 
-    /** Stops accepting calls, gives running calls 5 s to end, then cancels them; closes the gRPC services' channels. */
+    /**
+     * Stops accepting calls, gives running calls 5 s to end, then cancels them; closes the connections to
+     * the services, writes the access log's last lines and stops the event loops.
+     */
     @Override
     public void close() {
         server.shutdown();
@@ -106,8 +124,9 @@ public final class AgentServer implements AutoCloseable {
             server.shutdownNow();
             Thread.currentThread().interrupt();
         } finally {
-            timer.shutdownNow();
             upstreams.values().forEach(ServiceTarget::close);
+            accessLog.close();
+            loops.close();
         }
     }
 }

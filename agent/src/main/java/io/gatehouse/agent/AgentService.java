@@ -8,17 +8,21 @@ import io.gatehouse.agent.proto.HealthResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
-import java.util.concurrent.ScheduledExecutorService;
 
-/** The gRPC service: looks the service up and hands the call to it ({@link ForwardCall}, {@link GrpcForwardCall}). */
+/**
+ * The gRPC service: looks the service up and hands the call to it ({@link ForwardCall}, {@link GrpcForwardCall})
+ * on the event loop it arrived on.
+ */
 final class AgentService extends AgentGrpc.AgentImplBase {
 
     private final Map<String, ServiceTarget> upstreams;
-    private final ScheduledExecutorService timer;
+    private final EventLoops loops;
+    private final AccessLog accessLog;
 
-    AgentService(Map<String, ServiceTarget> upstreams, ScheduledExecutorService timer) {
+    AgentService(Map<String, ServiceTarget> upstreams, EventLoops loops, AccessLog accessLog) {
         this.upstreams = upstreams;
-        this.timer = timer;
+        this.loops = loops;
+        this.accessLog = accessLog;
     }
 
     @Override
@@ -26,14 +30,14 @@ final class AgentService extends AgentGrpc.AgentImplBase {
         ServiceTarget upstream = upstreams.get(request.getService());
         if (upstream == null) {
             long start = System.nanoTime();
-            responses.onNext(ForwardCall.failure(ForwardResponse.Failure.Code.UNKNOWN_SERVICE,
+            responses.onNext(UpstreamFailures.failure(ForwardResponse.Failure.Code.UNKNOWN_SERVICE,
                     "unknown service '" + Upstream.printable(request.getService()) + "'; this agent serves "
                             + upstreams.keySet()));
             responses.onCompleted();
-            ForwardCall.logCall(request, -1, "failure UNKNOWN_SERVICE", start);
+            accessLog.record(request, -1, "failure UNKNOWN_SERVICE", start);
             return;
         }
-        upstream.forward(request, (ServerCallStreamObserver<ForwardResponse>) responses, timer);
+        upstream.forward(request, (ServerCallStreamObserver<ForwardResponse>) responses, loops.current());
     }
 
     @Override

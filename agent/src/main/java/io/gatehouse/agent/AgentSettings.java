@@ -15,9 +15,10 @@ import java.util.regex.Pattern;
  *                      generated under {@code <dataDirectory>/certs}
  * @param dataDirectory where the agent keeps its files; default {@code ./data}
  * @param services      model servers by name; at least one
+ * @param accessLog     the per-call access log; default enabled ({@link AccessLogConfig})
  */
 public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory,
-                            Map<String, ServiceConfig> services) {
+                            Map<String, ServiceConfig> services, AccessLogConfig accessLog) {
 
     public static final Path DEFAULT_DATA_DIRECTORY = Path.of("data");
     private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -44,5 +45,13 @@ public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataD
             copy.put(name, service);
         });
         services = Collections.unmodifiableMap(copy);
+        if (accessLog == null) {
+            accessLog = AccessLogConfig.defaults();
+        }
+    }
+
+    /** Settings with the default access log. */
+    public AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory, Map<String, ServiceConfig> services) {
+        this(listen, tls, dataDirectory, services, null);
     }
 }

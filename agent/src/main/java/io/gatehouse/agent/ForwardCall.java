@@ -6,73 +6,93 @@ import io.gatehouse.agent.proto.ForwardResponse;
 import io.gatehouse.agent.proto.Header;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.UnknownHostException;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.UnresolvedAddressException;
-import java.util.List;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.util.Iterator;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One Forward call: the upstream HTTP exchange bridged to the gRPC response stream. The upstream
- * body is pulled one part at a time, and only while the gRPC stream is ready, so a slow gateway
- * slows the model server instead of filling the agent's memory. Nothing here blocks.
+ * One Forward call to an HTTP service: one HTTP/1.1 exchange on a pooled connection, bridged to the
+ * gateway's response stream. The connection reads only while the gateway's stream is ready, so a slow
+ * gateway slows the model server instead of filling the agent's memory. Nothing here blocks.
  *
- * <p>Threads: gRPC callbacks (cancel, ready) run on the server's executor, upstream callbacks on
- * the HTTP client's, the deadline on the agent's timer. Every write to the gRPC stream happens under
- * {@link #lock}, and only before the call is {@link #finished}.
+ * <p>Threads: none of its own. The call, its connection, its timers and the gRPC callbacks (cancel,
+ * ready) all run on one event loop, the one the Forward arrived on; a callback from elsewhere is
+ * passed to that loop. So nothing is locked.
+ *
+ * <p>A connection goes back to its pool only after a complete response that allowed keep-alive; a
+ * cancelled, timed-out or failed exchange closes it. When a reused connection turns out closed before
+ * any answer, the request is sent once more on a new connection if it could not have been processed
+ * (it was not completely written) or its method is idempotent, as the JDK client does.
  */
-final class ForwardCall implements Flow.Subscriber<List<ByteBuffer>> {
-
-    static final Logger LOG = LoggerFactory.getLogger(AgentServer.class);
-    private static final int MAX_CHUNK = 1 << 20;
+final class ForwardCall {
 
     private final Upstream upstream;
     private final ForwardRequest request;
     private final ServerCallStreamObserver<ForwardResponse> out;
-    private final ScheduledExecutorService timer;
+    private final EventLoop loop;
+    private final UpstreamPool pool;
     private final long startNanos = System.nanoTime();
-    private final Object lock = new Object();
-    private final AtomicBoolean requested = new AtomicBoolean();
 
-    private volatile boolean finished;
-    private volatile Flow.Subscription subscription;
-    private CompletableFuture<HttpResponse<Flow.Publisher<List<ByteBuffer>>>> pending;
+    private Upstream.Request http;
+    private UpstreamConnection connection;
     private ScheduledFuture<?> deadlineTask;
+    private ScheduledFuture<?> responseTimer;
+    private boolean finished;
+    private boolean headSent;
+    private boolean informational;
+    private boolean written;
+    private boolean retried;
     private int status = -1;
 
-    ForwardCall(Upstream upstream, ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out,
-                ScheduledExecutorService timer) {
+    ForwardCall(Upstream upstream, ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out, EventLoop loop) {
         this.upstream = upstream;
         this.request = request;
         this.out = out;
-        this.timer = timer;
+        this.loop = loop;
+        this.pool = upstream.pool(loop);
     }
 
+    /** Called from the gRPC service method: registers the gRPC callbacks, then starts on the call's loop. */
     void start() {
-        out.setOnCancelHandler(() -> finish("cancelled", null, true));
-        out.setOnReadyHandler(this::requestMoreIfReady);
-        HttpRequest http;
+        out.setOnCancelHandler(() -> onLoop(() -> finish("cancelled", null)));
+        out.setOnReadyHandler(() -> onLoop(this::readIfReady));
+        onLoop(this::begin);
+    }
+
+    private void onLoop(Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    private void begin() {
+        if (finished) {
+            return;
+        }
         try {
             http = upstream.build(request);
         } catch (IllegalArgumentException e) {
-            finish("invalid", () -> out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException()),
-                    false);
+            finish("invalid", () -> out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException()));
             return;
         }
         long deadline = request.getDeadlineUnixMillis();
@@ -82,245 +102,217 @@ final class ForwardCall implements Flow.Subscriber<List<ByteBuffer>> {
                 deadlinePassed();
                 return;
             }
-            ScheduledFuture<?> task = timer.schedule(this::deadlinePassed, delay, TimeUnit.MILLISECONDS);
-            synchronized (lock) {
-                deadlineTask = task;
-            }
+            deadlineTask = loop.schedule(this::deadlinePassed, delay, TimeUnit.MILLISECONDS);
         }
-        CompletableFuture<HttpResponse<Flow.Publisher<List<ByteBuffer>>>> future =
-                upstream.client().sendAsync(http, HttpResponse.BodyHandlers.ofPublisher());
-        boolean cancelNow;
-        synchronized (lock) {
-            pending = future;
-            cancelNow = finished;
-        }
-        if (cancelNow) {
-            future.cancel(true);
-            return;
-        }
-        future.whenComplete(this::onResponse);
-    }
-
-    private void onResponse(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response, Throwable error) {
-        if (error != null) {
-            Throwable cause = unwrap(error);
-            if (!(cause instanceof CancellationException)) {
-                ForwardResponse.Failure failure = classify(cause);
-                finish("failure " + failure.getCode(), () -> {
-                    out.onNext(ForwardResponse.newBuilder().setFailure(failure).build());
-                    out.onCompleted();
-                }, false);
-            }
-            return;
-        }
-        boolean sent = false;
-        synchronized (lock) {
-            if (!finished) {
-                status = response.statusCode();
-                out.onNext(ForwardResponse.newBuilder().setHead(head(response)).build());
-                sent = true;
-            }
-        }
-        response.body().subscribe(sent ? this : CancellingSubscriber.INSTANCE);
-    }
-
-    @Override
-    public void onSubscribe(Flow.Subscription s) {
-        subscription = s;
-        if (finished) {
-            s.cancel();
+        UpstreamConnection idle = pool.poll();
+        if (idle != null) {
+            send(idle);
         } else {
-            requestMoreIfReady();
+            connect();
         }
     }
 
-    @Override
-    public void onNext(List<ByteBuffer> buffers) {
-        requested.set(false);
-        synchronized (lock) {
-            if (finished) {
+    private void connect() {
+        pool.connect().addListener((Future<UpstreamConnection> f) -> {
+            if (!f.isSuccess()) {
+                if (!finished) {
+                    fail(UpstreamFailures.classify(upstream, f.cause()));
+                }
+            } else if (finished) {
+                pool.release(f.getNow()); // opened for nothing: the next call may use it
+            } else {
+                send(f.getNow());
+            }
+        });
+    }
+
+    private void send(UpstreamConnection c) {
+        connection = c;
+        c.attach(this);
+        written = false;
+        DefaultFullHttpRequest message = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, http.method(), http.target(),
+                http.body().retainedDuplicate(), http.headers(), EmptyHttpHeaders.INSTANCE);
+        c.channel().writeAndFlush(message).addListener(f -> {
+            if (f.isSuccess()) {
+                if (connection == c) {
+                    written = true;
+                }
+            } else if (connection == c) {
+                c.detach();
+                onBroken(c, f.cause());
+            }
+        });
+        if (responseTimer == null) {
+            responseTimer = loop.schedule(this::responseTimedOut, upstream.config().responseTimeout().toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+        c.channel().read();
+    }
+
+    /** A decoded part of the response: the head, then content, then the last content. */
+    void onResponse(UpstreamConnection c, Object msg) {
+        try {
+            if (finished || c != connection) {
                 return;
             }
-            for (ByteBuffer b : buffers) {
-                while (b.hasRemaining()) {
-                    int n = Math.min(b.remaining(), MAX_CHUNK);
-                    ByteBuffer slice = b.slice();
-                    slice.limit(n);
-                    b.position(b.position() + n);
-                    out.onNext(ForwardResponse.newBuilder()
-                            .setChunk(ForwardResponse.Chunk.newBuilder().setData(ByteString.copyFrom(slice))).build());
+            if (msg instanceof HttpObject part && part.decoderResult().isFailure()) {
+                c.detach();
+                onBroken(c, part.decoderResult().cause());
+                return;
+            }
+            if (msg instanceof HttpResponse response) {
+                int code = response.status().code();
+                informational = code >= 100 && code < 200 && code != 101;
+                if (!informational) {
+                    head(c, response);
                 }
             }
+            if (msg instanceof HttpContent content) {
+                if (informational) {
+                    informational = !(content instanceof LastHttpContent);
+                    return;
+                }
+                ByteBuf data = content.content();
+                if (data.isReadable()) {
+                    out.onNext(ForwardResponse.newBuilder()
+                            .setChunk(ForwardResponse.Chunk.newBuilder().setData(ByteString.copyFrom(data.nioBuffer())))
+                            .build());
+                }
+                if (content instanceof LastHttpContent) {
+                    complete(c);
+                }
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
         }
-        requestMoreIfReady();
     }
 
-    @Override
-    public void onError(Throwable t) {
-        String message = "service '" + upstream.name() + "' broke off the response (" + unwrap(t).getClass().getSimpleName()
-                + ")";
-        finish("failure UPSTREAM_ERROR after head", () -> {
-            out.onNext(failure(ForwardResponse.Failure.Code.UPSTREAM_ERROR, message));
-            out.onCompleted();
-        }, false);
+    private void head(UpstreamConnection c, HttpResponse response) {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+        }
+        HttpHeaders headers = response.headers();
+        status = response.status().code();
+        c.keepAlive(HttpUtil.isKeepAlive(response), headers.get(HttpHeaderNames.KEEP_ALIVE));
+        ForwardResponse.Head.Builder head = ForwardResponse.Head.newBuilder().setStatus(status);
+        Set<String> declared = headers.contains(HttpHeaderNames.CONNECTION)
+                ? HeaderRules.connectionTokens(headers.getAll(HttpHeaderNames.CONNECTION)) : Set.of();
+        for (Iterator<Map.Entry<String, String>> it = headers.iteratorAsString(); it.hasNext(); ) {
+            Map.Entry<String, String> h = it.next();
+            String name = h.getKey();
+            if (HeaderRules.isStrippedFromResponse(name) || declared.contains(name.toLowerCase(Locale.ROOT))) {
+                continue;
+            }
+            head.addHeaders(Header.newBuilder().setName(name).setValue(h.getValue()));
+        }
+        String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE, "").toLowerCase(Locale.ROOT);
+        boolean streamed = !headers.contains(HttpHeaderNames.CONTENT_LENGTH)
+                || contentType.startsWith("text/event-stream") || contentType.startsWith("application/x-ndjson");
+        out.onNext(ForwardResponse.newBuilder().setHead(head.setStreamed(streamed)).build());
+        headSent = true;
     }
 
-    @Override
-    public void onComplete() {
+    private void complete(UpstreamConnection c) {
+        connection = null;
+        c.detach();
+        if (written) {
+            pool.release(c);
+        } else {
+            c.channel().close(); // answered before it had read the whole request: its state is unknown
+        }
         finish("completed", () -> {
             out.onNext(ForwardResponse.newBuilder().setEnd(ForwardResponse.End.getDefaultInstance()).build());
             out.onCompleted();
-        }, false);
+        });
     }
 
-    /** Asks the model server for the next body part when the gRPC stream can take it. */
-    private void requestMoreIfReady() {
-        Flow.Subscription s = subscription;
-        if (s != null && !finished && out.isReady() && requested.compareAndSet(false, true)) {
-            s.request(1);
+    /** The connection read what it had: read on while the gateway's stream can take more. */
+    void onReadComplete(UpstreamConnection c) {
+        if (c == connection) {
+            readIfReady();
+        }
+    }
+
+    private void readIfReady() {
+        UpstreamConnection c = connection;
+        if (!finished && c != null && out.isReady()) {
+            c.channel().read();
+        }
+    }
+
+    /** The connection closed or failed (cause null: closed) before the response ended. */
+    void onBroken(UpstreamConnection c, Throwable cause) {
+        if (finished || c != connection) {
+            return;
+        }
+        connection = null;
+        c.channel().close();
+        if (!headSent && c.reused() && !c.received() && !retried && (http.idempotent() || !written)) {
+            retried = true; // the server had closed the kept-alive connection before it answered
+            connect();
+            return;
+        }
+        Throwable reason = cause != null ? cause : new PrematureChannelClosureException("the connection closed");
+        if (!headSent) {
+            fail(UpstreamFailures.classify(upstream, reason));
+            return;
+        }
+        String message = "service '" + upstream.name() + "' broke off the response ("
+                + reason.getClass().getSimpleName() + ")";
+        finish("failure UPSTREAM_ERROR after head", () -> {
+            out.onNext(UpstreamFailures.failure(ForwardResponse.Failure.Code.UPSTREAM_ERROR, message));
+            out.onCompleted();
+        });
+    }
+
+    private void responseTimedOut() {
+        if (!finished && !headSent) {
+            fail(UpstreamFailures.failureOf(ForwardResponse.Failure.Code.UPSTREAM_TIMEOUT, "service '" + upstream.name()
+                    + "' sent no response head within " + Upstream.millis(upstream.config().responseTimeout())));
         }
     }
 
     private void deadlinePassed() {
         long elapsed = (System.nanoTime() - startNanos) / 1_000_000;
         finish("deadline", () -> out.onError(Status.DEADLINE_EXCEEDED
-                .withDescription("the deadline passed after " + elapsed + " ms").asRuntimeException()), true);
+                .withDescription("the deadline passed after " + elapsed + " ms").asRuntimeException()));
+    }
+
+    private void fail(ForwardResponse.Failure failure) {
+        finish("failure " + failure.getCode(), () -> {
+            out.onNext(ForwardResponse.newBuilder().setFailure(failure).build());
+            out.onCompleted();
+        });
     }
 
     /**
-     * Ends the call once: runs {@code action} (the last writes to the gRPC stream), stops the timer,
-     * cancels the upstream exchange when asked, and logs the call.
+     * Ends the call once: runs {@code action} (the last writes to the gRPC stream), stops the timers,
+     * closes the connection of an exchange that did not end cleanly, and logs the call.
      */
-    private void finish(String outcome, Runnable action, boolean cancelUpstream) {
-        CompletableFuture<?> future;
-        ScheduledFuture<?> task;
-        int finalStatus;
-        synchronized (lock) {
-            if (finished) {
-                return;
-            }
-            finished = true;
-            if (action != null) {
-                try {
-                    action.run();
-                } catch (RuntimeException gone) {
-                    // The gateway cancelled between our check and the write: nothing left to tell it.
-                }
-            }
-            future = pending;
-            task = deadlineTask;
-            finalStatus = status;
+    private void finish(String outcome, Runnable action) {
+        if (finished) {
+            return;
         }
-        if (task != null) {
-            task.cancel(false);
-        }
-        if (cancelUpstream) {
-            if (future != null) {
-                future.cancel(true);
-            }
-            Flow.Subscription s = subscription;
-            if (s != null) {
-                s.cancel();
+        finished = true;
+        if (action != null) {
+            try {
+                action.run();
+            } catch (RuntimeException gone) {
+                // The gateway cancelled between our check and the write: nothing left to tell it.
             }
         }
-        logCall(request, finalStatus, outcome, startNanos);
-    }
-
-    private ForwardResponse.Head head(HttpResponse<?> response) {
-        ForwardResponse.Head.Builder head = ForwardResponse.Head.newBuilder().setStatus(response.statusCode());
-        Set<String> declared = HeaderRules.connectionTokens(response.headers().allValues("connection"));
-        response.headers().map().forEach((name, values) -> {
-            if (HeaderRules.isStrippedFromResponse(name) || declared.contains(name.toLowerCase(Locale.ROOT))) {
-                return;
-            }
-            for (String value : values) {
-                head.addHeaders(Header.newBuilder().setName(name).setValue(value));
-            }
-        });
-        String contentType = response.headers().firstValue("content-type").orElse("").toLowerCase(Locale.ROOT);
-        boolean streamed = response.headers().firstValue("content-length").isEmpty()
-                || contentType.startsWith("text/event-stream") || contentType.startsWith("application/x-ndjson");
-        return head.setStreamed(streamed).build();
-    }
-
-    private ForwardResponse.Failure classify(Throwable cause) {
-        String name = upstream.name();
-        for (Throwable c = cause; c != null; c = c.getCause()) {
-            if (c instanceof HttpConnectTimeoutException) {
-                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, "service '" + name
-                        + "' is unreachable at " + upstream.base() + ": connect timed out after "
-                        + Upstream.millis(upstream.config().connectTimeout()));
-            }
-            if (c instanceof HttpTimeoutException) {
-                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_TIMEOUT, "service '" + name
-                        + "' sent no response head within " + Upstream.millis(upstream.config().responseTimeout()));
-            }
-            if (c instanceof ConnectException) {
-                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, "service '" + name
-                        + "' is unreachable at " + upstream.base() + ": connection refused");
-            }
-            if (c instanceof NoRouteToHostException) {
-                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, "service '" + name
-                        + "' is unreachable at " + upstream.base() + ": no route to host");
-            }
-            if (c instanceof UnresolvedAddressException || c instanceof UnknownHostException) {
-                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, "service '" + name
-                        + "' is unreachable at " + upstream.base() + ": host not found");
-            }
+        if (deadlineTask != null) {
+            deadlineTask.cancel(false);
         }
-        return failureOf(ForwardResponse.Failure.Code.UPSTREAM_ERROR, "request to service '" + name + "' failed ("
-                + cause.getClass().getSimpleName() + ")");
-    }
-
-    static ForwardResponse.Failure failureOf(ForwardResponse.Failure.Code code, String message) {
-        return ForwardResponse.Failure.newBuilder().setCode(code).setMessage(message).build();
-    }
-
-    static ForwardResponse failure(ForwardResponse.Failure.Code code, String message) {
-        return ForwardResponse.newBuilder().setFailure(failureOf(code, message)).build();
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        Throwable c = t;
-        while ((c instanceof java.util.concurrent.CompletionException
-                || c instanceof java.util.concurrent.ExecutionException) && c.getCause() != null) {
-            c = c.getCause();
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
         }
-        return c;
-    }
-
-    /** The one log line of a call: never a header value, a body or the query string. */
-    static void logCall(ForwardRequest request, int status, String outcome, long startNanos) {
-        String path = request.getPath();
-        int q = path.indexOf('?');
-        if (q >= 0) {
-            path = path.substring(0, q);
+        UpstreamConnection c = connection;
+        if (c != null) {
+            connection = null;
+            c.detach();
+            c.channel().close();
         }
-        LOG.info("forward request_id={} service={} method={} path={} status={} outcome={} duration_ms={}",
-                Upstream.printable(request.getRequestId()), Upstream.printable(request.getService()),
-                Upstream.printable(request.getMethod()), Upstream.printable(path), status < 0 ? "-" : status,
-                outcome, (System.nanoTime() - startNanos) / 1_000_000);
-    }
-
-    /** Releases an upstream body nobody will read. */
-    private enum CancellingSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
-        INSTANCE;
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            s.cancel();
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> item) {
-        }
-
-        @Override
-        public void onError(Throwable t) {
-        }
-
-        @Override
-        public void onComplete() {
-        }
+        upstream.accessLog().record(request, status, outcome, startNanos);
     }
 }

@@ -8,13 +8,13 @@ import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.netty.channel.ConnectTimeoutException;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,16 +30,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * is cancelled at once; {@code deadline_unix_millis} is the upstream call's deadline; the service's
  * {@code responseTimeout} bounds the wait for the first message or the close.
  *
- * <p>Threads: upstream callbacks run on the channel's transport threads, gateway callbacks (cancel,
- * ready) on the agent server's, the response timeout on the agent's timer. Every write to the gateway's
- * stream and every use of the upstream call happens under {@link #lock}, only before {@link #finished}.
+ * <p>Threads: the upstream call uses the service's channel of the event loop the Forward arrived on, so
+ * upstream callbacks, gateway callbacks (cancel, ready) and the response timeout normally all run on
+ * that one thread. Every write to the gateway's stream and every use of the upstream call still happens
+ * under {@link #lock} (uncontended then), only before {@link #finished}.
  */
 final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
 
     private final GrpcUpstream upstream;
     private final ForwardRequest request;
     private final ServerCallStreamObserver<ForwardResponse> out;
-    private final ScheduledExecutorService timer;
+    private final EventLoop loop;
     private final long startNanos = System.nanoTime();
     private final Object lock = new Object();
     /** A response message is wanted but was not requested because the gateway's stream was full. */
@@ -53,11 +54,11 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
     private ScheduledFuture<?> responseTimer;
 
     GrpcForwardCall(GrpcUpstream upstream, ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out,
-                    ScheduledExecutorService timer) {
+                    EventLoop loop) {
         this.upstream = upstream;
         this.request = request;
         this.out = out;
-        this.timer = timer;
+        this.loop = loop;
     }
 
     void start() {
@@ -89,14 +90,14 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
             }
             options = options.withDeadlineAfter(remaining, TimeUnit.MILLISECONDS);
         }
-        ClientCall<byte[], byte[]> upstreamCall = upstream.channel().newCall(method, options);
+        ClientCall<byte[], byte[]> upstreamCall = upstream.channel(loop).newCall(method, options);
         long timeout = upstream.config().responseTimeout().toMillis();
         synchronized (lock) {
             if (finished) {
                 return; // the gateway cancelled already
             }
             call = upstreamCall;
-            responseTimer = timer.schedule(this::responseTimedOut, timeout, TimeUnit.MILLISECONDS);
+            responseTimer = loop.schedule(this::responseTimedOut, timeout, TimeUnit.MILLISECONDS);
             upstreamCall.start(this, metadata);
             if (!finished) {
                 upstreamCall.request(1);
@@ -213,7 +214,7 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
             }
             status = headSent ? 200 : -1;
         }
-        ForwardCall.logCall(request, status, outcome, startNanos);
+        upstream.accessLog().record(request, status, outcome, startNanos);
     }
 
     private ForwardResponse classify(Status status) {

@@ -3,29 +3,33 @@ package io.gatehouse.agent;
 import io.gatehouse.agent.proto.ForwardRequest;
 import io.gatehouse.agent.proto.ForwardResponse;
 import io.gatehouse.agent.proto.Header;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.NettyChannelBuilder;
-import io.netty.channel.ChannelOption;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One configured gRPC model server ({@code grpc://} or {@code grpcs://}): its channel, built once and
- * shut down with the agent, and how a Forward request becomes a call on it. The agent does not know
- * the upstream's protocol: every method is called with a pass-through byte marshaller, as a
+ * One configured gRPC model server ({@code grpc://} or {@code grpcs://}): its channels, one per agent
+ * event loop and running on it (a call to the model runs on the thread its Forward arrived on), built
+ * once and shut down with the agent, and how a Forward request becomes a call on it. The agent does
+ * not know the upstream's protocol: every method is called with a pass-through byte marshaller, as a
  * bidirectional stream that sends the one request message and half-closes, so unary and streaming
  * methods alike work. Thread-safe.
  */
@@ -60,26 +64,47 @@ final class GrpcUpstream implements ServiceTarget {
     private final String name;
     private final ServiceConfig config;
     private final String base;
-    private final ManagedChannel channel;
+    private final AccessLog accessLog;
+    private final Map<EventLoop, ManagedChannel> channels = new IdentityHashMap<>();
 
-    GrpcUpstream(String name, ServiceConfig config) {
+    /**
+     * @throws IOException when the service's {@code trustedCa} cannot be read
+     */
+    GrpcUpstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog) throws IOException {
         this.name = name;
         this.config = config;
+        this.accessLog = accessLog;
         String host = config.url().getHost();
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1); // an IPv6 literal, as the channel builder wants it
         }
         this.base = config.url().getScheme().toLowerCase(Locale.ROOT) + "://" + config.url().getRawAuthority();
-        NettyChannelBuilder builder = config.usesTls()
-                ? NettyChannelBuilder.forAddress(host, config.port(), TlsChannelCredentials.create())
-                : NettyChannelBuilder.forAddress(host, config.port()).usePlaintext();
-        this.channel = builder
-                .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        config.connectTimeout().toMillis()))
-                .maxInboundMessageSize(MAX_RESPONSE_MESSAGE_BYTES)
-                // The call's callbacks only hand messages on to the gateway's stream; none blocks.
-                .directExecutor()
-                .build();
+        ChannelCredentials tls = config.usesTls() ? credentials(config) : null;
+        for (EventLoop loop : loops.all()) {
+            NettyChannelBuilder builder = tls != null
+                    ? NettyChannelBuilder.forAddress(host, config.port(), tls)
+                    : NettyChannelBuilder.forAddress(host, config.port()).usePlaintext();
+            channels.put(loop, builder
+                    .eventLoopGroup(loop)
+                    .channelType(loops.socketChannelType())
+                    .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                            config.connectTimeout().toMillis()))
+                    .maxInboundMessageSize(MAX_RESPONSE_MESSAGE_BYTES)
+                    // The call's callbacks only hand messages on to the gateway's stream; none blocks.
+                    .directExecutor()
+                    .build());
+        }
+    }
+
+    private static ChannelCredentials credentials(ServiceConfig config) throws IOException {
+        if (config.trustedCa() == null) {
+            return TlsChannelCredentials.create();
+        }
+        try {
+            return TlsChannelCredentials.newBuilder().trustManager(config.trustedCa().toFile()).build();
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("cannot read trustedCa " + config.trustedCa() + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -91,8 +116,13 @@ final class GrpcUpstream implements ServiceTarget {
         return config;
     }
 
-    ManagedChannel channel() {
-        return channel;
+    /** The channel whose transport runs on {@code loop}. */
+    ManagedChannel channel(EventLoop loop) {
+        return channels.get(loop);
+    }
+
+    AccessLog accessLog() {
+        return accessLog;
     }
 
     /** {@code grpc://host:port}, safe to show (the config forbids user info). */
@@ -101,16 +131,17 @@ final class GrpcUpstream implements ServiceTarget {
     }
 
     @Override
-    public void forward(ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out,
-                        ScheduledExecutorService timer) {
-        new GrpcForwardCall(this, request, out, timer).start();
+    public void forward(ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out, EventLoop loop) {
+        new GrpcForwardCall(this, request, out, loop).start();
     }
 
     @Override
     public void close() {
-        channel.shutdownNow();
+        channels.values().forEach(ManagedChannel::shutdownNow);
         try {
-            channel.awaitTermination(5, TimeUnit.SECONDS);
+            for (ManagedChannel channel : channels.values()) {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -2,6 +2,7 @@ package io.gatehouse.agent;
 
 import io.gatehouse.spi.ConfigException;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -20,8 +21,12 @@ import java.util.Locale;
  * @param connectTimeout  TCP/TLS connect timeout; default 5s
  * @param responseTimeout time from sending the request to the response head (for gRPC: to the first
  *                        response message or the close); default 300s
+ * @param trustedCa       for an {@code https://} or {@code grpcs://} service: the PEM CA certificate(s)
+ *                        its server certificate must chain to; null = the JVM's trusted CAs. The host
+ *                        name (or IP) of the URL must match the certificate either way.
  */
-public record ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout) {
+public record ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
+                            Path trustedCa) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(300);
@@ -55,6 +60,15 @@ public record ServiceConfig(URI url, CredentialConfig credential, Duration conne
         }
         connectTimeout = positive("connectTimeout", connectTimeout, DEFAULT_CONNECT_TIMEOUT);
         responseTimeout = positive("responseTimeout", responseTimeout, DEFAULT_RESPONSE_TIMEOUT);
+        if (trustedCa != null && !scheme.equals("https") && !scheme.equals(GRPCS)) {
+            throw new ConfigException("trustedCa", "is only for https:// and grpcs:// services ('" + url
+                    + "' does not use TLS)");
+        }
+    }
+
+    /** A service that trusts the JVM's CAs. */
+    public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout) {
+        this(url, credential, connectTimeout, responseTimeout, null);
     }
 
     /** True for a {@code grpc://} or {@code grpcs://} service. */

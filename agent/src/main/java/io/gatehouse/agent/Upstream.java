@@ -4,37 +4,79 @@ import io.gatehouse.agent.proto.ForwardRequest;
 import io.gatehouse.agent.proto.ForwardResponse;
 import io.gatehouse.agent.proto.Header;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ScheduledExecutorService;
 
-/** One configured HTTP model server: its HTTP client and how requests to it are built. Thread-safe. */
+/**
+ * One configured HTTP model server: how requests to it are built and checked, and its keep-alive
+ * connections, one {@link UpstreamPool} per event loop so that a call only ever uses connections of
+ * the thread it runs on. Thread-safe.
+ */
 final class Upstream implements ServiceTarget {
 
     /** Carries the gateway-signed identity token to the model server (ForwardRequest.identity_token). */
     static final String IDENTITY_HEADER = "Gatehouse-Identity";
+    /** Methods whose request a client may send again when a kept-alive connection turned out closed. */
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+    /** Methods that announce an empty body with {@code Content-Length: 0}. */
+    private static final Set<String> EMPTY_BODY_LENGTH = Set.of("POST", "PUT", "PATCH");
 
     private final String name;
     private final ServiceConfig config;
     private final String base;
-    private final HttpClient client;
+    private final String hostHeader;
+    private final SslContext sslContext;
+    private final AccessLog accessLog;
+    private final Map<EventLoop, UpstreamPool> pools = new IdentityHashMap<>();
 
-    Upstream(String name, ServiceConfig config) {
+    /**
+     * @throws IOException when the service's {@code trustedCa} cannot be read
+     */
+    Upstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog) throws IOException {
         this.name = name;
         this.config = config;
+        this.accessLog = accessLog;
         String url = config.url().toString();
         this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        URI uri = config.url();
+        this.hostHeader = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
+        this.sslContext = config.usesTls() ? sslContext(config) : null;
+        for (EventLoop loop : loops.all()) {
+            pools.put(loop, new UpstreamPool(this, loop, loops));
+        }
+    }
+
+    private static SslContext sslContext(ServiceConfig config) throws IOException {
+        try {
+            SslContextBuilder builder = SslContextBuilder.forClient()
+                    .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .endpointIdentificationAlgorithm("HTTPS");
+            if (config.trustedCa() != null) {
+                builder.trustManager(config.trustedCa().toFile());
+            }
+            return builder.build();
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("cannot set up TLS for " + config.url()
+                    + (config.trustedCa() == null ? "" : " with trustedCa " + config.trustedCa()) + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -43,22 +85,22 @@ final class Upstream implements ServiceTarget {
     }
 
     @Override
-    public void forward(ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out,
-                        ScheduledExecutorService timer) {
-        new ForwardCall(this, request, out, timer).start();
+    public void forward(ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out, EventLoop loop) {
+        new ForwardCall(this, request, out, loop).start();
     }
 
-    /** The JDK client of Java 17 has no close; its connections end with their idle timeout. */
+    /** Closes the idle connections; those in use close when their call ends (the event loops stop after this). */
     @Override
     public void close() {
+        pools.forEach((loop, pool) -> {
+            if (!loop.isShuttingDown()) {
+                loop.execute(pool::close);
+            }
+        });
     }
 
     ServiceConfig config() {
         return config;
-    }
-
-    HttpClient client() {
-        return client;
     }
 
     /** The base URL, safe to show (the config forbids user info). */
@@ -66,13 +108,29 @@ final class Upstream implements ServiceTarget {
         return base;
     }
 
+    SslContext sslContext() {
+        return sslContext;
+    }
+
+    AccessLog accessLog() {
+        return accessLog;
+    }
+
+    UpstreamPool pool(EventLoop loop) {
+        return pools.get(loop);
+    }
+
+    /** A checked request, written once per attempt. */
+    record Request(HttpMethod method, String target, HttpHeaders headers, ByteBuf body, boolean idempotent) {
+    }
+
     /**
      * Builds the upstream request: the caller's headers minus the stripped ones, the credential
-     * injected, the body as sent.
+     * injected, the body as sent (with its Content-Length).
      *
      * @throws IllegalArgumentException naming what is wrong, never a header value
      */
-    HttpRequest build(ForwardRequest request) {
+    Request build(ForwardRequest request) {
         String path = request.getPath();
         if (!path.startsWith("/") || path.startsWith("//")) {
             throw new IllegalArgumentException("path must start with a single '/'");
@@ -92,11 +150,8 @@ final class Upstream implements ServiceTarget {
         if (!HeaderRules.isToken(method)) {
             throw new IllegalArgumentException("method is not a valid HTTP method");
         }
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
-                .timeout(config.responseTimeout())
-                .method(method, request.getBody().isEmpty()
-                        ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(request.getBody().toByteArray()));
+        HttpHeaders headers = new DefaultHttpHeaders();
+        headers.add(HttpHeaderNames.HOST, hostHeader);
         CredentialConfig credential = config.credential();
         List<String> connection = new ArrayList<>();
         for (Header h : request.getHeadersList()) {
@@ -119,22 +174,28 @@ final class Upstream implements ServiceTarget {
                 throw new IllegalArgumentException("request header '" + headerName + "' has an invalid value");
             }
             try {
-                builder.header(headerName, h.getValue());
+                headers.add(headerName, h.getValue());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("request header '" + headerName + "' cannot be sent");
             }
         }
         if (credential != null) {
-            builder.header(credential.header(), credential.headerValue());
+            headers.add(credential.header(), credential.headerValue());
         }
         String identityToken = request.getIdentityToken();
         if (!identityToken.isEmpty()) {
             if (!HeaderRules.isValidValue(identityToken)) {
                 throw new IllegalArgumentException("the identity token is not a valid header value");
             }
-            builder.header(IDENTITY_HEADER, identityToken);
+            headers.add(IDENTITY_HEADER, identityToken);
         }
-        return builder.build();
+        ByteBuf body = request.getBody().isEmpty() ? Unpooled.EMPTY_BUFFER
+                : Unpooled.wrappedBuffer(request.getBody().asReadOnlyByteBuffer());
+        if (body.isReadable() || EMPTY_BODY_LENGTH.contains(method)) {
+            headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        }
+        String target = uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
+        return new Request(HttpMethod.valueOf(method), target, headers, body, IDEMPOTENT.contains(method));
     }
 
     static String printable(String s) {

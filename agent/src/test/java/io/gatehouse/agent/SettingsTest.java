@@ -149,4 +149,26 @@ class SettingsTest {
                 .hasMessage("is required (the PEM CA certificate that signs gateway client certificates)")
                 .extracting(e -> ((ConfigException) e).field()).isEqualTo("clientCa");
     }
+
+    @Test
+    void aTrustedCaIsOnlyForServicesThatUseTls() {
+        Path ca = Path.of("certs/models-ca.crt");
+
+        assertThat(new ServiceConfig(URI.create("https://models.example"), null, null, null, ca).trustedCa()).isEqualTo(ca);
+        assertThat(new ServiceConfig(URI.create("grpcs://models.example"), null, null, null, ca).trustedCa()).isEqualTo(ca);
+        assertThat(ServiceConfig.of(URI.create("https://models.example")).trustedCa()).isNull();
+        assertThatThrownBy(() -> new ServiceConfig(URI.create("http://models.example"), null, null, null, ca))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("is only for https:// and grpcs:// services ('http://models.example' does not use TLS)")
+                .extracting(e -> ((ConfigException) e).field()).isEqualTo("trustedCa");
+    }
+
+    @Test
+    void theAccessLogIsOnUnlessTurnedOff() {
+        assertThat(new AgentSettings(null, null, null, Map.of("vllm", SERVICE)).accessLog().enabled()).isTrue();
+        assertThat(new AgentSettings(null, null, null, Map.of("vllm", SERVICE), new AccessLogConfig(null)).accessLog())
+                .isEqualTo(AccessLogConfig.defaults());
+        assertThat(new AgentSettings(null, null, null, Map.of("vllm", SERVICE), new AccessLogConfig(false))
+                .accessLog().enabled()).isFalse();
+    }
 }

@@ -1,0 +1,54 @@
+package io.gatehouse.agent;
+
+import io.gatehouse.agent.proto.ForwardResponse;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.nio.channels.UnresolvedAddressException;
+
+/** What the gateway is told when an HTTP service gave no response head: a code and a message without secrets. */
+final class UpstreamFailures {
+
+    private UpstreamFailures() {
+    }
+
+    /** UPSTREAM_UNREACHABLE naming why the connection failed, or UPSTREAM_ERROR naming the exception's type. */
+    static ForwardResponse.Failure classify(Upstream upstream, Throwable cause) {
+        String name = upstream.name();
+        String unreachable = "service '" + name + "' is unreachable at " + upstream.base() + ": ";
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof ConnectTimeoutException) {
+                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, unreachable + "connect timed out after "
+                        + Upstream.millis(upstream.config().connectTimeout()));
+            }
+            if (c instanceof SslHandshakeTimeoutException) {
+                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, unreachable
+                        + "TLS handshake timed out after " + Upstream.millis(upstream.config().connectTimeout()));
+            }
+            if (c instanceof NoRouteToHostException
+                    || (c instanceof ConnectException && String.valueOf(c.getMessage()).contains("No route to host"))) {
+                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, unreachable + "no route to host");
+            }
+            if (c instanceof ConnectException) {
+                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, unreachable + "connection refused");
+            }
+            if (c instanceof UnresolvedAddressException || c instanceof UnknownHostException) {
+                return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, unreachable + "host not found");
+            }
+        }
+        Throwable named = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        return failureOf(ForwardResponse.Failure.Code.UPSTREAM_ERROR, "request to service '" + name + "' failed ("
+                + named.getClass().getSimpleName() + ")");
+    }
+
+    static ForwardResponse.Failure failureOf(ForwardResponse.Failure.Code code, String message) {
+        return ForwardResponse.Failure.newBuilder().setCode(code).setMessage(message).build();
+    }
+
+    static ForwardResponse failure(ForwardResponse.Failure.Code code, String message) {
+        return ForwardResponse.newBuilder().setFailure(failureOf(code, message)).build();
+    }
+}
