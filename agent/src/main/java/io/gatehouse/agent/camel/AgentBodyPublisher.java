@@ -63,6 +63,13 @@ final class AgentBodyPublisher implements Flow.Publisher<byte[]> {
         drain();
     }
 
+    /** True once the agent sent the end or a failure: nothing later changes the body. */
+    boolean upstreamDone() {
+        synchronized (lock) {
+            return upstreamDone;
+        }
+    }
+
     void onFailure(Throwable error) {
         synchronized (lock) {
             if (upstreamDone) {

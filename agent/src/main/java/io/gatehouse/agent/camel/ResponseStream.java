@@ -109,6 +109,9 @@ final class ResponseStream implements ClientResponseObserver<ForwardRequest, For
 
     @Override
     public void onCompleted() {
+        if (body != null && body.upstreamDone()) {
+            return; // the normal end: no exception to build (its stack trace costs on every call)
+        }
         AgentCallException error = new AgentCallException(AgentCallException.Kind.UPSTREAM_ERROR,
                 "agent '" + agentName + "' ended the call without " + (body == null ? "a response head" : "an end"));
         if (body == null) {
