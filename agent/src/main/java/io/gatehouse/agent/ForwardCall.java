@@ -44,6 +44,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class ForwardCall {
 
+    /** Whole answers up to this size travel with their head as one message. */
+    static final int WHOLE_LIMIT = 256 * 1024;
+
     private final Upstream upstream;
     private final ForwardRequest request;
     private final ServerCallStreamObserver<ForwardResponse> out;
@@ -57,6 +60,9 @@ final class ForwardCall {
     private ScheduledFuture<?> responseTimer;
     private boolean finished;
     private boolean headSent;
+    /** A whole (non-streamed) answer's head, held to travel with its body as one message; else null. */
+    private ForwardResponse.Head.Builder heldHead;
+    private HeldBody heldBody;
     private boolean informational;
     private boolean written;
     private boolean retried;
@@ -173,6 +179,15 @@ final class ForwardCall {
                     return;
                 }
                 ByteBuf data = content.content();
+                if (heldHead != null && data.isReadable()) {
+                    if (heldBody.size() + data.readableBytes() <= WHOLE_LIMIT) {
+                        int n = data.readableBytes();
+                        data.readBytes(heldBody.buffer(n));
+                        heldBody.grown(n);
+                    } else {
+                        sendHeld();
+                    }
+                }
                 if (data.isReadable()) {
                     out.onNext(ForwardResponse.newBuilder()
                             .setChunk(ForwardResponse.Chunk.newBuilder().setData(ByteString.copyFrom(data.nioBuffer())))
@@ -208,8 +223,59 @@ final class ForwardCall {
         String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE, "").toLowerCase(Locale.ROOT);
         boolean streamed = !headers.contains(HttpHeaderNames.CONTENT_LENGTH)
                 || contentType.startsWith("text/event-stream") || contentType.startsWith("application/x-ndjson");
-        out.onNext(ForwardResponse.newBuilder().setHead(head.setStreamed(streamed)).build());
+        head.setStreamed(streamed);
+        long length = streamed ? -1 : HttpUtil.getContentLength(response, -1L);
+        if (length >= 0 && length <= WHOLE_LIMIT) {
+            // A small whole answer goes back as one message (head, body, end): a third of the gRPC
+            // messages, frames and callbacks of head + chunk + end on both sides.
+            heldHead = head;
+            heldBody = new HeldBody((int) length);
+            return;
+        }
+        out.onNext(ForwardResponse.newBuilder().setHead(head).build());
         headSent = true;
+    }
+
+    /** The bytes of a held whole answer: an exact-size array when the Content-Length was told. */
+    private static final class HeldBody {
+        private byte[] bytes;
+        private int size;
+
+        HeldBody(int expected) {
+            bytes = new byte[expected];
+        }
+
+        /** Room for {@code n} more bytes, written at {@link #size()}. */
+        java.nio.ByteBuffer buffer(int n) {
+            if (size + n > bytes.length) {
+                bytes = java.util.Arrays.copyOf(bytes, Math.max(size + n, bytes.length * 2));
+            }
+            return java.nio.ByteBuffer.wrap(bytes, size, n);
+        }
+
+        void grown(int n) {
+            size += n;
+        }
+
+        int size() {
+            return size;
+        }
+
+        byte[] toByteArray() {
+            return size == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, size);
+        }
+    }
+
+    /** The held head (and what body came with it) goes out as ordinary head and chunk messages. */
+    private void sendHeld() {
+        out.onNext(ForwardResponse.newBuilder().setHead(heldHead).build());
+        headSent = true;
+        if (heldBody.size() > 0) {
+            out.onNext(ForwardResponse.newBuilder().setChunk(ForwardResponse.Chunk.newBuilder()
+                    .setData(ByteString.copyFrom(heldBody.toByteArray()))).build());
+        }
+        heldHead = null;
+        heldBody = null;
     }
 
     private void complete(UpstreamConnection c) {
@@ -220,8 +286,18 @@ final class ForwardCall {
         } else {
             c.channel().close(); // answered before it had read the whole request: its state is unknown
         }
+        ForwardResponse.Head.Builder whole = heldHead;
+        byte[] body = whole == null ? null : heldBody.toByteArray();
+        heldHead = null;
+        heldBody = null;
         finish("completed", () -> {
-            out.onNext(ForwardResponse.newBuilder().setEnd(ForwardResponse.End.getDefaultInstance()).build());
+            if (whole != null) {
+                headSent = true;
+                out.onNext(ForwardResponse.newBuilder().setWhole(ForwardResponse.Whole.newBuilder().setHead(whole)
+                        .setBody(ByteString.copyFrom(body))).build());
+            } else {
+                out.onNext(ForwardResponse.newBuilder().setEnd(ForwardResponse.End.getDefaultInstance()).build());
+            }
             out.onCompleted();
         });
     }

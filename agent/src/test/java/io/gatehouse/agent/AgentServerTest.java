@@ -101,7 +101,7 @@ class AgentServerTest {
         assertThat(collected.headerValue("Content-Type")).isEqualTo("application/json");
         assertThat(collected.headerValue("Keep-Alive")).as("hop-by-hop response header").isNull();
         assertThat(collected.body()).isEqualTo(TinyModel.ECHO_BODY);
-        assertThat(collected.messages().get(collected.messages().size() - 1).hasEnd()).isTrue();
+        assertThat(collected.ended()).isTrue();
         assertThat(collected.everything()).doesNotContain(AgentFixture.SECRET);
     }
 
@@ -183,7 +183,7 @@ class AgentServerTest {
         assertThat(collected.error()).isNull();
         assertThat(collected.messages()).noneMatch(ForwardResponse::hasFailure);
         assertThat(collected.body()).endsWith("data: {\"n\":5}\n\n");
-        assertThat(collected.messages().get(collected.messages().size() - 1).hasEnd()).isTrue();
+        assertThat(collected.ended()).isTrue();
     }
 
     @Test

@@ -79,8 +79,16 @@ public final class Collected implements ClientResponseObserver<ForwardRequest, F
         return error == null ? Status.Code.OK : Status.fromThrowable(error).getCode();
     }
 
+    /** The head, whether it came alone or with a whole body. */
     public ForwardResponse.Head head() {
-        return messages().stream().filter(ForwardResponse::hasHead).findFirst().orElseThrow().getHead();
+        return messages().stream().filter(m -> m.hasHead() || m.hasWhole()).findFirst()
+                .map(m -> m.hasWhole() ? m.getWhole().getHead() : m.getHead()).orElseThrow();
+    }
+
+    /** The answer ended cleanly: an end after the chunks, or a whole answer in one message. */
+    public boolean ended() {
+        List<ForwardResponse> all = messages();
+        return !all.isEmpty() && (all.get(all.size() - 1).hasEnd() || all.get(all.size() - 1).hasWhole());
     }
 
     public ForwardResponse.Failure failure() {
@@ -92,9 +100,16 @@ public final class Collected implements ClientResponseObserver<ForwardRequest, F
     }
 
     public String body() {
+        return new String(bodyBytes(), StandardCharsets.UTF_8);
+    }
+
+    /** The body's bytes: a whole answer's, or its chunks' in order. */
+    public byte[] bodyBytes() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        messages().stream().filter(ForwardResponse::hasWhole)
+                .forEach(m -> out.writeBytes(m.getWhole().getBody().toByteArray()));
         chunks().forEach(a -> out.writeBytes(a.message().getChunk().getData().toByteArray()));
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 
     public String headerValue(String name) {

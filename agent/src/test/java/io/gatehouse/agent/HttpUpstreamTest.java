@@ -87,7 +87,7 @@ class HttpUpstreamTest {
         assertThat(collected.error()).isNull();
         assertThat(collected.head().getStatus()).isEqualTo(200);
         assertThat(collected.body()).isEqualTo(CountingModel.OK_BODY);
-        assertThat(collected.messages().get(collected.messages().size() - 1).hasEnd()).isTrue();
+        assertThat(collected.ended()).isTrue();
     }
 
     @Test
@@ -218,8 +218,17 @@ class HttpUpstreamTest {
         Collected collected = call("counted", "/gzip");
 
         assertThat(collected.headerValue("Content-Encoding")).isEqualTo("gzip");
-        assertThat(collected.chunks().stream().map(a -> a.message().getChunk().getData())
-                .reduce(com.google.protobuf.ByteString.EMPTY, com.google.protobuf.ByteString::concat).toByteArray())
-                .isEqualTo(CountingModel.GZIP_BODY);
+        assertThat(collected.bodyBytes()).isEqualTo(CountingModel.GZIP_BODY);
+    }
+
+    @Test
+    void aSmallWholeAnswerComesBackAsOneMessageWithItsHeadAndBody() throws Exception {
+        Collected collected = call("counted", "/ok");
+
+        assertThat(collected.messages()).extracting(ForwardResponse::getPartCase)
+                .containsExactly(ForwardResponse.PartCase.WHOLE);
+        assertThat(collected.head().getStatus()).isEqualTo(200);
+        assertThat(collected.head().getStreamed()).isFalse();
+        assertThat(collected.body()).isEqualTo(CountingModel.OK_BODY);
     }
 }

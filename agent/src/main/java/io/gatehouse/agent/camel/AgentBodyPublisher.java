@@ -63,6 +63,16 @@ final class AgentBodyPublisher implements Flow.Publisher<byte[]> {
         drain();
     }
 
+    /** The whole body came with the head: nothing more is asked of the agent. Call before {@link #start()}. */
+    void onWhole(byte[] data) {
+        synchronized (lock) {
+            if (data.length > 0) {
+                queue.add(data);
+            }
+            upstreamDone = true;
+        }
+    }
+
     /** True once the agent sent the end or a failure: nothing later changes the body. */
     boolean upstreamDone() {
         synchronized (lock) {

@@ -47,7 +47,8 @@ final class ResponseStream implements ClientResponseObserver<ForwardRequest, For
     @Override
     public void onNext(ForwardResponse response) {
         switch (response.getPartCase()) {
-            case HEAD -> onHead(response.getHead());
+            case HEAD -> onHead(response.getHead(), null);
+            case WHOLE -> onHead(response.getWhole().getHead(), response.getWhole().getBody().toByteArray());
             case CHUNK -> {
                 if (body == null) {
                     protocolError("a chunk before the response head");
@@ -76,7 +77,8 @@ final class ResponseStream implements ClientResponseObserver<ForwardRequest, For
         }
     }
 
-    private void onHead(ForwardResponse.Head head) {
+    /** @param whole the whole body when it came with the head (nothing follows), else null */
+    private void onHead(ForwardResponse.Head head, byte[] whole) {
         if (body != null) {
             body.onFailure(new AgentCallException(AgentCallException.Kind.UPSTREAM_ERROR,
                     "agent '" + agentName + "' sent a second response head"));
@@ -84,6 +86,9 @@ final class ResponseStream implements ClientResponseObserver<ForwardRequest, For
             return;
         }
         body = new AgentBodyPublisher(call);
+        if (whole != null) {
+            body.onWhole(whole);
+        }
         Map<String, List<String>> headers = new LinkedHashMap<>();
         for (Header h : head.getHeadersList()) {
             headers.computeIfAbsent(h.getName(), k -> new ArrayList<>()).add(h.getValue());
