@@ -14,9 +14,12 @@ import java.util.concurrent.CompletionStage;
  * (reverse order) when the response is complete but not yet finished for the client.
  *
  * <p><b>Threading.</b> One instance serves all exchanges of its endpoint concurrently: keep no
- * per-request state in fields; put it in {@link GatewayExchange#attributes()}. Methods are never
- * called on a network I/O thread, but they run on a bounded worker pool: never block for long.
- * Waiting (a store, a human) belongs in {@link #onRequestAsync}.
+ * per-request state in fields; put it in {@link GatewayExchange#attributes()}. Methods run on the
+ * event loop that owns the client's connection (as in every Netty-based gateway, a request stays
+ * on one thread): <b>never block</b> — no blocking I/O, no locks held while waiting, no
+ * {@code join()}. Waiting (a store, a human, a key fetch) belongs in {@link #onRequestAsync} or
+ * {@link #onResponseEnd}: return a stage, and the gateway resumes the exchange on its event loop
+ * when the stage completes, wherever it completed.
  *
  * <p><b>Contract.</b> Returning {@code null}, or throwing, is a defect of the processor: the
  * gateway answers 500, names the processor and the endpoint in its log, and still completes the
