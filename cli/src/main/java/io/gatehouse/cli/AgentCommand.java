@@ -4,8 +4,6 @@ import io.gatehouse.agent.AgentServer;
 import io.gatehouse.agent.AgentSettings;
 import io.gatehouse.config.LoadResult;
 import io.gatehouse.config.YamlFiles;
-import io.gatehouse.samplemodel.SampleModelServer;
-import io.gatehouse.samplemodel.SampleModelSettings;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -27,8 +25,14 @@ final class AgentCommand implements Callable<Integer> {
     Path config;
 
     @Option(names = "--with-sample-model", hidden = true,
-            description = "demo only: also start the sample model with a fresh random key known to this process only")
+            description = "demo only: also start the sample model, as its own process, with a fresh random key known"
+                    + " to this process and the model only")
     boolean withSampleModel;
+
+    @Option(names = "--sample-model-cp", hidden = true, paramLabel = "CLASSPATH",
+            description = "demo only: the sample model's jar (default: $" + SampleModelProcess.CLASSPATH_VARIABLE
+                    + ", else " + SampleModelProcess.DEFAULT_CLASSPATH + ")")
+    String sampleModelClasspath;
 
     @Option(names = "--model-port", hidden = true, defaultValue = "8000")
     int modelPort;
@@ -43,14 +47,20 @@ final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Function<String, String> env = System::getenv;
-        SampleModelServer model = null;
+        SampleModelProcess model = null;
         if (withSampleModel) {
             // The key is born here and given to the model and the agent only: the gateway never has it.
             byte[] random = new byte[24];
             new SecureRandom().nextBytes(random);
             String key = "sk-demo-" + HexFormat.of().formatHex(random);
-            model = SampleModelServer.start(new SampleModelSettings("127.0.0.1", modelPort, key, null,
-                    Duration.ofMillis(tokenDelayMillis), SampleModelSettings.DEFAULT_MAX_THREADS, modelGrpcPort));
+            // The model runs as its own JVM from its own jar: it is on no Gatehouse class path.
+            try {
+                model = SampleModelProcess.start(SampleModelProcess.classpath(sampleModelClasspath, System::getenv),
+                        "127.0.0.1", modelPort, modelGrpcPort, Duration.ofMillis(tokenDelayMillis), key);
+            } catch (IllegalStateException e) {
+                System.err.println("gatehouse agent: not started: " + e.getMessage());
+                return 1;
+            }
             env = name -> DEMO_KEY_VARIABLE.equals(name) ? key : System.getenv(name);
         }
         LoadResult<AgentSettings> settings = YamlFiles.bind(config, AgentSettings.class, env);
@@ -62,10 +72,18 @@ final class AgentCommand implements Callable<Integer> {
             }
             return 1;
         }
-        AgentServer server = AgentServer.start(settings.orThrow());
-        System.err.println("gatehouse agent listening on port " + server.port() + " (mutual TLS)" + (model != null ? "; sample model on port " + model.port() + ", gRPC on port " + model.grpcPort() : ""));
+        AgentServer server;
+        try {
+            server = AgentServer.start(settings.orThrow());
+        } catch (Exception | Error e) {
+            if (model != null) {
+                model.close();
+            }
+            throw e;
+        }
+        System.err.println("gatehouse agent listening on port " + server.port() + " (mutual TLS)" + (model != null ? "; sample model (process " + model.pid() + ") on port " + modelPort + ", gRPC on port " + modelGrpcPort : ""));
         CountDownLatch stopped = new CountDownLatch(1);
-        SampleModelServer started = model;
+        SampleModelProcess started = model;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             if (started != null) {

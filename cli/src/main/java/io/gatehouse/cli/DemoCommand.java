@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +22,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code gatehouse demo}: the whole path on one machine. The gateway and the dev issuer run in this
- * process; the agent and the sample model run in a child process, which alone knows the model's key.
+ * process; the agent runs in a child process, which makes the model's key and starts the sample model
+ * as its own process (from its own jar): only those two ever know the key, and the sample model is
+ * never on the gateway's class path.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Starts gateway + agent + sample model + dev issuer and prints how to call them.")
@@ -53,6 +56,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--force-dev-issuer-bind", hidden = true)
     boolean forceIssuerBind;
 
+    @Option(names = "--sample-model-cp", paramLabel = "CLASSPATH", description = "the sample model's jar (default: $"
+            + SampleModelProcess.CLASSPATH_VARIABLE + ", which ./gatehouse sets, else "
+            + SampleModelProcess.DEFAULT_CLASSPATH + ")")
+    String sampleModelClasspath;
+
     @Override
     public Integer call() throws Exception {
         if (config == null) {
@@ -61,6 +69,12 @@ final class DemoCommand implements Callable<Integer> {
         GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, System::getenv);
         if (!loaded.errors().isEmpty()) {
             loaded.errors().forEach(System.err::println);
+            return 1;
+        }
+        String modelClasspath = SampleModelProcess.classpath(sampleModelClasspath, System::getenv);
+        Optional<String> notBuilt = SampleModelProcess.missing(modelClasspath);
+        if (notBuilt.isPresent()) {
+            System.err.println("gatehouse demo: " + notBuilt.get());
             return 1;
         }
         List<AutoCloseable> running = new ArrayList<>();
@@ -76,7 +90,7 @@ final class DemoCommand implements Callable<Integer> {
             running.add(issuer);
         }
 
-        Process agent = startAgent();
+        Process agent = startAgent(modelClasspath);
         running.add(agent::destroy);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(running), "gatehouse-demo-shutdown"));
         for (AgentConnectionConfig a : loaded.config().agents().values()) {
@@ -158,18 +172,19 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private Process startAgent() throws IOException {
+    private Process startAgent(String modelClasspath) throws IOException {
         Path logDir = data.resolve("demo");
         Files.createDirectories(logDir);
         Path log = logDir.resolve("agent.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-cp", System.getProperty("java.class.path"),
                 GatehouseCommand.class.getName(), "agent", "--config", config.resolve("agent.yaml").toString(),
-                "--with-sample-model", "--model-port", "8000", "--model-grpc-port", "8001",
-                "--token-delay-ms", Long.toString(tokenDelayMillis));
+                "--with-sample-model", "--sample-model-cp", modelClasspath, "--model-port", "8000",
+                "--model-grpc-port", "8001", "--token-delay-ms", Long.toString(tokenDelayMillis));
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        say("agent + model    child process " + process.pid() + " (sample model on 127.0.0.1:8000, gRPC on 127.0.0.1:8001)");
+        say("agent            child process " + process.pid() + "; it starts the sample model as its own process"
+                + " (127.0.0.1:8000, gRPC 127.0.0.1:8001)");
         return process;
     }
 

@@ -61,6 +61,13 @@ class ModuleDependencyRulesTest {
     }
 
     @Test
+    void theCliStartsTheSampleModelAsItsOwnProcessAndNeverLoadsIt() {
+        noClasses().that().resideInAPackage("io.gatehouse.cli..")
+                .should().dependOnClassesThat().resideInAPackage("io.gatehouse.samplemodel..")
+                .check(main);
+    }
+
+    @Test
     void builtInProcessorsUseThePublicSpiAndNeverTheGatewayConfigAgentOrCamel() {
         noClasses().that().resideInAPackage("io.gatehouse.processors..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.gatehouse.gateway..", "io.gatehouse.config..",
