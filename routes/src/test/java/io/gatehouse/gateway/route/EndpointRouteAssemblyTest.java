@@ -40,6 +40,7 @@ import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.AdviceWith;
+import org.apache.camel.builder.NotifyBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.ProcessorDefinition;
@@ -48,7 +49,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Route assembly: the real listener and pipeline adapter, with the {@code agent:} node replaced by
- * AdviceWith so each test controls what "the model" answers.
+ * AdviceWith so each test controls what "the model" answers. Where a test must know that the route
+ * has run to its end, a {@link NotifyBuilder} says so (Camel's own test support, from camel-core-model).
  */
 class EndpointRouteAssemblyTest {
 
@@ -445,13 +447,14 @@ class EndpointRouteAssemblyTest {
             AgentExchanges.setReply(exchange, new AgentReply(200,
                     Map.of("Content-Type", List.of("text/event-stream")), true, upstream));
         });
+        NotifyBuilder routeRan = new NotifyBuilder(camel).fromRoute("chat").whenDone(1).create();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
                 .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build();
         var pending = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
-        long subscribed = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (upstream.getNumberOfSubscribers() == 0 && System.nanoTime() < subscribed) {
-            Thread.sleep(5); // a SubmissionPublisher drops what it gets before the gateway subscribes
-        }
+        // The route subscribes to the model's stream before it ends, so once Camel has the exchange done the
+        // stream has its subscriber (a SubmissionPublisher drops what it gets before that).
+        assertThat(routeRan.matches(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(upstream.getNumberOfSubscribers()).isEqualTo(1);
         upstream.submit("data: one\n\n".getBytes(StandardCharsets.UTF_8));
         upstream.close();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

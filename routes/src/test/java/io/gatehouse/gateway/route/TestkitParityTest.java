@@ -35,7 +35,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.SubmissionPublisher;
+import java.util.concurrent.TimeUnit;
 import org.apache.camel.builder.AdviceWith;
+import org.apache.camel.builder.NotifyBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -116,6 +118,7 @@ class TestkitParityTest {
     private final List<String> completions = new CopyOnWriteArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
     private DefaultCamelContext camel;
+    private NotifyBuilder routeRan;
     private int port;
 
     @AfterEach
@@ -197,14 +200,16 @@ class TestkitParityTest {
             AgentExchanges.setReply(exchange, new AgentReply(200, Map.of("Content-Type", List.of("text/event-stream")),
                     true, upstream));
             new Thread(() -> {
-                while (upstream.getNumberOfSubscribers() == 0) {
-                    Thread.onSpinWait();
+                // The route subscribes to this stream before it ends: once the exchange is done, nothing
+                // submitted is dropped (and if the route never ends, the stream ends empty after 5 s).
+                if (routeRan.matches(5, TimeUnit.SECONDS)) {
+                    CHUNKS.forEach(upstream::submit);
                 }
-                CHUNKS.forEach(upstream::submit);
                 upstream.close();
             }).start();
         }));
         camel.start();
+        routeRan = new NotifyBuilder(camel).fromRoute("chat").whenDone(1).create();
     }
 
     private HttpResponse<String> post(String body) throws Exception {
