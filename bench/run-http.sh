@@ -41,7 +41,8 @@
 #     (none clashes with a running `./gatehouse demo`)
 #   BENCH_APACHE_BIN [apache2 or httpd] BENCH_APACHE_MODULES [/usr/lib/apache2/modules]
 #   GATEHOUSE_CP, GATEHOUSE_MAIN, SAMPLE_MODEL_CP, SAMPLE_MODEL_MAIN   how Gatehouse and the sample model
-#     are started (defaults below: routes/target's jar and lib, io.gatehouse.gateway.cli.GatehouseCommand)
+#     are started (defaults below: cli/target's jar and lib, io.gatehouse.cli.GatehouseCommand;
+#     sample-model/target's jar and lib, io.gatehouse.samplemodel.SampleModelMain)
 #
 # Needs java 17+, curl, wrk, nginx (Debian: apt-get install -y wrk nginx-light); for the apache row
 # apache2, libapache2-mod-auth-openidc and openssl, for the fixed-rate CPU run hey (each skipped, saying so, when
@@ -52,10 +53,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/bench/target/run-http"
 
 # How Gatehouse is started (as `./gatehouse serve|agent` does, minus the launcher's rebuild check). The
-# sample model (streaming run only) comes from the same class path unless SAMPLE_MODEL_CP says otherwise.
-GATEHOUSE_CP="${GATEHOUSE_CP:-$ROOT/routes/target/gatehouse-gateway.jar:$ROOT/routes/target/lib/*}"
-GATEHOUSE_MAIN="${GATEHOUSE_MAIN:-io.gatehouse.gateway.cli.GatehouseCommand}"
-SAMPLE_MODEL_CP="${SAMPLE_MODEL_CP:-$GATEHOUSE_CP}"
+# sample model (streaming run only) runs from its own jar and lib: it is not on Gatehouse's class path.
+GATEHOUSE_CP="${GATEHOUSE_CP:-$ROOT/cli/target/gatehouse-cli.jar:$ROOT/cli/target/lib/*}"
+GATEHOUSE_MAIN="${GATEHOUSE_MAIN:-io.gatehouse.cli.GatehouseCommand}"
+SAMPLE_MODEL_CP="${SAMPLE_MODEL_CP:-$ROOT/sample-model/target/gatehouse-sample-model.jar:$ROOT/sample-model/target/lib/*}"
 SAMPLE_MODEL_MAIN="${SAMPLE_MODEL_MAIN:-io.gatehouse.samplemodel.SampleModelMain}"
 BENCH_JAR="$ROOT/bench/target/benchmarks.jar"
 
@@ -130,7 +131,7 @@ cp_missing() { # classpath -> prints the first entry that does not exist
 if [ -n "$(cp_missing "$GATEHOUSE_CP:$SAMPLE_MODEL_CP")" ] || [ ! -f "$BENCH_JAR" ]; then
   command -v mvn >/dev/null || die "Maven (mvn) is needed to build the gateway and bench jars"
   say "run-http: building the gateway and bench jars"
-  (cd "$ROOT" && mvn -B -ntp -q -Dmaven.test.skip=true -pl routes,bench -am package) >&2
+  (cd "$ROOT" && mvn -B -ntp -q -Dmaven.test.skip=true -pl cli,sample-model,bench -am package) >&2
   missing="$(cp_missing "$GATEHOUSE_CP:$SAMPLE_MODEL_CP")"
   [ -z "$missing" ] || die "class path entry $missing is missing after the build; set GATEHOUSE_CP"
 fi

@@ -34,8 +34,9 @@ import java.util.concurrent.CountDownLatch;
  * dev issuer's. {@link io.gatehouse.bench.AuthBenchmark} uses it in-process; {@code bench/run-http.sh}
  * runs {@link #main} as the gateway's identity provider.
  *
- * <p>Why here and not the gateway's own {@code DevIssuer}: nobody may depend on the gateway module
- * (enforced), and the demo's issuer is fixed on port 8090, where a running demo may already be.
+ * <p>Why here and not the CLI's own {@code DevIssuer}: nothing may depend on the CLI or the gateway
+ * runtime outside tests (enforced), and the demo's issuer is fixed on port 8090, where a running demo
+ * may already be.
  */
 public final class LocalIssuer implements AutoCloseable {
 

@@ -13,7 +13,7 @@ import com.openai.models.batches.Batch;
 import com.openai.models.batches.BatchCreateParams;
 import com.openai.models.files.FileCreateParams;
 import com.openai.models.files.FilePurpose;
-import io.gatehouse.gateway.cli.GatehouseCommand;
+import io.gatehouse.cli.GatehouseCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The dependency direction of DESIGN.md's layout, checked on the compiled main classes of every
- * module: the SPI stays JDK-only, nobody depends on the gateway, built-ins use only the public SPI.
+ * module: the SPI stays JDK-only, only the CLI depends on the gateway runtime, built-ins use only the
+ * public SPI.
  */
 class ModuleDependencyRulesTest {
 
@@ -39,9 +40,30 @@ class ModuleDependencyRulesTest {
     }
 
     @Test
-    void nothingOutsideTheGatewayDependsOnIt() {
-        noClasses().that().resideOutsideOfPackage("io.gatehouse.gateway..")
+    void nothingButTheCliDependsOnTheGatewayRuntime() {
+        noClasses().that().resideOutsideOfPackages("io.gatehouse.gateway..", "io.gatehouse.cli..")
                 .should().dependOnClassesThat().resideInAPackage("io.gatehouse.gateway..")
+                .check(main);
+    }
+
+    @Test
+    void nothingDependsOnTheCli() {
+        noClasses().that().resideOutsideOfPackage("io.gatehouse.cli..")
+                .should().dependOnClassesThat().resideInAPackage("io.gatehouse.cli..")
+                .check(main);
+    }
+
+    @Test
+    void theGatewayRuntimeDependsOnNeitherTheCliNorTheSampleModel() {
+        noClasses().that().resideInAPackage("io.gatehouse.gateway..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.gatehouse.cli..", "io.gatehouse.samplemodel..")
+                .check(main);
+    }
+
+    @Test
+    void theCliStartsTheSampleModelAsItsOwnProcessAndNeverLoadsIt() {
+        noClasses().that().resideInAPackage("io.gatehouse.cli..")
+                .should().dependOnClassesThat().resideInAPackage("io.gatehouse.samplemodel..")
                 .check(main);
     }
 

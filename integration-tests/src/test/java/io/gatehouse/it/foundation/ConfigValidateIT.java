@@ -2,7 +2,7 @@ package io.gatehouse.it.foundation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gatehouse.gateway.cli.GatehouseCommand;
+import io.gatehouse.cli.GatehouseCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

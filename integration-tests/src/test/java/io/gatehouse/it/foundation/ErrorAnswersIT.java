@@ -7,7 +7,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
-import io.gatehouse.gateway.dev.DevTokens;
+import io.gatehouse.cli.dev.DevTokens;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;

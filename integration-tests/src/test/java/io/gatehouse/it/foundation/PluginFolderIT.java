@@ -3,7 +3,7 @@ package io.gatehouse.it.foundation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gatehouse.gateway.cli.GatewayAssembly;
+import io.gatehouse.gateway.GatewayAssembly;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.spi.ProcessorFactory;
 import java.io.StringWriter;

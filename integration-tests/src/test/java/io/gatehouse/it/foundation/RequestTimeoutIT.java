@@ -3,7 +3,7 @@ package io.gatehouse.it.foundation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.gatehouse.gateway.dev.DevTokens;
+import io.gatehouse.cli.dev.DevTokens;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;

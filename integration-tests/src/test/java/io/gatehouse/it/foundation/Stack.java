@@ -2,9 +2,9 @@ package io.gatehouse.it.foundation;
 
 import com.nimbusds.jose.jwk.RSAKey;
 import io.gatehouse.agent.AgentServer;
-import io.gatehouse.gateway.dev.DevIssuer;
-import io.gatehouse.gateway.dev.DevKeys;
-import io.gatehouse.gateway.dev.DevTokens;
+import io.gatehouse.cli.dev.DevIssuer;
+import io.gatehouse.cli.dev.DevKeys;
+import io.gatehouse.cli.dev.DevTokens;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.gateway.route.GatewayRuntime;
 import io.gatehouse.it.support.Closer;

@@ -8,7 +8,7 @@ import io.gatehouse.agent.AgentServer;
 import io.gatehouse.agent.AgentSettings;
 import io.gatehouse.config.LoadResult;
 import io.gatehouse.config.YamlFiles;
-import io.gatehouse.gateway.cli.GatewayAssembly;
+import io.gatehouse.gateway.GatewayAssembly;
 import io.gatehouse.gateway.route.GatewayRuntime;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;

@@ -4,9 +4,9 @@ import static io.gatehouse.it.support.TempDirs.write;
 
 import com.nimbusds.jose.jwk.RSAKey;
 import io.gatehouse.agent.AgentServer;
-import io.gatehouse.gateway.dev.DevIssuer;
-import io.gatehouse.gateway.dev.DevKeys;
-import io.gatehouse.gateway.dev.DevTokens;
+import io.gatehouse.cli.dev.DevIssuer;
+import io.gatehouse.cli.dev.DevKeys;
+import io.gatehouse.cli.dev.DevTokens;
 import io.gatehouse.gateway.route.GatewayRuntime;
 import io.gatehouse.it.support.Closer;
 import io.gatehouse.it.support.TempDirs;

@@ -109,7 +109,7 @@ class CrashRecordingIT {
                         + " (seed %d)%n", points, seen.size(), complete2xx.size(), starts, incomplete, seed);
             }
             Process verify = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), "io.gatehouse.gateway.cli.GatehouseCommand",
+                    "-cp", System.getProperty("java.class.path"), "io.gatehouse.cli.GatehouseCommand",
                     "audit", "verify", "--config", stack.config.toString()).redirectErrorStream(true).start();
             String output = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(verify.waitFor()).as(output).isZero();

@@ -1,6 +1,6 @@
 package io.gatehouse.it.support;
 
-import io.gatehouse.gateway.cli.GatewayAssembly;
+import io.gatehouse.gateway.GatewayAssembly;
 import io.gatehouse.gateway.route.GatewayRuntime;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,0 +1,46 @@
+package io.gatehouse.gateway;
+
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.config.GatewayConfig;
+import io.gatehouse.config.LoadResult;
+import io.gatehouse.gateway.plugin.ProcessorRegistry;
+import io.gatehouse.gateway.route.GatewayRuntime;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** Loads a config directory the way {@code serve} and {@code config validate} both need it. */
+public final class GatewayAssembly {
+
+    /** A loaded config with its registry, or the errors that prevent it. */
+    public record Loaded(GatewayConfig config, ProcessorRegistry registry, List<String> errors) {
+    }
+
+    private GatewayAssembly() {
+    }
+
+    public static Loaded load(Path directory, Function<String, String> env) {
+        ProcessorRegistry registry;
+        try {
+            Optional<Path> plugins = ConfigLoader.pluginsDirectory(directory);
+            registry = ProcessorRegistry.load(GatewayAssembly.class.getClassLoader(), plugins);
+        } catch (ProcessorRegistry.PluginException e) {
+            return new Loaded(null, null, List.of(e.getMessage()));
+        }
+        LoadResult<GatewayConfig> result = new ConfigLoader(registry.configTypes(), registry.sectionTypes(),
+                registry.directoryTypes(), env)
+                .load(directory);
+        if (!result.isValid()) {
+            return new Loaded(null, registry, result.formattedErrors());
+        }
+        List<String> errors = new ArrayList<>();
+        try {
+            GatewayRuntime.checkProcessors(result.orThrow(), registry);
+        } catch (GatewayRuntime.ProcessorCreationException e) {
+            errors.addAll(e.errors());
+        }
+        return new Loaded(errors.isEmpty() ? result.orThrow() : null, registry, errors);
+    }
+}
