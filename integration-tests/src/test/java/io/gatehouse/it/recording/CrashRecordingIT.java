@@ -48,14 +48,38 @@ class CrashRecordingIT {
     record Seen(String requestId, int status, boolean complete, boolean streamed) {
     }
 
+    private static final String POSTGRES_ADMIN = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+
     @Test
-    void everyCompleteAnswerHasACompleteRecordAfterKillsAndTheChainVerifies() throws Exception {
-        int points = Integer.getInteger("gatehouse.crash.points", 20);
+    void onTheEmbeddedStoreEveryCompleteAnswerHasACompleteRecordAfterKillsAndTheChainVerifies() throws Exception {
+        crashTest(Integer.getInteger("gatehouse.crash.points", 20), null);
+    }
+
+    @Test
+    void onPostgresqlEveryCompleteAnswerHasACompleteRecordAfterKillsAndTheChainVerifies() throws Exception {
+        String database = "gatehouse_crash_" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        try (Connection c = java.sql.DriverManager.getConnection(POSTGRES_ADMIN); java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + database);
+        }
+        try {
+            crashTest(Integer.getInteger("gatehouse.crash.points.postgres", 8),
+                    "jdbc:postgresql://127.0.0.1:5432/" + database + "?user=postgres");
+        } finally {
+            try (Connection c = java.sql.DriverManager.getConnection(POSTGRES_ADMIN);
+                 java.sql.Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            }
+        }
+    }
+
+    /** @param postgresUrl the store, or null for the embedded H2 store */
+    private void crashTest(int points, String postgresUrl) throws Exception {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
         try (RecordingStack stack = RecordingStack.prepare(new RecordingStack.Options()
-                .store("store:\n  checkpointEvery: 200\n").limitsBody("64KiB"))) {
+                .store(postgresUrl == null ? "store:\n  checkpointEvery: 200\n"
+                        : "store:\n  url: " + postgresUrl + "\n  checkpointEvery: 200\n").limitsBody("64KiB"))) {
             String token = stack.token("alice", "analysts");
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(2)).build();
@@ -82,7 +106,8 @@ class CrashRecordingIT {
 
             List<Seen> complete2xx = seen.stream().filter(s -> s.complete() && s.status() / 100 == 2).toList();
             assertThat(complete2xx).as("complete 2xx answers seen (seed %d)", seed).isNotEmpty();
-            try (Store store = Store.open(StoreSettings.embedded(stack.data));
+            try (Store store = Store.open(postgresUrl == null ? StoreSettings.embedded(stack.data)
+                    : new StoreSettings(postgresUrl, null, null, 2));
                  Connection c = store.connection()) {
                 Map<String, JsonNode> ends = ends(c);
                 for (Seen s : complete2xx) {
@@ -105,7 +130,7 @@ class CrashRecordingIT {
                 VerifyReport report = AuditVerifier.verify(c, TrustedKeys.none()
                         .pin(stack.data.resolve("audit/audit-key.pub.pem")).withStoreKeys(c));
                 assertThat(report.ok()).as(report.describe()).isTrue();
-                System.out.printf("crash test: %d kills, %d requests seen, %d complete 2xx, %d records, %d incomplete"
+                System.out.printf("crash test (" + (postgresUrl == null ? "H2" : "PostgreSQL") + "): %d kills, %d requests seen, %d complete 2xx, %d records, %d incomplete"
                         + " (seed %d)%n", points, seen.size(), complete2xx.size(), starts, incomplete, seed);
             }
             Process verify = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
