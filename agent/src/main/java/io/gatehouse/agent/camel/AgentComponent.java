@@ -18,6 +18,37 @@ public class AgentComponent extends DefaultComponent {
     public static final String SCHEME = "agent";
 
     private final Map<String, AgentClient> agents = new ConcurrentHashMap<>();
+    private volatile io.netty.channel.EventLoopGroup callerLoops;
+
+    /**
+     * An event loop for an exchange that does not live on one (a gRPC listener's call runs on
+     * camel-grpc's executor): made its home, the agent call and everything after it run on that loop
+     * and its own connection to the agent, as an HTTP listener's exchanges do on theirs.
+     */
+    public io.netty.channel.EventLoop nextCallerLoop() {
+        io.netty.channel.EventLoopGroup group = callerLoops;
+        if (group == null) {
+            synchronized (this) {
+                group = callerLoops;
+                if (group == null) {
+                    group = new io.netty.channel.nio.NioEventLoopGroup(Runtime.getRuntime().availableProcessors(),
+                            new io.netty.util.concurrent.DefaultThreadFactory("gatehouse-agent-caller", true));
+                    callerLoops = group;
+                }
+            }
+        }
+        return group.next();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        io.netty.channel.EventLoopGroup group = callerLoops;
+        callerLoops = null;
+        if (group != null) {
+            group.shutdownGracefully(0, 5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        super.doStop();
+    }
 
     /** Registers (or replaces) the client of agent {@code name}. */
     public void registerAgent(String name, AgentClient client) {

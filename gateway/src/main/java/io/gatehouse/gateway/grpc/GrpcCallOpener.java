@@ -2,6 +2,7 @@ package io.gatehouse.gateway.grpc;
 
 import io.gatehouse.gateway.pipeline.ExchangeOpener;
 import io.gatehouse.engine.InboundRequest;
+import io.gatehouse.agent.camel.AgentComponent;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.gateway.pipeline.StreamAnswerer;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
@@ -67,8 +68,11 @@ public final class GrpcCallOpener implements Processor {
             failure = e.getMessage();
         }
         InboundRequest request = new InboundRequest("POST", routed.rpc().path(), "", headers, call.peer(), rest.body());
-        // gRPC calls run on camel-grpc's executor, not an event loop the agent call could share.
+        // A gRPC call runs on camel-grpc's executor; its home is one of the agent component's event
+        // loops, so a step that waits, the agent call and the answer continue on one thread.
+        AgentComponent agents = exchange.getContext().getComponent(AgentComponent.SCHEME, AgentComponent.class);
         PipelineExchange px = PipelineExchange.builder(requestId, endpointId, request, operation)
+                .home(agents == null ? PipelineExchange.CALLER : agents.nextCallerLoop())
                 .startNanos(start)
                 .completionListener(completionListener)
                 .build();
