@@ -7,7 +7,7 @@ import io.gatehouse.spi.EndpointContext;
 import io.gatehouse.spi.GatewayProcessor;
 import io.gatehouse.spi.GatewayServices;
 import io.gatehouse.spi.ProcessorFactory;
-import io.gatehouse.store.approval.ApprovalEvent;
+import io.gatehouse.spi.approval.ApprovalEvent;
 import io.gatehouse.store.approval.Approvals;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

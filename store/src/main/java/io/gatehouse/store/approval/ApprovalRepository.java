@@ -1,6 +1,11 @@
 package io.gatehouse.store.approval;
 
 import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.approval.Approval;
+import io.gatehouse.spi.approval.ApprovalStatus;
+import io.gatehouse.spi.approval.MfaRule;
+import io.gatehouse.spi.approval.Person;
+import io.gatehouse.spi.approval.Vote;
 import io.gatehouse.store.audit.EventDraft;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,11 +1,13 @@
 package io.gatehouse.store.approval;
 
+import io.gatehouse.spi.approval.ApprovalEvent;
+import io.gatehouse.spi.approval.NotificationStats;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Counters of the approvals service, for {@code /metrics}. Thread-safe. */
-public final class ApprovalStats {
+public final class ApprovalStats implements NotificationStats {
 
     private final Map<ApprovalEvent.Kind, AtomicLong> events = new EnumMap<>(ApprovalEvent.Kind.class);
     private final AtomicLong notificationsDelivered = new AtomicLong();
@@ -29,16 +31,19 @@ public final class ApprovalStats {
     }
 
     /** A webhook accepted a notification. */
+    @Override
     public void notificationDelivered() {
         notificationsDelivered.incrementAndGet();
     }
 
     /** A webhook delivery failed and will be tried again. */
+    @Override
     public void notificationRetried() {
         notificationsRetried.incrementAndGet();
     }
 
     /** A webhook delivery failed for good (every retry spent, or refused). */
+    @Override
     public void notificationFailed() {
         notificationsFailed.incrementAndGet();
     }

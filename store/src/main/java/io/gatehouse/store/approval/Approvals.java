@@ -2,6 +2,15 @@ package io.gatehouse.store.approval;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.spi.approval.Approval;
+import io.gatehouse.spi.approval.ApprovalEvent;
+import io.gatehouse.spi.approval.ApprovalListener;
+import io.gatehouse.spi.approval.ApprovalRequest;
+import io.gatehouse.spi.approval.ApprovalService;
+import io.gatehouse.spi.approval.ApprovalStatus;
+import io.gatehouse.spi.approval.Person;
+import io.gatehouse.spi.approval.UseResult;
+import io.gatehouse.spi.approval.Vote;
 import io.gatehouse.store.Dialect;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreException;
@@ -39,7 +48,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway's approvals: held requests, decisions on them and their single-use grants, kept in
  * the store so that they survive restarts and are shared by every replica on one PostgreSQL.
- * A gateway service ({@code services.require(Approvals.class, ...)}); thread-safe.
+ * The store's {@link ApprovalService}, which the gateway offers to processors; thread-safe.
  *
  * <p><b>Rules</b> enforced here, whoever calls: no one decides on their own request (same subject,
  * or same user name); only members of the approver groups decide; approving may need a second
@@ -57,7 +66,7 @@ import org.slf4j.LoggerFactory;
  * {@code approval} event in the audit trail, with the approval id as record id and the exchange
  * ids it concerns in its payload.
  */
-public final class Approvals implements AutoCloseable {
+public final class Approvals implements ApprovalService, AutoCloseable {
 
     /** Timings of the background work. */
     public record Settings(Duration pollInterval, Duration sweepInterval) {
@@ -139,10 +148,12 @@ public final class Approvals implements AutoCloseable {
         return new Approvals(null, AuditTrail.unavailable(reason), Clock.systemUTC(), Settings.DEFAULTS, reason);
     }
 
+    @Override
     public Clock clock() {
         return clock;
     }
 
+    @Override
     public ApprovalStats stats() {
         return stats;
     }
@@ -153,10 +164,12 @@ public final class Approvals implements AutoCloseable {
     }
 
     /** Adds or replaces the listener called {@code name} (e.g. the webhooks of the current config). */
+    @Override
     public void listen(String name, ApprovalListener listener) {
         listeners.put(name, listener);
     }
 
+    @Override
     public void stopListening(String name) {
         listeners.remove(name);
     }
@@ -164,6 +177,7 @@ public final class Approvals implements AutoCloseable {
     // ---- the approval step's side (asynchronous) ----
 
     /** Stores a held request as pending; the future fails with a {@link StoreException} when it cannot. */
+    @Override
     public CompletableFuture<Approval> hold(ApprovalRequest r) {
         return submit(() -> {
             Instant now = clock.instant();
@@ -185,6 +199,7 @@ public final class Approvals implements AutoCloseable {
      * holds, else says which failed. Checked in this order: unknown id, someone else's, a different
      * request, then the approval's state.
      */
+    @Override
     public CompletableFuture<UseResult> use(String id, Person requester, String endpointId, String digest,
                                             String recordId) {
         return submit(() -> {
@@ -231,6 +246,7 @@ public final class Approvals implements AutoCloseable {
      * null after {@code max} (or at its expiry) if nothing was decided; fails with a
      * {@link StoreException} when the store cannot be asked meanwhile. Holds no thread.
      */
+    @Override
     public CompletableFuture<Approval> awaitDecision(String id, Duration max) {
         CompletableFuture<Approval> waiter = new CompletableFuture<>();
         waiters.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(waiter);

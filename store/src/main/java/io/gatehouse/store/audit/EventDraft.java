@@ -44,6 +44,19 @@ public record EventDraft(EventType type, String recordId, long timeMicros, Strin
                 canonical, Hashes.sha256Hex(canonical));
     }
 
+    /**
+     * As {@link #of(EventType, String, Instant, String, ObjectNode)}, from the payload as JSON text: it is
+     * parsed and stored canonical, so the same object hashes alike whoever wrote it and however.
+     *
+     * @throws IllegalArgumentException when {@code json} is not one JSON object
+     */
+    public static EventDraft ofJson(EventType type, String recordId, Instant time, String endpointId, String json) {
+        if (!(CanonicalJson.parsePayload(json) instanceof ObjectNode payload)) {
+            throw new IllegalArgumentException("an audit payload is one JSON object");
+        }
+        return of(type, recordId, time, endpointId, payload);
+    }
+
     private static String text(ObjectNode payload, String field) {
         return payload.hasNonNull(field) && payload.get(field).isTextual() ? clip(payload.get(field).textValue()) : null;
     }

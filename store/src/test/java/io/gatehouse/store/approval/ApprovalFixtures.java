@@ -1,6 +1,9 @@
 package io.gatehouse.store.approval;
 
 import io.gatehouse.spi.DecidingRule;
+import io.gatehouse.spi.approval.ApprovalRequest;
+import io.gatehouse.spi.approval.MfaRule;
+import io.gatehouse.spi.approval.Person;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

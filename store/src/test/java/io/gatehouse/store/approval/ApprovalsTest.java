@@ -11,6 +11,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gatehouse.spi.approval.Approval;
+import io.gatehouse.spi.approval.ApprovalStatus;
+import io.gatehouse.spi.approval.MfaRule;
+import io.gatehouse.spi.approval.Person;
+import io.gatehouse.spi.approval.UseResult;
+import io.gatehouse.spi.approval.Vote;
 import io.gatehouse.store.Dialect;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreException;

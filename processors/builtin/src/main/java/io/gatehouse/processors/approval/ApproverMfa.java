@@ -1,7 +1,7 @@
 package io.gatehouse.processors.approval;
 
 import io.gatehouse.spi.ConfigException;
-import io.gatehouse.store.approval.MfaRule;
+import io.gatehouse.spi.approval.MfaRule;
 import java.util.Set;
 
 /**

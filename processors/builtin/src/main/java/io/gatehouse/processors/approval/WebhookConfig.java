@@ -3,7 +3,7 @@ package io.gatehouse.processors.approval;
 import io.gatehouse.processors.support.Durations;
 import io.gatehouse.spi.ConfigException;
 import io.gatehouse.spi.Secret;
-import io.gatehouse.store.approval.ApprovalEvent;
+import io.gatehouse.spi.approval.ApprovalEvent;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;

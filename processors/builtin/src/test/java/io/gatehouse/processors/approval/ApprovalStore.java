@@ -2,10 +2,10 @@ package io.gatehouse.processors.approval;
 
 import io.gatehouse.spi.GatewayServices;
 import io.gatehouse.spi.Identity;
+import io.gatehouse.spi.approval.Person;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreSettings;
 import io.gatehouse.store.approval.Approvals;
-import io.gatehouse.store.approval.Person;
 import io.gatehouse.store.audit.AuditSettings;
 import io.gatehouse.store.audit.AuditTrail;
 import io.gatehouse.store.audit.AuditWriter;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.gatehouse.spi.Secret;
-import io.gatehouse.store.approval.Approval;
+import io.gatehouse.spi.approval.Approval;
 import io.gatehouse.testkit.TestClock;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -86,7 +86,7 @@ class WebhookNotifierTest {
     }
 
     private Approval hold() throws Exception {
-        return store.approvals.hold(new io.gatehouse.store.approval.ApprovalRequest("openai", "rec-1",
+        return store.approvals.hold(new io.gatehouse.spi.approval.ApprovalRequest("openai", "rec-1",
                 ApprovalStore.person("alice", "analysts"), "batch-create", "llama-3-8b", 1, "POST", "/v1/batches",
                 "d".repeat(64), "batch-create, model llama-3-8b, POST /v1/batches on openai", "monthly eval",
                 new io.gatehouse.spi.DecidingRule("approval", "when", "batch-create"), Set.of("ml-leads"), 1, null, 1,

@@ -1,4 +1,4 @@
-package io.gatehouse.store.approval;
+package io.gatehouse.spi.approval;
 
 /**
  * What a retry with {@code Gatehouse-Approval: {id}} may do.

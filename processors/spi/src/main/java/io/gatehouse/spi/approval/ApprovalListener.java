@@ -1,4 +1,4 @@
-package io.gatehouse.store.approval;
+package io.gatehouse.spi.approval;
 
 /**
  * Told of every {@link ApprovalEvent} after it is committed, on a thread of the approvals service.

@@ -1,4 +1,4 @@
-package io.gatehouse.store.approval;
+package io.gatehouse.spi.approval;
 
 import java.time.Instant;
 

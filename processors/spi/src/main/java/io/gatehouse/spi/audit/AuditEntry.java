@@ -1,0 +1,47 @@
+package io.gatehouse.spi.audit;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One event about one exchange, as a processor hands it to the {@link AuditLog}. The log gives it its
+ * place in this replica's hash chain (sequence number, previous hash); the payload is stored and hashed
+ * in canonical JSON (object keys sorted, no whitespace), so {@code gatehouse audit verify} detects any
+ * later edit.
+ *
+ * <p>The log copies the payload's top-level {@code sessionId}, {@code username}, {@code decision}
+ * (strings of at most 256 characters) and {@code status} (an integer) into columns that the admin
+ * API's queries filter on ({@code /admin/sessions?user=...}).
+ *
+ * @param kind       what the event says about the exchange
+ * @param recordId   the exchange's id (its {@code Gatehouse-Request-Id}), at most {@value #MAX_ID} characters
+ * @param time       when it happened; kept to the microsecond
+ * @param endpointId the endpoint the exchange came to, at most {@value #MAX_ID} characters
+ * @param payload    one JSON object, as text: what to keep (never credentials)
+ */
+public record AuditEntry(Kind kind, String recordId, Instant time, String endpointId, String payload) {
+
+    /** Longest record and endpoint id a log accepts. */
+    public static final int MAX_ID = 128;
+
+    /** What an event says about its exchange. */
+    public enum Kind {
+        /** The exchange started: written before the request goes on. */
+        START,
+        /** The exchange ended, whatever the outcome. */
+        END,
+        /** Something learned about the exchange after its end was written (the client left before the last byte). */
+        AMEND
+    }
+
+    public AuditEntry {
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(recordId, "recordId");
+        Objects.requireNonNull(time, "time");
+        Objects.requireNonNull(endpointId, "endpointId");
+        Objects.requireNonNull(payload, "payload");
+        if (recordId.length() > MAX_ID || endpointId.length() > MAX_ID) {
+            throw new IllegalArgumentException("record and endpoint ids are at most " + MAX_ID + " characters");
+        }
+    }
+}
