@@ -2,8 +2,8 @@ package io.gatehouse.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.config.GatewayConfig;
-import io.gatehouse.gateway.admin.Recordings;
 import io.gatehouse.gateway.admin.Since;
+import io.gatehouse.gateway.services.GatewayServicesAssembly;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreException;
 import io.gatehouse.store.audit.AuditQuery;
@@ -83,7 +83,7 @@ final class AuditCommand {
         } catch (IllegalArgumentException e) {
             return SessionsCommand.fail(e.getMessage());
         }
-        try (Store store = Store.open(Recordings.settings(config.store()));
+        try (Store store = Store.open(GatewayServicesAssembly.storeSettings(config.store()));
              Connection c = store.connection()) {
             TrustedKeys trusted = TrustedKeys.none();
             if (Files.exists(publicKeyFile(config))) {
@@ -149,7 +149,7 @@ final class AuditCommand {
                 return SessionsCommand.fail(e.getMessage());
             }
             try (Writer writer = writer()) {
-                try (Store store = Store.open(Recordings.settings(config.store()))) {
+                try (Store store = Store.open(GatewayServicesAssembly.storeSettings(config.store()))) {
                     long lines = new AuditQuery(store).export(from, writer);
                     System.err.println("gatehouse: exported " + lines + " audit events");
                     return 0;

@@ -59,6 +59,11 @@ public final class AdminAuth implements AutoCloseable {
         return auth != null;
     }
 
+    /** The admin API's {@code auth} step itself, or null when {@code admin.auth} is not configured. */
+    GatewayProcessor step() {
+        return auth;
+    }
+
     CompletionStage<Decision> check(AdminExchange exchange) {
         if (auth == null) {
             return CompletableFuture.completedFuture(new Decision(null, Outcome.deny(403, "Admin API closed",

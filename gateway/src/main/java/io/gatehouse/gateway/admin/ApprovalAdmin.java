@@ -1,28 +1,20 @@
 package io.gatehouse.gateway.admin;
 
 import io.gatehouse.config.AdminConfig;
-import io.gatehouse.gateway.plugin.ProcessorRegistry;
-import io.gatehouse.spi.ConfigException;
-import io.gatehouse.spi.EndpointContext;
-import io.gatehouse.spi.GatewayProcessor;
-import io.gatehouse.spi.GatewayServices;
-import io.gatehouse.spi.ProcessorFactory;
 import io.gatehouse.spi.approval.ApprovalEvent;
 import io.gatehouse.store.approval.Approvals;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gateway's approvals: the {@link Approvals} service over the store (offered to processor
- * factories), the approvals admin API on the admin port, and their meters. Opened after the store,
- * closed before it.
+ * The approvals part of the admin side: the approvals admin API on the admin port and the approval
+ * meters, over the {@link Approvals} the gateway's services opened (this class neither opens nor closes
+ * them; only its own worker pool).
  */
 public final class ApprovalAdmin implements AutoCloseable {
 
@@ -33,30 +25,9 @@ public final class ApprovalAdmin implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-    private volatile GatewayProcessor auth;
 
-    private ApprovalAdmin(Approvals approvals) {
+    public ApprovalAdmin(Approvals approvals) {
         this.approvals = approvals;
-    }
-
-    /** Approvals in the store that {@code recordings} opened, audited in its trail. */
-    public static ApprovalAdmin open(Recordings recordings, Clock clock) {
-        return new ApprovalAdmin(Approvals.open(recordings.store(), recordings.writer(), clock,
-                Approvals.Settings.DEFAULTS));
-    }
-
-    /** {@code store} plus the {@link Approvals} service. */
-    public Map<Class<?>, Object> services(Map<Class<?>, Object> store) {
-        Map<Class<?>, Object> all = new LinkedHashMap<>(store);
-        all.put(Approvals.class, approvals);
-        return all;
-    }
-
-    /** For checking a config without opening its store: approvals that refuse everything. */
-    public static Map<Class<?>, Object> validationServices(Map<Class<?>, Object> store) {
-        Map<Class<?>, Object> all = new LinkedHashMap<>(store);
-        all.put(Approvals.class, Approvals.unavailable("config validate does not open the store"));
-        return all;
     }
 
     public Approvals approvals() {
@@ -64,26 +35,16 @@ public final class ApprovalAdmin implements AutoCloseable {
     }
 
     /**
-     * Adds the approvals admin API to the admin port and the approval meters to the registry. Call
-     * after the processor factories received their gateway.yaml sections.
+     * Adds the approvals admin API to the admin port and the approval meters to the registry.
      *
-     * @throws ConfigException when the auth factory refuses {@code admin.auth}
+     * @param auth the admin API's {@code auth} step ({@code admin.auth}), shared with the other admin routes
      */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    public void attach(org.apache.camel.CamelContext camel, AdminConfig admin, int adminPort,
-                       ProcessorRegistry registry, GatewayServices services, MeterRegistry meters, Clock clock)
-            throws Exception {
-        if (admin.auth().isPresent()) {
-            ProcessorFactory factory = registry.find("auth").orElseThrow(() -> new ConfigException(null,
-                    "admin.auth needs the 'auth' step, which no processor factory provides"));
-            auth = factory.create(admin.auth().get(), new EndpointContext(AdminExchange.ENDPOINT, "raw",
-                    "admin.approvals.auth", "/admin", clock, services));
-        }
-        camel.addRoutes(new ApprovalAdminRoutes(admin.host(), adminPort, approvals, auth, admin.auditors(),
+    public void attach(org.apache.camel.CamelContext camel, AdminConfig admin, int adminPort, AdminAuth auth,
+                       MeterRegistry meters, Clock clock) throws Exception {
+        camel.addRoutes(new ApprovalAdminRoutes(admin.host(), adminPort, approvals, auth.step(), admin.auditors(),
                 executor, clock));
         bind(meters);
     }
-
     private void bind(MeterRegistry registry) {
         for (ApprovalEvent.Kind kind : ApprovalEvent.Kind.values()) {
             FunctionCounter.builder("gatehouse.approvals.events", approvals, a -> a.stats().events(kind))
@@ -106,13 +67,9 @@ public final class ApprovalAdmin implements AutoCloseable {
                 .description("Webhook notifications by result").tag("result", "failed").register(registry);
     }
 
+    /** Stops the worker pool; the approvals belong to the gateway's services. */
     @Override
     public void close() {
         executor.shutdownNow();
-        GatewayProcessor a = auth;
-        if (a != null) {
-            a.close();
-        }
-        approvals.close();
     }
 }

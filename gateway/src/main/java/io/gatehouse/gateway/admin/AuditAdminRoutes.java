@@ -66,12 +66,12 @@ public final class AuditAdminRoutes extends RouteBuilder {
 
     private final String host;
     private final int port;
-    private final Recordings recordings;
+    private final AuditAdmin recordings;
     private final AdminAuth auth;
     private final ExecutorService executor;
     private final Clock clock;
 
-    public AuditAdminRoutes(String host, int port, Recordings recordings, AdminAuth auth, ExecutorService executor,
+    public AuditAdminRoutes(String host, int port, AuditAdmin recordings, AdminAuth auth, ExecutorService executor,
                             Clock clock) {
         this.host = host;
         this.port = port;

@@ -8,12 +8,13 @@ import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.GatewayConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.StepConfig;
+import io.gatehouse.gateway.admin.AccessLog;
+import io.gatehouse.gateway.admin.AdminAuth;
 import io.gatehouse.gateway.admin.AdminRoutes;
 import io.gatehouse.gateway.admin.ApprovalAdmin;
-import io.gatehouse.gateway.admin.AccessLog;
+import io.gatehouse.gateway.admin.AuditAdmin;
 import io.gatehouse.gateway.admin.GatewayMetrics;
 import io.gatehouse.gateway.admin.Readiness;
-import io.gatehouse.gateway.admin.Recordings;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.engine.PipelineOrder;
 import io.gatehouse.engine.Step;
@@ -21,13 +22,13 @@ import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.gateway.protocol.ProtocolAdapters;
 import io.gatehouse.gateway.identity.GatewayJwksRoute;
-import io.gatehouse.gateway.identity.GatewaySigningKey;
+import io.gatehouse.gateway.services.GatewayServicesAssembly;
+import io.gatehouse.gateway.services.ValidationServices;
 import io.gatehouse.spi.ConfigException;
 import io.gatehouse.spi.EndpointContext;
 import io.gatehouse.spi.GatewayContext;
 import io.gatehouse.spi.GatewayProcessor;
 import io.gatehouse.spi.GatewayServices;
-import io.gatehouse.spi.GatewaySigner;
 import io.gatehouse.spi.ProcessorFactory;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -46,8 +47,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running gateway: one Camel context with a route per endpoint, the admin routes, and a client
- * per agent. Built from a validated {@link GatewayConfig}; nothing starts unless every processor
- * could be created.
+ * per agent. Built from a validated {@link GatewayConfig}: the shared services are opened first, in
+ * one place ({@link GatewayServicesAssembly}), then every endpoint's processors are created once
+ * against them; nothing starts unless every processor could be created.
  */
 public final class GatewayRuntime implements AutoCloseable {
 
@@ -70,52 +72,68 @@ public final class GatewayRuntime implements AutoCloseable {
         }
     }
 
+    /** What the factories created for one config load: the endpoints' plans, their processors, the admin API's auth step. */
+    private record Created(List<EndpointRoutes.Plan> plans, List<GatewayProcessor> processors, AdminAuth adminAuth)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            processors.forEach(GatewayRuntime::closeQuietly);
+            adminAuth.close();
+        }
+    }
+
     private final CamelContext camel;
     private final Map<String, ListenerConfig> listeners;
     private final int adminPort;
-    private final List<GatewayProcessor> processors;
+    private final Created created;
     private final Map<String, AgentClient> agents;
     private final GatewayMetrics metrics;
-    private final Recordings recordings;
-    private ApprovalAdmin approvals;
+    private final AuditAdmin audit;
+    private final ApprovalAdmin approvals;
+    private final GatewayServicesAssembly services;
 
-    private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort,
-                           List<GatewayProcessor> processors, Map<String, AgentClient> agents,
-                           GatewayMetrics metrics, Recordings recordings) {
-        this.recordings = recordings;
+    private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort, Created created,
+                           Map<String, AgentClient> agents, GatewayMetrics metrics, AuditAdmin audit,
+                           ApprovalAdmin approvals, GatewayServicesAssembly services) {
         this.camel = camel;
         this.listeners = listeners;
         this.adminPort = adminPort;
-        this.processors = processors;
+        this.created = created;
         this.agents = agents;
         this.metrics = metrics;
+        this.audit = audit;
+        this.approvals = approvals;
+        this.services = services;
     }
 
+    /**
+     * Opens the gateway's services, creates every endpoint's processors (once), and starts the routes.
+     *
+     * @throws ProcessorCreationException when factories refuse their config: every refusal, formatted like
+     *                                    {@code config validate}'s (the services are closed again)
+     */
     public static GatewayRuntime start(GatewayConfig config, ProcessorRegistry registry) throws Exception {
         Map<String, ListenerConfig> listeners = new LinkedHashMap<>();
         for (Map.Entry<String, ListenerConfig> l : config.listeners().entrySet()) {
             listeners.put(l.getKey(), withPort(l.getValue(), resolvePort(l.getValue().port())));
         }
         int adminPort = resolvePort(config.admin().port());
+        Clock clock = Clock.systemUTC();
 
-        List<GatewayProcessor> created = new ArrayList<>();
-        GatewaySigningKey signingKey = GatewaySigningKey.at(config.dataDirectory());
-        // The store opens first and closes last: every exchange's record goes through it.
-        Recordings recordings = Recordings.open(config, Clock.systemUTC());
-        // Approvals live in the same store; opened after it, closed before it.
-        ApprovalAdmin approvals = ApprovalAdmin.open(recordings, Clock.systemUTC());
-        GatewayServices services = services(signingKey, approvals.services(recordings.services()));
-        List<EndpointRoutes.Plan> plans;
+        GatewayServicesAssembly services = GatewayServicesAssembly.open(config, clock);
+        Created created;
         try {
-            plans = plan(config, registry, listeners, created, services);
+            created = create(config, registry, listeners, services.services(), clock);
         } catch (RuntimeException | Error e) {
-            approvals.close();
-            recordings.close();
+            services.close();
             throw e;
         }
+        List<EndpointRoutes.Plan> plans = created.plans();
 
         Map<String, AgentClient> agents = new LinkedHashMap<>();
         GatewayMetrics metrics = new GatewayMetrics();
+        AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
+        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals());
         DefaultCamelContext camel = new DefaultCamelContext();
         try {
             for (AgentConnectionConfig agent : config.agents().values()) {
@@ -133,54 +151,61 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.addRoutes(new GrpcEndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, finished));
             Map<String, Function<Void, String>> checks = new LinkedHashMap<>();
             agents.forEach((name, client) -> checks.put(name, v -> AgentConnections.check(client)));
-            Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks, recordings::readiness);
+            Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks, audit::readiness);
             camel.addRoutes(new AdminRoutes(config.admin().host(), adminPort, metrics, readiness::check));
-            recordings.attach(camel, config.admin(), adminPort, registry, services, metrics.registry(),
-                    Clock.systemUTC());
-            approvals.attach(camel, config.admin(), adminPort, registry, services, metrics.registry(),
-                    Clock.systemUTC());
-            camel.addRoutes(new GatewayJwksRoute(config.admin().host(), adminPort, signingKey));
+            audit.attach(camel, config.admin(), adminPort, created.adminAuth(), metrics.registry(), clock);
+            approvals.attach(camel, config.admin(), adminPort, created.adminAuth(), metrics.registry(), clock);
+            camel.addRoutes(new GatewayJwksRoute(config.admin().host(), adminPort, services.signingKey()));
             camel.start();
         } catch (Exception | Error e) {
             camel.stop();
-            created.forEach(GatewayRuntime::closeQuietly);
+            created.close();
             agents.values().forEach(AgentClient::close);
             approvals.close();
-            recordings.close();
+            audit.close();
+            services.close();
             throw e;
         }
         LOG.info("gateway started: {} endpoint(s), listeners {}, admin port {}", plans.size(),
                 listeners.values().stream().map(l -> l.host() + ":" + l.port()).toList(), adminPort);
-        GatewayRuntime runtime = new GatewayRuntime(camel, listeners, adminPort, created, agents, metrics, recordings);
-        runtime.approvals = approvals;
-        return runtime;
+        return new GatewayRuntime(camel, listeners, adminPort, created, agents, metrics, audit, approvals, services);
     }
 
     /**
-     * Creates (then closes) every endpoint's processors, so {@code config validate} reports what
-     * factories refuse as well as what the loader refuses.
+     * Creates (then closes) every endpoint's processors and the admin API's auth step, against services
+     * that open no store, so {@code config validate} reports what factories refuse as well as what the
+     * loader refuses. {@code serve} does not call this: {@link #start} reports the same errors.
      *
      * @throws ProcessorCreationException listing every refusal
      */
     public static void checkProcessors(GatewayConfig config, ProcessorRegistry registry) {
-        List<GatewayProcessor> created = new ArrayList<>();
-        GatewayServices services = services(GatewaySigningKey.at(config.dataDirectory()),
-                ApprovalAdmin.validationServices(Recordings.validationServices()));
-        plan(config, registry, config.listeners(), created, services);
-        created.forEach(GatewayRuntime::closeQuietly);
-        try {
-            io.gatehouse.gateway.admin.AdminAuth.create(config.admin(), registry, services, Clock.systemUTC()).close();
-        } catch (ConfigException e) {
-            throw new ProcessorCreationException(List.of(ConfigLoader.GATEWAY_FILE + ": field 'admin.auth"
-                    + (e.field() == null ? "" : "." + e.field()) + "': " + e.getMessage()));
+        try (ValidationServices services = ValidationServices.of(config.dataDirectory())) {
+            create(config, registry, config.listeners(), services.services(), Clock.systemUTC()).close();
         }
     }
 
-    /** What processors may look up: the gateway's signing key, the store and the audit trail. */
-    private static GatewayServices services(GatewaySigner signer, Map<Class<?>, Object> store) {
-        Map<Class<?>, Object> all = new LinkedHashMap<>(store);
-        all.put(GatewaySigner.class, signer);
-        return GatewayServices.of(all);
+    /**
+     * Hands the factories their gateway.yaml sections and config directories, creates each endpoint's
+     * processors, then the admin API's auth step.
+     *
+     * @throws ProcessorCreationException listing every refusal; whatever was created is closed
+     */
+    private static Created create(GatewayConfig config, ProcessorRegistry registry,
+                                  Map<String, ListenerConfig> listeners, GatewayServices services, Clock clock) {
+        List<GatewayProcessor> processors = new ArrayList<>();
+        List<EndpointRoutes.Plan> plans = plan(config, registry, listeners, processors, services, clock);
+        AdminAuth adminAuth;
+        try {
+            adminAuth = AdminAuth.create(config.admin(), registry, services, clock);
+        } catch (ConfigException e) {
+            processors.forEach(GatewayRuntime::closeQuietly);
+            throw new ProcessorCreationException(List.of(ConfigLoader.GATEWAY_FILE + ": field 'admin.auth"
+                    + (e.field() == null ? "" : "." + e.field()) + "': " + e.getMessage()));
+        } catch (RuntimeException | Error e) {
+            processors.forEach(GatewayRuntime::closeQuietly);
+            throw e;
+        }
+        return new Created(plans, processors, adminAuth);
     }
 
     /**
@@ -189,10 +214,10 @@ public final class GatewayRuntime implements AutoCloseable {
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static void configureGateway(GatewayConfig config, ProcessorRegistry registry, GatewayServices services,
-                                         List<String> errors) {
+                                         Clock clock, List<String> errors) {
         Map<String, String> endpoints = new LinkedHashMap<>();
         config.endpoints().forEach(e -> endpoints.put(e.id(), e.protocol()));
-        GatewayContext context = new GatewayContext(config.dataDirectory(), Clock.systemUTC(), services, endpoints);
+        GatewayContext context = new GatewayContext(config.dataDirectory(), clock, services, endpoints);
         registry.sectionOwners().forEach((key, factory) -> config.section(key).ifPresent(section -> {
             try {
                 ((ProcessorFactory) factory).configureGateway(section, context);
@@ -215,9 +240,10 @@ public final class GatewayRuntime implements AutoCloseable {
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static List<EndpointRoutes.Plan> plan(GatewayConfig config, ProcessorRegistry registry,
                                                   Map<String, ListenerConfig> listeners,
-                                                  List<GatewayProcessor> created, GatewayServices services) {
+                                                  List<GatewayProcessor> created, GatewayServices services,
+                                                  Clock clock) {
         List<String> errors = new ArrayList<>();
-        configureGateway(config, registry, services, errors);
+        configureGateway(config, registry, services, clock, errors);
         List<EndpointRoutes.Plan> plans = new ArrayList<>();
         for (EndpointConfig ep : config.endpoints()) {
             ProtocolAdapter adapter = ProtocolAdapters.forName(ep.protocol()).orElseThrow(() ->
@@ -228,8 +254,7 @@ public final class GatewayRuntime implements AutoCloseable {
                 ProcessorFactory factory = registry.find(step.id()).orElseThrow(() ->
                         new IllegalStateException("no processor factory for step '" + step.id() + "'"));
                 EndpointContext context = new EndpointContext(ep.id(), ep.protocol(), step.nodeId(),
-                        ep.path() != null ? ep.path() : GrpcEndpointRoutes.GRPC_PATH,
-                        Clock.systemUTC(), services);
+                        ep.path() != null ? ep.path() : GrpcEndpointRoutes.GRPC_PATH, clock, services);
                 try {
                     GatewayProcessor processor = factory.create(step.config(), context);
                     if (processor == null) {
@@ -319,14 +344,17 @@ public final class GatewayRuntime implements AutoCloseable {
         return metrics;
     }
 
+    /**
+     * Stops the routes, closes the processors and agent clients, then the gateway's services (their last
+     * audit events and checkpoint are written before the store closes).
+     */
     @Override
     public void close() {
         camel.stop();
-        processors.forEach(GatewayRuntime::closeQuietly);
+        created.close();
         agents.values().forEach(AgentClient::close);
-        if (approvals != null) {
-            approvals.close();
-        }
-        recordings.close();
+        approvals.close();
+        audit.close();
+        services.close();
     }
 }
