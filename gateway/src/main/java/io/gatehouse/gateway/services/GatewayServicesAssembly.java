@@ -63,10 +63,6 @@ public final class GatewayServicesAssembly implements AutoCloseable {
             offered.put(RateLimitBuckets.class, rateLimits);
         }
         offered.put(GatewaySigner.class, signingKey);
-        // Until the built-in steps use only the SPI's services, they still look up the store's own types.
-        offered.put(Store.class, store);
-        offered.put(io.gatehouse.store.audit.AuditTrail.class, auditWriter);
-        offered.put(Approvals.class, approvals);
         this.services = GatewayServices.of(offered);
     }
 

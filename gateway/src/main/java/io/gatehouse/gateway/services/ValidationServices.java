@@ -25,14 +25,10 @@ public final class ValidationServices implements AutoCloseable {
 
     private ValidationServices(Path dataDirectory) {
         this.approvals = Approvals.unavailable(REASON);
-        AuditTrail trail = AuditTrail.unavailable(REASON);
-        // Until the built-in steps use only the SPI's services, they still look up the store's own types.
         this.services = GatewayServices.of(Map.of(
-                AuditLog.class, new StoreAuditLog(trail),
+                AuditLog.class, new StoreAuditLog(AuditTrail.unavailable(REASON)),
                 ApprovalService.class, approvals,
-                GatewaySigner.class, GatewaySigningKey.at(dataDirectory),
-                AuditTrail.class, trail,
-                Approvals.class, approvals));
+                GatewaySigner.class, GatewaySigningKey.at(dataDirectory)));
     }
 
     public static ValidationServices of(Path dataDirectory) {

@@ -11,6 +11,7 @@ import io.gatehouse.spi.approval.ApprovalService;
 import io.gatehouse.spi.audit.AuditEntry;
 import io.gatehouse.spi.audit.AuditLog;
 import io.gatehouse.spi.ratelimit.RateLimitBuckets;
+import io.gatehouse.store.Store;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -41,6 +42,7 @@ class GatewayServicesAssemblyTest {
             assertThat(services.find(GatewaySigner.class)).containsSame(assembly.signingKey());
             assertThat(services.find(RateLimitBuckets.class)).as("an H2 store is one node: buckets stay in memory")
                     .isEmpty();
+            assertThat(services.find(Store.class)).as("processors never get the store").isEmpty();
             assertThat(assembly.rateLimits()).isEmpty();
         }
     }

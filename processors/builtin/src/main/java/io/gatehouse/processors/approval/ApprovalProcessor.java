@@ -12,14 +12,14 @@ import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.Outcome;
+import io.gatehouse.spi.ServiceUnavailableException;
 import io.gatehouse.spi.StandardAttributes;
 import io.gatehouse.spi.approval.Approval;
 import io.gatehouse.spi.approval.ApprovalRequest;
+import io.gatehouse.spi.approval.ApprovalService;
 import io.gatehouse.spi.approval.Person;
 import io.gatehouse.spi.approval.UseResult;
 import io.gatehouse.spi.approval.Vote;
-import io.gatehouse.store.StoreException;
-import io.gatehouse.store.approval.Approvals;
 import java.nio.charset.StandardCharsets;
 import java.text.NumberFormat;
 import java.time.Duration;
@@ -62,11 +62,11 @@ final class ApprovalProcessor implements GatewayProcessor {
     }
 
     private final ApprovalConfig config;
-    private final Approvals approvals;
+    private final ApprovalService approvals;
     private final String endpointId;
     private final ApprovalCondition condition;
 
-    ApprovalProcessor(ApprovalConfig config, Approvals approvals, String endpointId) {
+    ApprovalProcessor(ApprovalConfig config, ApprovalService approvals, String endpointId) {
         this.config = config;
         this.approvals = approvals;
         this.endpointId = endpointId;
@@ -96,7 +96,7 @@ final class ApprovalProcessor implements GatewayProcessor {
         }
         Person requester = Person.of(identity);
         String digest = RequestDigest.of(endpointId, exchange.request(), config.digestHeaders());
-        CompletableFuture<Outcome> outcome;
+        CompletionStage<Outcome> outcome;
         if (id != null) {
             if (!ID.matcher(id).matches()) {
                 return done(refused(new UseResult(UseResult.Verdict.UNKNOWN, null), "(malformed)"));
@@ -117,8 +117,8 @@ final class ApprovalProcessor implements GatewayProcessor {
         return outcome.exceptionally(ApprovalProcessor::storeDown);
     }
 
-    private CompletableFuture<Outcome> afterUse(GatewayExchange exchange, UseResult result, String id,
-                                                Person requester, String digest, Duration wait) {
+    private CompletionStage<Outcome> afterUse(GatewayExchange exchange, UseResult result, String id,
+                                              Person requester, String digest, Duration wait) {
         if (result.granted()) {
             return done(release(exchange, id));
         }
@@ -130,8 +130,8 @@ final class ApprovalProcessor implements GatewayProcessor {
     }
 
     /** Holds the connection until a decision, the wait's end or the approval's expiry, whichever is first. */
-    private CompletableFuture<Outcome> waitFor(GatewayExchange exchange, Approval pending, Person requester,
-                                               String digest, Duration wait) {
+    private CompletionStage<Outcome> waitFor(GatewayExchange exchange, Approval pending, Person requester,
+                                             String digest, Duration wait) {
         Duration untilExpiry = Duration.between(approvals.clock().instant(), pending.expiresAt());
         Duration max = wait.compareTo(untilExpiry) < 0 ? wait : untilExpiry;
         return approvals.awaitDecision(pending.id(), max.isNegative() ? Duration.ZERO : max).thenCompose(decided -> {
@@ -249,7 +249,7 @@ final class ApprovalProcessor implements GatewayProcessor {
         while (t instanceof CompletionException && t.getCause() != null) {
             t = t.getCause();
         }
-        if (!(t instanceof StoreException)) {
+        if (!(t instanceof ServiceUnavailableException)) {
             throw error instanceof CompletionException c ? c : new CompletionException(error);
         }
         LOG.error("approval store unavailable; request not forwarded: {}", t.getMessage());

@@ -6,14 +6,14 @@ import io.gatehouse.spi.GatewayProcessor;
 import io.gatehouse.spi.GatewaySection;
 import io.gatehouse.spi.Phase;
 import io.gatehouse.spi.ProcessorFactory;
-import io.gatehouse.store.approval.Approvals;
+import io.gatehouse.spi.approval.ApprovalService;
 import java.util.Optional;
 
 /**
  * The {@code approval} step: holds high-impact requests for a human decision — those a policy
  * marks with {@code require-approval} and those its own {@code when} names — and lets a request
- * through once an approval bound to it exists. Approvals live in the gateway's store
- * ({@link Approvals}); the step owns the {@code approvals:} section of {@code gateway.yaml}
+ * through once an approval bound to it exists. Approvals live in the gateway's store, reached through
+ * the {@link ApprovalService} the gateway offers; the step owns the {@code approvals:} section of {@code gateway.yaml}
  * (webhooks). Put it after {@code auth} and the policy step.
  */
 public final class ApprovalProcessorFactory implements ProcessorFactory<ApprovalConfig> {
@@ -49,7 +49,7 @@ public final class ApprovalProcessorFactory implements ProcessorFactory<Approval
     @Override
     public void configureGateway(Record section, GatewayContext gateway) {
         ApprovalsSection approvals = SECTION.cast(section);
-        Optional<Approvals> service = gateway.services().find(Approvals.class);
+        Optional<ApprovalService> service = gateway.services().find(ApprovalService.class);
         if (service.isEmpty()) {
             return;
         }
@@ -67,7 +67,7 @@ public final class ApprovalProcessorFactory implements ProcessorFactory<Approval
 
     @Override
     public GatewayProcessor create(ApprovalConfig config, EndpointContext endpoint) {
-        Approvals approvals = endpoint.services().require(Approvals.class, ID);
+        ApprovalService approvals = endpoint.services().require(ApprovalService.class, ID);
         return new ApprovalProcessor(config, approvals, endpoint.endpointId());
     }
 }

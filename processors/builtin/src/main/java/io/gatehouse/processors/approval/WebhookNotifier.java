@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.spi.approval.Approval;
 import io.gatehouse.spi.approval.ApprovalEvent;
 import io.gatehouse.spi.approval.ApprovalListener;
-import io.gatehouse.store.approval.ApprovalStats;
+import io.gatehouse.spi.approval.NotificationStats;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -38,7 +38,7 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
     private final ApprovalsSection section;
-    private final ApprovalStats stats;
+    private final NotificationStats stats;
     private final Clock clock;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -47,7 +47,7 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
         return t;
     });
 
-    WebhookNotifier(ApprovalsSection section, ApprovalStats stats, Clock clock) {
+    WebhookNotifier(ApprovalsSection section, NotificationStats stats, Clock clock) {
         this.section = section;
         this.stats = stats;
         this.clock = clock;

@@ -12,18 +12,24 @@ import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
 import io.gatehouse.spi.Outcome;
+import io.gatehouse.spi.ServiceUnavailableException;
 import io.gatehouse.spi.StandardAttributes;
+import io.gatehouse.spi.ratelimit.BucketAnswer;
+import io.gatehouse.spi.ratelimit.RateLimitBuckets;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,15 +64,13 @@ public final class PolicyProcessor implements GatewayProcessor {
     }
 
     private final PolicySet policies;
-    private final RateLimits rates;
-    private final Executor rateExecutor;
+    private final RateLimitBuckets rates;
     private final PolicyConfig config;
     private final Clock clock;
 
-    PolicyProcessor(PolicySet policies, RateLimits rates, Executor rateExecutor, PolicyConfig config, Clock clock) {
+    PolicyProcessor(PolicySet policies, RateLimitBuckets rates, PolicyConfig config, Clock clock) {
         this.policies = policies;
         this.rates = rates;
-        this.rateExecutor = rateExecutor;
         this.config = config;
         this.clock = clock;
     }
@@ -103,31 +107,29 @@ public final class PolicyProcessor implements GatewayProcessor {
         if (rule.rateLimits.isEmpty() || explain) {
             return done(Outcome.proceed());
         }
-        if (!rates.remote()) {
-            return done(checkRates(rule, identity));
-        }
-        try {
-            return CompletableFuture.supplyAsync(() -> checkRates(rule, identity), rateExecutor);
-        } catch (RejectedExecutionException e) {
-            return done(unavailable(rule, "the rate-limit store is overloaded"));
-        }
+        return checkRates(rule, identity, 0).exceptionally(error -> {
+            LOG.warn("rate limits of {} could not be checked: {}", rule, error.toString());
+            ServiceUnavailableException unavailable = ServiceUnavailableException.find(error);
+            return unavailable(rule, unavailable != null && unavailable.getMessage() != null
+                    ? unavailable.getMessage() : "the rate-limit store cannot be reached");
+        });
     }
 
-    private Outcome checkRates(CompiledRule rule, Identity identity) {
-        try {
-            for (int i = 0; i < rule.rateLimits.size(); i++) {
-                RateLimitConfig limit = rule.rateLimits.get(i);
-                String key = bucketKey(rule, i, limit, identity);
-                long wait = limit.countsTokens() ? rates.quotaWait(key, limit) : rates.takeRequest(key, limit);
-                if (wait > 0) {
-                    return tooMany(rule, limit, wait);
-                }
-            }
-            return Outcome.proceed();
-        } catch (RuntimeException e) {
-            LOG.warn("rate limits of {} could not be checked: {}", rule, e.toString());
-            return unavailable(rule, "the rate-limit store cannot be reached");
+    /** The rule's rate limits from the {@code index}th on: the first that refuses decides (429). */
+    private CompletionStage<Outcome> checkRates(CompiledRule rule, Identity identity, int index) {
+        if (index == rule.rateLimits.size()) {
+            return done(Outcome.proceed());
         }
+        RateLimitConfig limit = rule.rateLimits.get(index);
+        String key = bucketKey(rule, index, limit, identity);
+        CompletionStage<BucketAnswer> answer;
+        try {
+            answer = limit.countsTokens() ? rates.check(key, limit.bucket()) : rates.tryTake(key, limit.bucket(), 1);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return answer.thenCompose(a -> a.granted() ? checkRates(rule, identity, index + 1)
+                : done(tooMany(rule, limit, a.retryAfter())));
     }
 
     static String bucketKey(CompiledRule rule, int index, RateLimitConfig limit, Identity identity) {
@@ -145,10 +147,24 @@ public final class PolicyProcessor implements GatewayProcessor {
                 }
             }
         }
-        return RateLimits.key(rule.policy + "/" + rule.name + "#" + index + "/" + who);
+        return key(rule.policy + "/" + rule.name + "#" + index + "/" + who);
     }
 
-    private static Outcome tooMany(CompiledRule rule, RateLimitConfig limit, long waitNanos) {
+    /** A bucket key of at most {@link RateLimitBuckets#MAX_KEY} characters: long ones are hashed. */
+    static String key(String text) {
+        if (text.length() <= RateLimitBuckets.MAX_KEY) {
+            return text;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return text.substring(0, 100) + "#" + HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Outcome tooMany(CompiledRule rule, RateLimitConfig limit, Duration wait) {
+        long waitNanos = wait.toNanos();
         long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
         String reason = limit.describe() + " exceeded";
         return Outcome.deny(429, "Too many requests", "policy '" + rule.policy + "' rule '" + rule.name
@@ -241,26 +257,21 @@ public final class PolicyProcessor implements GatewayProcessor {
         if (tokens <= 0) {
             return;
         }
-        Runnable work = () -> {
-            for (int i = 0; i < rule.rateLimits.size(); i++) {
-                RateLimitConfig limit = rule.rateLimits.get(i);
-                if (limit.countsTokens()) {
-                    try {
-                        rates.charge(bucketKey(rule, i, limit, applied.identity()), limit, tokens);
-                    } catch (RuntimeException e) {
-                        LOG.warn("tokens of {} could not be charged: {}", rule, e.toString());
-                    }
+        for (int i = 0; i < rule.rateLimits.size(); i++) {
+            RateLimitConfig limit = rule.rateLimits.get(i);
+            if (limit.countsTokens()) {
+                CompletionStage<Void> charged;
+                try {
+                    charged = rates.charge(bucketKey(rule, i, limit, applied.identity()), limit.bucket(), tokens);
+                } catch (RuntimeException e) {
+                    charged = CompletableFuture.failedFuture(e);
                 }
+                charged.whenComplete((ok, error) -> {
+                    if (error != null) {
+                        LOG.warn("tokens of {} could not be charged: {}", rule, error.toString());
+                    }
+                });
             }
-        };
-        if (rates.remote()) {
-            try {
-                rateExecutor.execute(work);
-            } catch (RejectedExecutionException e) {
-                LOG.warn("tokens of {} were not charged: the rate-limit store is overloaded", rule);
-            }
-        } else {
-            work.run();
         }
     }
 

@@ -7,55 +7,25 @@ import io.gatehouse.spi.GatewayContext;
 import io.gatehouse.spi.GatewayProcessor;
 import io.gatehouse.spi.Phase;
 import io.gatehouse.spi.ProcessorFactory;
-import io.gatehouse.store.Dialect;
-import io.gatehouse.store.Store;
+import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The {@code policy} step. Owns {@code policies/}: each file there is a {@link PolicyFile}, bound strictly
  * and compiled once per config load ({@link PolicySet}); every endpoint's step decides against the same
- * compiled set. Rate limits live in this process, or in the store when the store is PostgreSQL (several
- * replicas share it).
+ * compiled set. Rate limits take from the gateway's shared {@link RateLimitBuckets} when it offers them
+ * (a PostgreSQL store, which several replicas share), else from buckets in this process. The factory
+ * holds no threads: waiting for shared buckets happens on the service's own pool.
  */
 public final class PolicyProcessorFactory implements ProcessorFactory<PolicyConfig> {
 
     public static final String ID = "policy";
     public static final ConfigDirectory<PolicyFile> DIRECTORY = ConfigDirectory.of("policies", PolicyFile.class);
 
-    /** Shared-rate calls wait for PostgreSQL on these threads, never on a request thread. */
-    private static final ThreadPoolExecutor RATE_EXECUTOR = rateExecutor();
-    private static final ScheduledExecutorService CLEANER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "gatehouse-policy-rate-cleaner");
-        t.setDaemon(true);
-        return t;
-    });
-
-    /** The shared (PostgreSQL) limits of the latest load, whose expired rows the cleaner removes. */
-    private static volatile RateLimits latestShared;
-
-    static {
-        CLEANER.scheduleWithFixedDelay(() -> {
-            RateLimits shared = latestShared;
-            if (shared != null) {
-                try {
-                    shared.cleanUp();
-                } catch (RuntimeException e) {
-                    // the next round tries again
-                }
-            }
-        }, 1, 1, TimeUnit.MINUTES);
-    }
-
     private PolicySet policies = PolicySet.empty();
-    private RateLimits rates;
+    private RateLimitBuckets rates;
 
     @Override
     public String id() {
@@ -89,38 +59,22 @@ public final class PolicyProcessorFactory implements ProcessorFactory<PolicyConf
         return policies;
     }
 
-    private static RateLimits rateLimits(GatewayContext gateway) {
-        Optional<Store> store = gateway.services().find(Store.class);
-        if (store.isPresent() && store.get().dialect() == Dialect.POSTGRESQL) {
-            RateLimits shared = RateLimits.shared(store.get().dataSource(), gateway.clock());
-            latestShared = shared;
-            return shared;
-        }
-        return RateLimits.local(gateway.clock());
+    /** The gateway's shared buckets, else new ones in this process for this load. */
+    private static RateLimitBuckets rateLimits(GatewayContext gateway) {
+        return gateway.services().find(RateLimitBuckets.class)
+                .orElseGet(() -> new LocalRateLimitBuckets(gateway.clock()));
     }
 
     @Override
     public GatewayProcessor create(PolicyConfig config, EndpointContext endpoint) {
         if (rates == null) {
-            rates = RateLimits.local(endpoint.clock());
+            rates = new LocalRateLimitBuckets(endpoint.clock());
         }
-        return new PolicyProcessor(policies, rates, RATE_EXECUTOR, config, endpoint.clock());
+        return new PolicyProcessor(policies, rates, config, endpoint.clock());
     }
 
     /** For tests: the rate limits of this load live in this process, on this clock. */
     void useLocalRates(Clock clock) {
-        rates = RateLimits.local(clock);
-    }
-
-    private static ThreadPoolExecutor rateExecutor() {
-        AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(10_000), r -> {
-            Thread t = new Thread(r, "gatehouse-policy-rates-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        executor.allowCoreThreadTimeOut(true);
-        return executor;
+        rates = new LocalRateLimitBuckets(clock);
     }
 }

@@ -2,6 +2,7 @@ package io.gatehouse.processors.policy;
 
 import io.gatehouse.processors.support.Durations;
 import io.gatehouse.spi.ConfigException;
+import io.gatehouse.spi.ratelimit.BucketLimit;
 import java.time.Duration;
 
 /**
@@ -46,6 +47,11 @@ public record RateLimitConfig(Per per, Long requests, Long tokens, Duration ever
 
     long capacity() {
         return requests != null ? requests : tokens;
+    }
+
+    /** The bucket behind this limit: its budget, refilled whole every interval. */
+    BucketLimit bucket() {
+        return new BucketLimit(capacity(), every);
     }
 
     boolean countsTokens() {

@@ -12,16 +12,17 @@ import io.gatehouse.spi.GatewayResponse;
 import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.Outcome;
-import io.gatehouse.store.audit.CanonicalJson;
-import io.gatehouse.store.audit.AuditTrail;
-import io.gatehouse.store.audit.EventDraft;
-import io.gatehouse.store.audit.EventType;
-import io.gatehouse.store.audit.Hashes;
+import io.gatehouse.spi.audit.AuditEntry;
+import io.gatehouse.spi.audit.AuditLog;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -64,17 +65,17 @@ public final class RecordingProcessor implements GatewayProcessor {
     private static final Logger LOG = LoggerFactory.getLogger(RecordingProcessor.class);
 
     private final RecordingConfig config;
-    private final AuditTrail trail;
+    private final AuditLog log;
     private final Clock clock;
     private final JsonRedactor redactor;
     private final java.util.List<String> redactedHeaders;
     private final StoredMasking masking;
 
     /** @param masking the recording's own masking ({@code recording.masking}), or null */
-    RecordingProcessor(RecordingConfig config, AuditTrail trail, Clock clock, StoredMasking masking) {
+    RecordingProcessor(RecordingConfig config, AuditLog log, Clock clock, StoredMasking masking) {
         this.config = config;
         this.masking = masking;
-        this.trail = trail;
+        this.log = log;
         this.clock = clock;
         this.redactor = new JsonRedactor(config.redactJsonFields());
         this.redactedHeaders = config.redactedHeaderNames();
@@ -90,16 +91,16 @@ public final class RecordingProcessor implements GatewayProcessor {
         ExchangeRecord record = new ExchangeRecord(start, request.body().length, scrubber);
         exchange.attributes().put(STATE, record);
 
-        ObjectNode payload = CanonicalJson.object();
+        ObjectNode payload = Bodies.JSON.createObjectNode();
         ObjectNode req = payload.putObject("request");
         req.put("method", request.method()).put("path", scrubber.text(request.path()))
                 .put("query", scrubber.text(request.query())).put("clientAddress", address(request.clientAddress()));
         scrubber.headers(request.headers(), req.putObject("headers"));
         req.set("body", requestBody(request, record, scrubber));
         payload.set("operation", operation(exchange.operation()));
-        EventDraft draft = EventDraft.of(EventType.START, exchange.requestId(), start, exchange.endpointId(), payload);
+        AuditEntry entry = entry(AuditEntry.Kind.START, exchange, start, payload);
 
-        return trail.append(draft).handle((ok, error) -> {
+        return log.append(entry).handle((ok, error) -> {
             if (error == null) {
                 record.started = true;
                 return Outcome.proceed();
@@ -153,9 +154,8 @@ public final class RecordingProcessor implements GatewayProcessor {
         int status = exchange.response().map(GatewayResponse::status).orElse(0);
         ObjectNode payload = end(exchange, record, "answered", "allowed", status,
                 Duration.between(record.start, clock.instant()), null, null);
-        EventDraft draft = EventDraft.of(EventType.END, exchange.requestId(), clock.instant(), exchange.endpointId(),
-                payload);
-        return trail.append(draft).whenComplete((ok, error) -> record.end.set(error == null
+        AuditEntry entry = entry(AuditEntry.Kind.END, exchange, clock.instant(), payload);
+        return log.append(entry).whenComplete((ok, error) -> record.end.set(error == null
                 ? ExchangeRecord.End.DURABLE : ExchangeRecord.End.FAILED));
     }
 
@@ -167,12 +167,12 @@ public final class RecordingProcessor implements GatewayProcessor {
         if (record == null || !record.started) {
             return; // nothing was recorded, so nothing to close (the exchange was refused for that)
         }
-        EventDraft draft;
+        AuditEntry entry;
         if (record.end.get() == ExchangeRecord.End.DURABLE || record.end.get() == ExchangeRecord.End.PENDING) {
             if (completion.kind() == Completion.Kind.ANSWERED) {
                 return;
             }
-            ObjectNode payload = CanonicalJson.object();
+            ObjectNode payload = Bodies.JSON.createObjectNode();
             payload.put("outcome", outcome(completion.kind())).put("status", completion.status())
                     .put("durationMs", completion.duration().toMillis());
             if (completion.error() != null) {
@@ -181,28 +181,32 @@ public final class RecordingProcessor implements GatewayProcessor {
             if (record.capture != null) {
                 payload.put("bytesOut", record.capture.bytesSent());
             }
-            draft = EventDraft.of(EventType.AMEND, exchange.requestId(), clock.instant(), exchange.endpointId(),
-                    payload);
+            entry = entry(AuditEntry.Kind.AMEND, exchange, clock.instant(), payload);
         } else {
             record.end.set(ExchangeRecord.End.PENDING);
             String decision = decision(exchange, completion);
-            draft = EventDraft.of(EventType.END, exchange.requestId(), clock.instant(), exchange.endpointId(),
-                    end(exchange, record, outcome(completion.kind()), decision, completion.status(),
-                            completion.duration(), completion.denial(), completion.error()));
+            entry = entry(AuditEntry.Kind.END, exchange, clock.instant(), end(exchange, record,
+                    outcome(completion.kind()), decision, completion.status(), completion.duration(),
+                    completion.denial(), completion.error()));
         }
-        trail.append(draft).whenComplete((ok, error) -> {
+        log.append(entry).whenComplete((ok, error) -> {
             if (error != null) {
                 LOG.warn("the {} record of request {} is not durable ({}); it will read as incomplete",
-                        draft.type().wireName(), exchange.requestId(), rootMessage(error));
+                        entry.kind().name().toLowerCase(java.util.Locale.ROOT), exchange.requestId(),
+                        rootMessage(error));
             }
         });
     }
 
     // ---- payloads ----
 
+    private static AuditEntry entry(AuditEntry.Kind kind, GatewayExchange exchange, Instant time, ObjectNode payload) {
+        return new AuditEntry(kind, exchange.requestId(), time, exchange.endpointId(), payload.toString());
+    }
+
     private ObjectNode end(GatewayExchange exchange, ExchangeRecord record, String outcome, String decision,
                            int status, Duration duration, Outcome.Deny denial, String error) {
-        ObjectNode p = CanonicalJson.object();
+        ObjectNode p = Bodies.JSON.createObjectNode();
         p.put("outcome", outcome).put("decision", decision).put("status", status).put("complete", true)
                 .put("durationMs", duration.toMillis());
         Identity identity = exchange.identity().orElse(null);
@@ -269,7 +273,7 @@ public final class RecordingProcessor implements GatewayProcessor {
     }
 
     private static ObjectNode identity(Identity identity) {
-        ObjectNode i = CanonicalJson.object();
+        ObjectNode i = Bodies.JSON.createObjectNode();
         i.put("subject", identity.subject()).put("username", identity.username()).put("issuer", identity.issuer())
                 .put("clientId", identity.clientId()).put("acr", identity.acr()).put("sessionId", identity.sessionId());
         ArrayNode groups = i.putArray("groups");
@@ -290,12 +294,21 @@ public final class RecordingProcessor implements GatewayProcessor {
             return identity.sessionId();
         }
         String day = start.atZone(ZoneOffset.UTC).toLocalDate().toString();
-        return "derived-" + Hashes.sha256Hex(identity.issuer() + "\n" + identity.subject() + "\n"
+        return "derived-" + sha256Hex(identity.issuer() + "\n" + identity.subject() + "\n"
                 + identity.clientId() + "\n" + day).substring(0, 16);
     }
 
+    private static String sha256Hex(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
     private static ObjectNode operation(Operation op) {
-        ObjectNode o = CanonicalJson.object();
+        ObjectNode o = Bodies.JSON.createObjectNode();
         o.put("protocol", op.protocol()).put("kind", op.kind().configName()).put("model", op.model())
                 .put("stream", op.stream()).put("batch", op.batch());
         if (op.maxTokens().isPresent()) {

@@ -4,12 +4,12 @@ import io.gatehouse.spi.EndpointContext;
 import io.gatehouse.spi.GatewayProcessor;
 import io.gatehouse.spi.Phase;
 import io.gatehouse.spi.ProcessorFactory;
-import io.gatehouse.store.audit.AuditTrail;
+import io.gatehouse.spi.audit.AuditLog;
 import java.time.Duration;
 
 /**
- * The {@code recording} step: every exchange of the endpoint is recorded in the gateway's audit
- * trail (a hash-chained, checkpoint-signed log in the store), whatever its outcome. Put it first in
+ * The {@code recording} step: every exchange of the endpoint is recorded in the gateway's
+ * {@link AuditLog} (a hash-chained, checkpoint-signed log in the store), whatever its outcome. Put it first in
  * the pipeline so that denials by the steps after it are recorded too.
  */
 public final class RecordingProcessorFactory implements ProcessorFactory<RecordingConfig> {
@@ -33,12 +33,12 @@ public final class RecordingProcessorFactory implements ProcessorFactory<Recordi
 
     @Override
     public GatewayProcessor create(RecordingConfig config, EndpointContext endpoint) {
-        AuditTrail trail = endpoint.services().require(AuditTrail.class, ID);
+        AuditLog log = endpoint.services().require(AuditLog.class, ID);
         if (config.retentionDays() != null) {
-            trail.retain(endpoint.endpointId(), Duration.ofDays(config.retentionDays()));
+            log.retain(endpoint.endpointId(), Duration.ofDays(config.retentionDays()));
         }
         StoredMasking masking = config.masking() == null ? null
                 : new StoredMasking(config.masking(), endpoint.protocol());
-        return new RecordingProcessor(config, trail, endpoint.clock(), masking);
+        return new RecordingProcessor(config, log, endpoint.clock(), masking);
     }
 }

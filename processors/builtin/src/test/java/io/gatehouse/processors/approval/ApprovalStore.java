@@ -2,13 +2,15 @@ package io.gatehouse.processors.approval;
 
 import io.gatehouse.spi.GatewayServices;
 import io.gatehouse.spi.Identity;
+import io.gatehouse.spi.approval.ApprovalService;
 import io.gatehouse.spi.approval.Person;
+import io.gatehouse.spi.audit.AuditLog;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreSettings;
 import io.gatehouse.store.approval.Approvals;
 import io.gatehouse.store.audit.AuditSettings;
-import io.gatehouse.store.audit.AuditTrail;
 import io.gatehouse.store.audit.AuditWriter;
+import io.gatehouse.store.audit.StoreAuditLog;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,7 +36,7 @@ final class ApprovalStore implements AutoCloseable {
     }
 
     GatewayServices services() {
-        return GatewayServices.of(Map.of(Approvals.class, approvals, AuditTrail.class, trail, Store.class, store));
+        return GatewayServices.of(Map.of(ApprovalService.class, approvals, AuditLog.class, new StoreAuditLog(trail)));
     }
 
     static Identity identity(String user, String... groups) {

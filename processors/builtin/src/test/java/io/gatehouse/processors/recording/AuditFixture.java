@@ -2,12 +2,13 @@ package io.gatehouse.processors.recording;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.spi.GatewayServices;
+import io.gatehouse.spi.audit.AuditLog;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreSettings;
 import io.gatehouse.store.audit.AuditSettings;
-import io.gatehouse.store.audit.AuditTrail;
 import io.gatehouse.store.audit.AuditWriter;
 import io.gatehouse.store.audit.CanonicalJson;
+import io.gatehouse.store.audit.StoreAuditLog;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** A real audit trail on an embedded store in a temp folder, as the gateway gives it to processors. */
+/** A real audit trail on an embedded store in a temp folder, offered as the SPI's {@link AuditLog}, as the gateway does. */
 final class AuditFixture implements AutoCloseable {
 
     /** One stored event: its type and its payload (null when removed). */
@@ -37,7 +38,7 @@ final class AuditFixture implements AutoCloseable {
     }
 
     GatewayServices services() {
-        return GatewayServices.of(Map.of(AuditTrail.class, writer));
+        return GatewayServices.of(Map.of(AuditLog.class, new StoreAuditLog(writer)));
     }
 
     /** The events of one exchange, in chain order, once everything queued is durable. */

@@ -292,10 +292,10 @@ class RecordingProcessorTest {
     }
 
     @Test
-    void theStepNeedsTheGatewaysAuditTrail() {
+    void theStepNeedsTheGatewaysAuditLog() {
         assertThatThrownBy(() -> ProcessorHarness.of(new RecordingProcessorFactory(), RecordingConfig.defaults()))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("step 'recording' needs a AuditTrail, which this gateway does not provide");
+                .hasMessage("step 'recording' needs a AuditLog, which this gateway does not provide");
     }
 
     @Test
