@@ -17,14 +17,17 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GatewayAssembly.Loaded loaded = GatewayAssembly.load(config, System::getenv);
+        // The processors are created once, by start, which reports what factories refuse.
+        GatewayAssembly.Loaded loaded = GatewayAssembly.loadConfig(config, System::getenv);
         if (!loaded.errors().isEmpty()) {
-            loaded.errors().forEach(System.err::println);
-            System.err.println("gatehouse: not started: fix the config in " + config + " (check it with "
-                    + "./gatehouse config validate " + config + ")");
-            return 1;
+            return notStarted(loaded.errors());
         }
-        GatewayRuntime runtime = GatewayRuntime.start(loaded.config(), loaded.registry());
+        GatewayRuntime runtime;
+        try {
+            runtime = GatewayRuntime.start(loaded.config(), loaded.registry());
+        } catch (GatewayRuntime.ProcessorCreationException e) {
+            return notStarted(e.errors());
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();
@@ -32,5 +35,12 @@ final class ServeCommand implements Callable<Integer> {
         }, "gatehouse-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private int notStarted(java.util.List<String> errors) {
+        errors.forEach(System.err::println);
+        System.err.println("gatehouse: not started: fix the config in " + config + " (check it with "
+                + "./gatehouse config validate " + config + ")");
+        return 1;
     }
 }

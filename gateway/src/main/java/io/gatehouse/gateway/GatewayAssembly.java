@@ -21,7 +21,29 @@ public final class GatewayAssembly {
     private GatewayAssembly() {
     }
 
+    /**
+     * Loads the config and creates (then closes) every processor against services that open no store, so
+     * that what factories refuse is reported too ({@code config validate}).
+     */
     public static Loaded load(Path directory, Function<String, String> env) {
+        Loaded loaded = loadConfig(directory, env);
+        if (!loaded.errors().isEmpty()) {
+            return loaded;
+        }
+        List<String> errors = new ArrayList<>();
+        try {
+            GatewayRuntime.checkProcessors(loaded.config(), loaded.registry());
+        } catch (GatewayRuntime.ProcessorCreationException e) {
+            errors.addAll(e.errors());
+        }
+        return new Loaded(errors.isEmpty() ? loaded.config() : null, loaded.registry(), errors);
+    }
+
+    /**
+     * Loads the config without creating processors: for a caller that starts the gateway next, whose
+     * {@link GatewayRuntime#start} creates them once and reports what factories refuse.
+     */
+    public static Loaded loadConfig(Path directory, Function<String, String> env) {
         ProcessorRegistry registry;
         try {
             Optional<Path> plugins = ConfigLoader.pluginsDirectory(directory);
@@ -35,12 +57,6 @@ public final class GatewayAssembly {
         if (!result.isValid()) {
             return new Loaded(null, registry, result.formattedErrors());
         }
-        List<String> errors = new ArrayList<>();
-        try {
-            GatewayRuntime.checkProcessors(result.orThrow(), registry);
-        } catch (GatewayRuntime.ProcessorCreationException e) {
-            errors.addAll(e.errors());
-        }
-        return new Loaded(errors.isEmpty() ? result.orThrow() : null, registry, errors);
+        return new Loaded(result.orThrow(), registry, List.of());
     }
 }
