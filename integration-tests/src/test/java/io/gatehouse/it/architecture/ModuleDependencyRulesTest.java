@@ -1,7 +1,9 @@
 package io.gatehouse.it.architecture;
 
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noFields;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -72,6 +74,26 @@ class ModuleDependencyRulesTest {
         noClasses().that().resideInAPackage("io.gatehouse.processors..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.gatehouse.gateway..", "io.gatehouse.config..",
                         "io.gatehouse.agent..", "org.apache.camel..")
+                .check(main);
+    }
+
+    @Test
+    void builtInProcessorsReachTheStoreOnlyThroughSpiServicesNeverJdbcFlywayOrH2() {
+        noClasses().that().resideInAPackage("io.gatehouse.processors..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.gatehouse.store..", "java.sql..", "javax.sql..",
+                        "org.flywaydb..", "org.h2..", "com.zaxxer.hikari..", "org.postgresql..")
+                .because("built-ins use the SPI's AuditLog, ApprovalService and RateLimitBuckets, as a plugin would")
+                .check(main);
+    }
+
+    @Test
+    void builtInProcessorsKeepNoThreadsExecutorsOrVolatileStateInStaticFields() {
+        noFields().that().areStatic().and().areDeclaredInClassesThat().resideInAPackage("io.gatehouse.processors..")
+                .should().haveRawType(assignableTo(java.util.concurrent.Executor.class))
+                .orShould().haveRawType(assignableTo(Thread.class))
+                .orShould().haveRawType(assignableTo(java.util.Timer.class))
+                .orShould().haveModifier(com.tngtech.archunit.core.domain.JavaModifier.VOLATILE)
+                .because("threads belong to a service or factory with a lifecycle, closed on shutdown")
                 .check(main);
     }
 
