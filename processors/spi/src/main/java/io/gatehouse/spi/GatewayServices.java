@@ -4,10 +4,22 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Services the gateway shares between all endpoints, such as the store that recordings, approvals
- * and shared rate limits use. A factory looks them up in {@link ProcessorFactory#create} through
- * {@link EndpointContext#services()}; a processor keeps the reference. Services are thread-safe and
- * live as long as the gateway; processors never close them.
+ * Services the gateway shares between all endpoints, looked up by their SPI type. A factory looks them
+ * up in {@link ProcessorFactory#create} through {@link EndpointContext#services()} (or in
+ * {@link ProcessorFactory#configureGateway} through {@link GatewayContext#services()}); a processor keeps
+ * the reference. The gateway offers:
+ *
+ * <ul>
+ *   <li>{@link io.gatehouse.spi.audit.AuditLog}: append audit events to the tamper-evident chain;</li>
+ *   <li>{@link io.gatehouse.spi.approval.ApprovalService}: hold requests for a human approval;</li>
+ *   <li>{@link io.gatehouse.spi.ratelimit.RateLimitBuckets}: token buckets shared by replicas (only when
+ *       the store is shared: PostgreSQL);</li>
+ *   <li>{@link GatewaySigner}: sign statements as the gateway.</li>
+ * </ul>
+ *
+ * <p>The built-in steps use exactly these. Services are thread-safe and open before any processor is
+ * created; the gateway closes them after the last processor, so processors never close them. A service
+ * that cannot answer fails with {@link ServiceUnavailableException}.
  */
 public interface GatewayServices {
 
