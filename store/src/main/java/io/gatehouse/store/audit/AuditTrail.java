@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Where processors append audit events; a gateway service ({@code services.require(AuditTrail.class,
- * ...)}). Thread-safe; {@link #append} never blocks.
+ * Where audit events are appended as {@link EventDraft}s: the replica's {@link AuditWriter}. The
+ * store's own writers (approvals) use it directly; processors use the SPI's
+ * {@link io.gatehouse.spi.audit.AuditLog}, which {@link StoreAuditLog} adapts to it. Thread-safe;
+ * {@link #append} never blocks.
  */
 public interface AuditTrail {
 
