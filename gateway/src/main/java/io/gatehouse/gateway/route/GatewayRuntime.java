@@ -72,7 +72,7 @@ public final class GatewayRuntime implements AutoCloseable {
         }
     }
 
-    /** What the factories created for one config load: the endpoints' plans, their processors, the admin API's auth step. */
+    /** What the factories created for one load: the endpoints' plans and processors, the admin API's auth step. */
     private record Created(List<EndpointRoutes.Plan> plans, List<GatewayProcessor> processors, AdminAuth adminAuth)
             implements AutoCloseable {
         @Override

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The gateway's services, opened once in one place on an embedded store, offered through the SPI, closed in reverse. */
+/** The gateway's services on an embedded store: opened once, offered through the SPI, closed in reverse. */
 class GatewayServicesAssemblyTest {
 
     @TempDir

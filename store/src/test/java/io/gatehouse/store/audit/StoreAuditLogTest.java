@@ -42,7 +42,8 @@ class StoreAuditLogTest {
                         "{\"request\": {\"path\": \"/v1/chat/completions\", \"method\": \"POST\"}}"))
                         .toCompletableFuture().get(30, TimeUnit.SECONDS);
                 log.append(new AuditEntry(AuditEntry.Kind.END, "rec-1", T0.plusMillis(5), "chat",
-                        "{\"status\": 200, \"username\": \"alice\", \"decision\": \"allowed\", \"sessionId\": \"s-1\"}"))
+                        "{\"status\": 200, \"username\": \"alice\", \"decision\": \"allowed\","
+                                + " \"sessionId\": \"s-1\"}"))
                         .toCompletableFuture().get(30, TimeUnit.SECONDS);
 
                 List<AuditEvent> rows = Events.rows(store);

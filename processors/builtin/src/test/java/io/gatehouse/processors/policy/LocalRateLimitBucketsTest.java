@@ -27,7 +27,8 @@ class LocalRateLimitBucketsTest {
 
         clock.advance(Duration.ofSeconds(60));
 
-        assertThat(now(buckets.tryTake("alice", THREE_A_MINUTE, 3))).as("refilled whole").isEqualTo(BucketAnswer.GRANTED);
+        assertThat(now(buckets.tryTake("alice", THREE_A_MINUTE, 3))).as("refilled whole")
+                .isEqualTo(BucketAnswer.GRANTED);
     }
 
     @Test

@@ -20,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** A real audit trail on an embedded store in a temp folder, offered as the SPI's {@link AuditLog}, as the gateway does. */
+/** A real audit trail on an embedded store in a temp folder, offered as the SPI's {@link AuditLog}. */
 final class AuditFixture implements AutoCloseable {
 
     /** One stored event: its type and its payload (null when removed). */
