@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,23 +60,6 @@ public final class CanonicalJson {
             g.writeEndArray();
         } else {
             MAPPER.writeTree(g, node);
-        }
-    }
-
-    /**
-     * Parses a payload handed in as text ({@code AuditLog.append}): no limit on a string's length, since
-     * a recorded body may be larger than Jackson's default limit for one string.
-     */
-    private static final ObjectMapper PAYLOADS = new ObjectMapper(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
-            .build());
-
-    /** Parses a payload given as text, to be written canonical. */
-    static JsonNode parsePayload(String json) {
-        try {
-            return PAYLOADS.readTree(json);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
         }
     }
 

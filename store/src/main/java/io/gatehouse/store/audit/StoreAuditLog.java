@@ -7,8 +7,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The SPI's {@link AuditLog} over this store's audit trail: an {@link AuditEntry} becomes an
- * {@link EventDraft} (payload canonical and digested on the caller's thread, columns copied from it),
- * which the trail places in the replica's hash chain. What the trail refuses fails the stage with a
+ * {@link EventDraft} (payload kept as given and digested on the caller's thread, its query columns read
+ * from it as the verifier reads them), which the trail places in the replica's hash chain. What the trail refuses fails the stage with a
  * {@link io.gatehouse.store.StoreException}, which processors see as the SPI's
  * {@link io.gatehouse.spi.ServiceUnavailableException}. Thread-safe.
  */

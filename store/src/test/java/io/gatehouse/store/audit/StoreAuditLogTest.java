@@ -31,7 +31,7 @@ class StoreAuditLogTest {
 
     @ParameterizedTest
     @EnumSource(Dialect.class)
-    void entriesAppendedThroughTheSpiAreChainedCanonicalAndVerify(Dialect dialect) throws Exception {
+    void entriesAppendedThroughTheSpiAreChainedKeptAsGivenAndVerify(Dialect dialect) throws Exception {
         try (TestStores stores = TestStores.create(dialect, temp)) {
             Store store = stores.store();
             try (AuditWriter writer = AuditWriter.start(store, AuditSettings.defaults("r-spi", temp.resolve("data")),
@@ -49,7 +49,7 @@ class StoreAuditLogTest {
                 List<AuditEvent> rows = Events.rows(store);
                 assertThat(rows).extracting(AuditEvent::type).containsExactly("system", "start", "end");
                 assertThat(rows.get(1).payload())
-                        .isEqualTo("{\"request\":{\"method\":\"POST\",\"path\":\"/v1/chat/completions\"}}");
+                        .isEqualTo("{\"request\": {\"path\": \"/v1/chat/completions\", \"method\": \"POST\"}}");
                 assertThat(rows.get(1).payloadDigest()).isEqualTo(Hashes.sha256Hex(rows.get(1).payload()));
                 assertThat(rows.get(2).username()).isEqualTo("alice");
                 assertThat(rows.get(2).decision()).isEqualTo("allowed");
@@ -63,15 +63,30 @@ class StoreAuditLogTest {
     }
 
     @Test
-    void anEntryBecomesTheSameEventAsTheTreeItWasWrittenFrom() {
+    void aCanonicalEntryBecomesTheSameEventAsTheTreeTheStoreWouldHaveWritten() {
         ObjectNode tree = CanonicalJson.object();
-        tree.put("status", 201).put("username", "bob").putObject("response").put("body", "caf\u00e9 \"quoted\"\n");
+        tree.put("username", "bob").put("status", 201).put("sessionId", "s-9").put("decision", "denied")
+                .putObject("response").put("body", "caf\u00e9 \"quoted\"\n");
         EventDraft expected = EventDraft.of(EventType.END, "rec-2", T0, "chat", tree);
 
         EventDraft draft = StoreAuditLog.draft(new AuditEntry(AuditEntry.Kind.END, "rec-2", T0, "chat",
-                tree.toString()));
+                CanonicalJson.write(tree)));
 
         assertThat(draft).isEqualTo(expected);
+    }
+
+    @Test
+    void theQueryColumnsAreReadFromThePayloadAsTheVerifierReadsThem() {
+        String longName = "x".repeat(300);
+        EventDraft draft = StoreAuditLog.draft(new AuditEntry(AuditEntry.Kind.END, "rec-3", T0, "chat",
+                "{\"username\":\"" + longName + "\",\"status\":\"200\",\"decision\":7,"
+                        + "\"nested\":{\"sessionId\":\"s\"}}"));
+
+        assertThat(draft.username()).as("longer than a column").isNull();
+        assertThat(draft.status()).as("not an integer").isNull();
+        assertThat(draft.decision()).as("not a string").isNull();
+        assertThat(draft.sessionId()).as("not top-level").isNull();
+        assertThat(draft.payloadDigest()).isEqualTo(Hashes.sha256Hex(draft.payload()));
     }
 
     @Test
@@ -86,7 +101,9 @@ class StoreAuditLogTest {
         AuditLog log = new StoreAuditLog(AuditTrail.unavailable("not used"));
 
         assertThatThrownBy(() -> log.append(new AuditEntry(AuditEntry.Kind.START, "r", T0, "chat", "[1, 2]")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("an audit payload is one JSON object");
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("not a JSON object");
+        assertThatThrownBy(() -> log.append(new AuditEntry(AuditEntry.Kind.START, "r", T0, "chat", "{} {}")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("not a single JSON object");
         assertThatThrownBy(() -> log.append(new AuditEntry(AuditEntry.Kind.START, "r", T0, "chat", "{\"a\":")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not JSON: ");
     }

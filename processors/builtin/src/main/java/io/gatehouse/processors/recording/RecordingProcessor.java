@@ -1,5 +1,9 @@
 package io.gatehouse.processors.recording;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.spi.AttributeKey;
@@ -63,6 +67,13 @@ public final class RecordingProcessor implements GatewayProcessor {
     static final AttributeKey<ExchangeRecord> STATE = AttributeKey.of("recording.exchange", ExchangeRecord.class);
 
     private static final Logger LOG = LoggerFactory.getLogger(RecordingProcessor.class);
+
+    /**
+     * Writes payloads canonical (object keys sorted, no whitespace), the form the audit log hashes as
+     * given: equal records hash alike, as the store's own events do.
+     */
+    private static final ObjectWriter CANONICAL = JsonMapper.builder()
+            .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED).build().writer();
 
     private final RecordingConfig config;
     private final AuditLog log;
@@ -201,7 +212,12 @@ public final class RecordingProcessor implements GatewayProcessor {
     // ---- payloads ----
 
     private static AuditEntry entry(AuditEntry.Kind kind, GatewayExchange exchange, Instant time, ObjectNode payload) {
-        return new AuditEntry(kind, exchange.requestId(), time, exchange.endpointId(), payload.toString());
+        try {
+            return new AuditEntry(kind, exchange.requestId(), time, exchange.endpointId(),
+                    CANONICAL.writeValueAsString(payload));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a record payload is a JSON tree and always writes", e);
+        }
     }
 
     private ObjectNode end(GatewayExchange exchange, ExchangeRecord record, String outcome, String decision,

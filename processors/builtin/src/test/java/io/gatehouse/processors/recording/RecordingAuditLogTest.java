@@ -92,6 +92,19 @@ class RecordingAuditLogTest {
     }
 
     @Test
+    void eachPayloadIsWrittenCanonicalSoEqualRecordsHashAlike() throws Exception {
+        try (var harness = harness(RecordingConfig.defaults())) {
+            harness.request(chat("r-5"));
+
+            String payload = log.entries.get(0).payload();
+            assertThat(payload).startsWith("{\"operation\":{\"batch\":1,\"kind\":\"chat\",")
+                    .doesNotContain(": ").doesNotContain(", ");
+            assertThat(JSON.writeValueAsString(JSON.readTree(payload))).as("no whitespace, nothing lost")
+                    .hasSameSizeAs(payload);
+        }
+    }
+
+    @Test
     void aStartTheLogCannotMakeDurableRefusesTheRequest503() {
         log.answer = CompletableFuture.failedFuture(new ServiceUnavailableException("the audit queue is full"));
         try (var harness = harness(RecordingConfig.defaults())) {

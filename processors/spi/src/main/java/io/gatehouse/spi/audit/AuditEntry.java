@@ -5,9 +5,10 @@ import java.util.Objects;
 
 /**
  * One event about one exchange, as a processor hands it to the {@link AuditLog}. The log gives it its
- * place in this replica's hash chain (sequence number, previous hash); the payload is stored and hashed
- * in canonical JSON (object keys sorted, no whitespace), so {@code gatehouse audit verify} detects any
- * later edit.
+ * place in this replica's hash chain (sequence number, previous hash) and stores and hashes the payload
+ * exactly as given, so {@code gatehouse audit verify} detects any later edit. Write the payload
+ * canonical — object keys sorted, no whitespace between tokens — so that equal content always hashes
+ * alike, as the built-in steps do (with Jackson: {@code JsonNodeFeature.WRITE_PROPERTIES_SORTED}).
  *
  * <p>The log copies the payload's top-level {@code sessionId}, {@code username}, {@code decision}
  * (strings of at most 256 characters) and {@code status} (an integer) into columns that the admin
@@ -17,7 +18,7 @@ import java.util.Objects;
  * @param recordId   the exchange's id (its {@code Gatehouse-Request-Id}), at most {@value #MAX_ID} characters
  * @param time       when it happened; kept to the microsecond
  * @param endpointId the endpoint the exchange came to, at most {@value #MAX_ID} characters
- * @param payload    one JSON object, as text: what to keep (never credentials)
+ * @param payload    one JSON object, as text: what to keep (never credentials); canonical, preferably
  */
 public record AuditEntry(Kind kind, String recordId, Instant time, String endpointId, String payload) {
 
