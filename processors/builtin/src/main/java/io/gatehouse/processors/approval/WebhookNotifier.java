@@ -17,8 +17,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -40,12 +39,9 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
     private final ApprovalsSection section;
     private final NotificationStats stats;
     private final Clock clock;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "gatehouse-approval-webhooks");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Made on the first notification: a load (or {@code config validate}) that sends none starts no thread. */
+    private volatile HttpClient http;
+    private volatile boolean closed;
 
     WebhookNotifier(ApprovalsSection section, NotificationStats stats, Clock clock) {
         this.section = section;
@@ -73,7 +69,7 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
         if (hook.secret() != null) {
             request.header(SIGNATURE_HEADER, signature(hook.secret().reveal(), now, body));
         }
-        http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+        client().sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
             int status = response == null ? 0 : response.statusCode();
             if (error == null && status / 100 == 2) {
                 stats.notificationDelivered();
@@ -91,12 +87,14 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
             long delay = Math.min(MAX_BACKOFF.toMillis(), hook.initialBackoff().toMillis() << Math.min(20, attempt - 1));
             LOG.info("webhook '{}' refused the {} notification {} ({}); retry {} in {} ms", name, kind, delivery, why,
                     attempt + 1, delay);
-            try {
-                retries.schedule(() -> deliver(name, hook, kind, delivery, body, attempt + 1), delay,
-                        TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
-                stats.notificationFailed();
-            }
+            // The JDK's shared delay scheduler: this notifier keeps no thread of its own.
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(() -> {
+                if (closed) {
+                    stats.notificationFailed();
+                } else {
+                    deliver(name, hook, kind, delivery, body, attempt + 1);
+                }
+            });
         });
     }
 
@@ -163,8 +161,23 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
         return root.toString();
     }
 
+    private HttpClient client() {
+        HttpClient c = http;
+        if (c == null) {
+            synchronized (this) {
+                c = http;
+                if (c == null) {
+                    c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+                    http = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** Stops retrying: a retry that comes due afterwards is counted as failed. */
     @Override
     public void close() {
-        retries.shutdownNow();
+        closed = true;
     }
 }

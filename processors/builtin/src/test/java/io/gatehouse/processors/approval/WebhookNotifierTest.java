@@ -168,6 +168,32 @@ class WebhookNotifierTest {
     }
 
     @Test
+    void aClosedNotifierStopsRetryingAndCountsTheRetryThatCameDueAsFailed() throws Exception {
+        failuresLeft.set(100);
+        WebhookConfig hook = new WebhookConfig(Secret.of("env:HOOK_URL", url("/hook")), WebhookConfig.Format.JSON,
+                Secret.of("env:HOOK_SECRET", SECRET), Set.of("requested"), 5, Duration.ofMillis(500),
+                Duration.ofSeconds(2));
+        notifier = new WebhookNotifier(new ApprovalsSection(null, Map.of("ops", hook)), store.approvals.stats(),
+                store.approvals.clock());
+        store.approvals.listen("webhooks", notifier);
+        hold();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.approvals.stats().notificationsRetried() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+
+        notifier.close();
+
+        while (store.approvals.stats().notificationsFailed() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(1200); // past the next backoff: nothing else is tried
+        assertThat(store.approvals.stats().notificationsFailed()).isEqualTo(1);
+        assertThat(store.approvals.stats().notificationsRetried()).isEqualTo(1);
+        assertThat(failuresLeft.get()).as("one attempt reached the receiver").isEqualTo(99);
+    }
+
+    @Test
     void aReceiverThatNeverAnswersWellIsCountedAsFailedAfterTheLastAttempt() throws Exception {
         failuresLeft.set(100);
         subscribe(WebhookConfig.Format.JSON, Secret.of("env:HOOK_SECRET", SECRET), 3);
