@@ -3,6 +3,8 @@ package io.gatehouse.store.audit;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreException;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -71,6 +73,14 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     private final boolean journaled;
     private boolean journalDirty;
     private long lastJournalSyncNanos = System.nanoTime();
+    /**
+     * Folds sealed journals into H2 off the writer thread: {@code CHECKPOINT SYNC} takes milliseconds,
+     * and the writer must keep committing (and acknowledging) meanwhile.
+     */
+    private final ExecutorService syncer;
+    private java.util.concurrent.Future<?> syncing = CompletableFuture.completedFuture(null);
+    private final java.util.Deque<Path> sealedJournals = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private long sealIndex;
     private final BlockingQueue<Object> queue;
     private final ExecutorService acks;
     private final Thread thread;
@@ -107,6 +117,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         this.spool = new Spool(settings.spoolDirectory(), settings.replicaId());
         this.journal = new Spool(settings.spoolDirectory(), "journal-", settings.replicaId());
         this.journaled = store.dialect() == io.gatehouse.store.Dialect.H2;
+        this.syncer = Executors.newSingleThreadExecutor(daemonThreads("gatehouse-audit-sync-"));
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.acks = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
                 daemonThreads("gatehouse-audit-ack-"));
@@ -239,13 +250,26 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         try (Connection c = store.connection()) {
             AuditRepository.registerKey(c, settings.replicaId(), key, nowMicros);
             loadHead(c);
+            int recovered = 0;
+            List<Path> sealedBefore = journal.sealedFiles();
+            for (Path sealed : sealedBefore) {
+                Spool.Contents contents = Spool.at(sealed).read();
+                drain(c, contents);
+                recovered += contents.events().size();
+            }
             Spool.Contents journaledBefore = journal.read();
             if (!journaledBefore.isEmpty()) {
                 drain(c, journaledBefore);
+                recovered += journaledBefore.events().size();
+            }
+            if (!sealedBefore.isEmpty() || !journaledBefore.isEmpty()) {
+                for (Path sealed : sealedBefore) {
+                    Files.deleteIfExists(sealed);
+                }
                 journal.clear();
                 loadHead(c);
                 LOG.info("replica {}: recovered {} journaled audit events (the store held the rest)",
-                        settings.replicaId(), journaledBefore.events().size());
+                        settings.replicaId(), recovered);
             }
             if (!leftover.isEmpty()) {
                 drain(c, leftover);
@@ -375,7 +399,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         }
         try {
             checkpointIfNeeded();
-            syncJournal();
+            finalSync();
             journal.close();
             spool.close();
         } catch (IOException | RuntimeException e) {
@@ -520,20 +544,67 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         }
     }
 
-    /** Makes H2 durable up to everything journaled, then clears the journal (writer thread only). */
+    /**
+     * Seals the journal (the next batches go to a new one) and has the syncer make H2 durable up to
+     * everything in it, then delete it. Writer thread only; at most one sync runs at a time.
+     */
     private void syncJournal() {
-        if (!journalDirty || broken || spooling) {
+        if (!journalDirty || broken || spooling || !syncing.isDone()) {
+            return;
+        }
+        Path sealed;
+        try {
+            sealed = journal.seal(sealIndex++);
+        } catch (IOException e) {
+            LOG.warn("cannot seal the audit journal (it stays, and is drained at start): {}", e.toString());
+            lastJournalSyncNanos = System.nanoTime();
+            return;
+        }
+        journalDirty = false;
+        lastJournalSyncNanos = System.nanoTime();
+        if (sealed == null) {
+            return;
+        }
+        sealedJournals.add(sealed);
+        List<Path> covered = List.copyOf(sealedJournals);
+        syncing = syncer.submit(() -> {
+            // Everything in the sealed files was committed before they were sealed, so this sync covers it.
+            try (Connection c = store.connection()) {
+                store.forceDurable(c);
+                for (Path p : covered) {
+                    Files.deleteIfExists(p);
+                    sealedJournals.remove(p);
+                }
+            } catch (SQLException | IOException | RuntimeException e) {
+                LOG.warn("cannot fold the audit journal into the store yet (it stays, and is drained at start): {}",
+                        e.toString());
+            }
+        });
+    }
+
+    /** At close: waits for a running sync, then folds what is left, on this thread. */
+    private void finalSync() {
+        try {
+            syncing.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("waiting for the audit journal sync: {}", e.toString());
+        }
+        syncer.shutdown();
+        if ((!journalDirty && sealedJournals.isEmpty()) || broken || spooling) {
             return;
         }
         try (Connection c = store.connection()) {
             store.forceDurable(c);
             journal.clear();
             journalDirty = false;
+            for (Path p : List.copyOf(sealedJournals)) {
+                Files.deleteIfExists(p);
+                sealedJournals.remove(p);
+            }
         } catch (SQLException | IOException | RuntimeException e) {
-            LOG.warn("cannot fold the audit journal into the store yet (it stays, and is drained at start): {}",
+            LOG.warn("cannot fold the audit journal into the store (it stays, and is drained at start): {}",
                     e.toString());
         }
-        lastJournalSyncNanos = System.nanoTime();
     }
 
     private void commit(List<AuditEvent> rows, Checkpoint cp, boolean force) throws SQLException {

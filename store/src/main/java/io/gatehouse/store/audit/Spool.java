@@ -42,6 +42,52 @@ final class Spool {
         this.file = directory.resolve(prefix + replicaId + ".jsonl");
     }
 
+    private Spool(Path file) {
+        this.file = file;
+    }
+
+    /** A spool over an existing file, for reading (a sealed journal). */
+    static Spool at(Path file) {
+        return new Spool(file);
+    }
+
+    /**
+     * Closes the file and moves it aside as {@code <name>-sealed-<index>.jsonl}; the next append starts
+     * a new file. Returns where it went, or null when there was nothing to seal.
+     */
+    Path seal(long index) throws IOException {
+        close();
+        if (!Files.exists(file)) {
+            return null;
+        }
+        String name = file.getFileName().toString();
+        Path sealed = file.resolveSibling(name.substring(0, name.length() - ".jsonl".length()) + "-sealed-" + index
+                + ".jsonl");
+        return Files.move(file, sealed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The files {@link #seal} left beside this one, oldest first. */
+    List<Path> sealedFiles() throws IOException {
+        String name = file.getFileName().toString();
+        String stem = name.substring(0, name.length() - ".jsonl".length()) + "-sealed-";
+        if (!Files.isDirectory(file.getParent())) {
+            return List.of();
+        }
+        List<Path> found = new ArrayList<>();
+        try (var listing = Files.list(file.getParent())) {
+            listing.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.startsWith(stem) && n.endsWith(".jsonl")
+                        && n.substring(stem.length(), n.length() - ".jsonl".length()).chars().allMatch(Character::isDigit);
+            }).forEach(found::add);
+        }
+        found.sort(java.util.Comparator.comparingLong(p -> {
+            String n = p.getFileName().toString();
+            return Long.parseLong(n.substring(stem.length(), n.length() - ".jsonl".length()));
+        }));
+        return found;
+    }
+
     Path file() {
         return file;
     }

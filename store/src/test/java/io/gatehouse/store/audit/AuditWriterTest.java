@@ -235,6 +235,65 @@ class AuditWriterTest {
         }
     }
 
+    @Test
+    void onH2ASealedJournalWhoseSyncNeverRanIsDrainedAtStartBeforeTheCurrentOne() throws Exception {
+        try (TestStores stores = TestStores.create(Dialect.H2, temp)) {
+            AuditSettings settings = settings("r-sealed");
+            Path journal = settings.spoolDirectory().resolve("journal-r-sealed.jsonl");
+            AuditWriter writer = AuditWriter.start(stores.store(), settings, Clock.systemUTC());
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                done.add(writer.append(Events.start("sealed-" + i, "chat", T0.plusSeconds(i))));
+            }
+            awaitAll(done);
+            try {
+                Events.execute(stores.store(), "SHUTDOWN IMMEDIATELY");
+            } catch (java.sql.SQLException closedUnderUs) {
+                // expected: the statement closes the database it runs on
+            }
+            writer.close();
+            // As if the writer had sealed this journal and died before the sync that would delete it.
+            Path sealed = settings.spoolDirectory().resolve("journal-r-sealed-sealed-3.jsonl");
+            Files.move(journal, sealed);
+            stores.reopen();
+
+            try (AuditWriter restarted = AuditWriter.start(stores.store(), settings, Clock.systemUTC())) {
+                assertThat(restarted.health().state()).isEqualTo(AuditHealth.State.OK);
+            }
+            assertThat(Events.rows(stores.store())).filteredOn(e -> e.recordId().startsWith("sealed-") && e.type().equals("start"))
+                    .hasSize(20);
+            assertThat(sealed).doesNotExist();
+            VerifyReport report = Events.verify(stores.store());
+            assertThat(report.ok()).as(report.describe()).isTrue();
+        }
+    }
+
+    @Test
+    void onH2TheJournalIsFoldedIntoTheStoreAndRemovedWhileTheWriterRuns() throws Exception {
+        try (TestStores stores = TestStores.create(Dialect.H2, temp);
+             AuditWriter writer = AuditWriter.start(stores.store(), settings("r-fold"), Clock.systemUTC())) {
+            Path spool = settings("r-fold").spoolDirectory();
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                done.add(writer.append(Events.start("fold-" + i, "chat", T0.plusSeconds(i))));
+            }
+            awaitAll(done);
+            assertThat(spool.resolve("journal-r-fold.jsonl")).exists();
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (journalFiles(spool) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(journalFiles(spool)).as("journal files left in %s", spool).isZero();
+        }
+    }
+
+    private static long journalFiles(Path spool) throws java.io.IOException {
+        try (var files = Files.list(spool)) {
+            return files.filter(p -> p.getFileName().toString().startsWith("journal-")).count();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Dialect.class)
     void aSpoolLeftByAStoppedGatewayIsDrainedAtTheNextStartAndATornTailIsCutAndLogged(Dialect dialect)

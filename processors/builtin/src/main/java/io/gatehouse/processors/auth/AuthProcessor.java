@@ -11,6 +11,8 @@ import io.gatehouse.spi.StandardAttributes;
 import java.text.ParseException;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +62,41 @@ public final class AuthProcessor implements GatewayProcessor {
 
     /** A verified token: its provider and what it says. */
     private record Verified(Provider provider, Identity identity) {
+    }
+
+    /**
+     * Processors run on the connection's event loop and must not block. A token whose keys are not
+     * cached (first use, past maxStaleness, an unknown key id) first waits, as a stage, for the key
+     * fetch it needs; verifying then finds the keys in the cache.
+     */
+    @Override
+    public CompletionStage<Outcome> onRequestAsync(GatewayExchange exchange) {
+        CompletableFuture<?> keys = keysToWaitFor(exchange);
+        if (keys == null) {
+            return CompletableFuture.completedFuture(onRequest(exchange));
+        }
+        return keys.handle((snapshot, error) -> onRequest(exchange)); // a failed fetch: verifying says why
+    }
+
+    /** The key fetch this request's token needs before it can be verified without blocking, or null. */
+    private CompletableFuture<?> keysToWaitFor(GatewayExchange exchange) {
+        try {
+            String token = BearerToken.extract(exchange.request(), maxTokenBytes);
+            if (!CompactJws.looksLikeJwt(token)) {
+                return null;
+            }
+            if (shared.cache().get(TokenCache.digest(token), shared.clock().instant()) != null) {
+                return null;
+            }
+            SignedJWT jwt = CompactJws.parse(token);
+            Provider provider = shared.byIssuer(jwt.getJWTClaimsSet().getIssuer()).orElse(null);
+            if (provider == null || !allowed.containsKey(provider.name())) {
+                return null;
+            }
+            return provider.keys().fetchFor(jwt.getHeader().getKeyID());
+        } catch (AuthRejection | ParseException | RuntimeException e) {
+            return null; // onRequest refuses it and says why
+        }
     }
 
     @Override

@@ -121,6 +121,22 @@ final class ProviderKeys implements JWKSource<VerificationContext> {
         return snapshot;
     }
 
+    /**
+     * The fetch a token signed with {@code keyId} would wait for — no keys cached, cached ones past
+     * {@code maxStaleness}, or a key id they lack — so the caller can wait for it without blocking a
+     * thread; null when the cached keys answer now, or when no fetch may start now (then verifying
+     * answers at once from what is cached).
+     */
+    CompletableFuture<Snapshot> fetchFor(String keyId) {
+        Snapshot snapshot = current;
+        if (snapshot == null
+                || Duration.between(snapshot.fetchedAt(), clock.instant()).compareTo(settings.maxStaleness()) >= 0
+                || keyId != null && !snapshot.has(keyId)) {
+            return start(true);
+        }
+        return null;
+    }
+
     /** The cached keys without fetching, or null; for checking a remembered token's key is still published. */
     Snapshot cached() {
         return current;
@@ -146,7 +162,8 @@ final class ProviderKeys implements JWKSource<VerificationContext> {
     private Snapshot refetchForUnknownKey() {
         CompletableFuture<Snapshot> fetch = start(true);
         if (fetch == null) {
-            return null;
+            // No fetch may run now, but one may have completed since the caller read the cache.
+            return current;
         }
         try {
             return await(fetch);

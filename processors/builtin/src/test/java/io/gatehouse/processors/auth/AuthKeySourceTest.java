@@ -212,6 +212,25 @@ class AuthKeySourceTest extends AuthTestSupport {
     }
 
     @Test
+    void aTokenWhoseKeysAreNotCachedWaitsForTheFetchAsAStageWithoutBlockingTheCaller() throws Exception {
+        JwksConfig settings = new JwksConfig(null, null, null, Duration.ofSeconds(20), ByteSize.parse("64KiB"));
+        var idp = new JwksServer(Keys.RSA);
+        try (var harness = harness(idp.url(), settings)) {
+            idp.mode(JwksServer.Mode.HANG);
+
+            java.util.concurrent.CompletableFuture<Outcome> stage = harness.processor()
+                    .onRequestAsync(bearer(token(Keys.RSA))).toCompletableFuture();
+
+            assertThat(stage).as("returned while the key fetch hangs: the event loop is free").isNotDone();
+            idp.close(); // the identity provider goes away: the fetch fails, the stage answers
+            Outcome outcome = stage.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(reason(outcome)).isEqualTo("idp-unavailable");
+        } finally {
+            idp.close();
+        }
+    }
+
+    @Test
     void aJwksThatNeverAnswersFailsClosedWithinTheFetchTimeout() {
         JwksConfig settings = new JwksConfig(null, null, null, Duration.ofMillis(300), ByteSize.parse("64KiB"));
         try (var idp = new JwksServer(Keys.RSA); var harness = harness(idp.url(), settings)) {
