@@ -60,6 +60,11 @@ public final class AuthProcessor implements GatewayProcessor {
         this.acceptedIssuers = allowed.values().stream().map(p -> p.config().issuer()).collect(Collectors.joining(", "));
     }
 
+    /** An opaque token's introspection answer, asked for before the step ran (never on the event loop). */
+    @SuppressWarnings("rawtypes")
+    private static final io.gatehouse.spi.AttributeKey<CompletableFuture> INTROSPECTION =
+            io.gatehouse.spi.AttributeKey.of("auth.introspection", CompletableFuture.class);
+
     /** A verified token: its provider and what it says. */
     private record Verified(Provider provider, Identity identity) {
     }
@@ -78,15 +83,22 @@ public final class AuthProcessor implements GatewayProcessor {
         return keys.handle((snapshot, error) -> onRequest(exchange)); // a failed fetch: verifying says why
     }
 
-    /** The key fetch this request's token needs before it can be verified without blocking, or null. */
+    /**
+     * The key fetch (JWT) or introspection answer (opaque token) this request's token needs before it
+     * can be verified without blocking, or null.
+     */
     private CompletableFuture<?> keysToWaitFor(GatewayExchange exchange) {
         try {
             String token = BearerToken.extract(exchange.request(), maxTokenBytes);
-            if (!CompactJws.looksLikeJwt(token)) {
-                return null;
-            }
             if (shared.cache().get(TokenCache.digest(token), shared.clock().instant()) != null) {
                 return null;
+            }
+            if (!CompactJws.looksLikeJwt(token)) {
+                CompletableFuture<byte[]> asked = opaque == null ? null : opaque.introspector().answerAsync(token);
+                if (asked != null) {
+                    exchange.attributes().put(INTROSPECTION, asked);
+                }
+                return asked;
             }
             SignedJWT jwt = CompactJws.parse(token);
             Provider provider = shared.byIssuer(jwt.getJWTClaimsSet().getIssuer()).orElse(null);
@@ -104,7 +116,9 @@ public final class AuthProcessor implements GatewayProcessor {
         try {
             String token = BearerToken.extract(exchange.request(), maxTokenBytes);
             Instant now = shared.clock().instant();
-            Verified verified = verifyFailingClosed(token, now);
+            @SuppressWarnings("unchecked")
+            CompletableFuture<byte[]> asked = exchange.attributes().remove(INTROSPECTION).orElse(null);
+            Verified verified = verifyFailingClosed(token, now, asked);
             conditions.check(verified.identity(), verified.provider().name(), verified.provider().config(), now);
             exchange.setIdentity(verified.identity());
             if (identityTokens != null) {
@@ -124,16 +138,17 @@ public final class AuthProcessor implements GatewayProcessor {
      * {@link #verify}, with anything unforeseen a library may throw on hostile input turned into a
      * refusal (logged with its stack trace here, never shown to the caller): fail closed, never 500.
      */
-    private Verified verifyFailingClosed(String token, Instant now) throws AuthRejection {
+    private Verified verifyFailingClosed(String token, Instant now, CompletableFuture<byte[]> asked)
+            throws AuthRejection {
         try {
-            return verify(token, now);
+            return verify(token, now, asked);
         } catch (RuntimeException e) {
             LOG.warn("auth on endpoint '{}': verifying a token failed unexpectedly; it is refused", endpointId, e);
             throw CompactJws.malformed("it could not be verified");
         }
     }
 
-    private Verified verify(String token, Instant now) throws AuthRejection {
+    private Verified verify(String token, Instant now, CompletableFuture<byte[]> asked) throws AuthRejection {
         TokenCache.Digest digest = TokenCache.digest(token);
         TokenCache cache = shared.cache();
         TokenCache.Entry entry = cache.get(digest, now);
@@ -149,7 +164,7 @@ public final class AuthProcessor implements GatewayProcessor {
             return verifyJwt(token, digest, now);
         }
         if (opaque != null) {
-            JWTClaimsSet claims = opaque.introspector().introspect(token);
+            JWTClaimsSet claims = opaque.introspector().introspect(token, asked);
             Identity identity = opaque.mapper().map(claims);
             Instant until = now.plus(opaque.introspector().settings().cacheTtl());
             if (identity.expiresAt().isBefore(until)) {

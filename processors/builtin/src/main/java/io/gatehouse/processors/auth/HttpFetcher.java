@@ -51,12 +51,23 @@ final class HttpFetcher {
     /** POST a form to {@code url} with HTTP Basic credentials, waiting at most {@code timeout}. */
     byte[] postForm(URI url, String form, String basicCredentials, Duration timeout, long maxBytes)
             throws FetchException {
+        return await(postFormAsync(url, form, basicCredentials, timeout, maxBytes), timeout, url);
+    }
+
+    /** {@link #postForm} without waiting: the future fails (or times out) after {@code timeout}. */
+    CompletableFuture<byte[]> postFormAsync(URI url, String form, String basicCredentials, Duration timeout,
+                                            long maxBytes) {
         HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout)
                 .header("Accept", "application/json")
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .header("Authorization", "Basic " + basicCredentials)
                 .POST(HttpRequest.BodyPublishers.ofString(form, StandardCharsets.UTF_8)).build();
-        return await(send(request, maxBytes), timeout, url);
+        return send(request, maxBytes).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The bytes of a future from this fetcher that has completed, or the {@link FetchException} it failed with. */
+    static byte[] done(CompletableFuture<byte[]> future, URI url) throws FetchException {
+        return await(future, Duration.ZERO, url);
     }
 
     /** GET without waiting: the future fails with a {@link FetchException} (or times out) after {@code timeout}. */

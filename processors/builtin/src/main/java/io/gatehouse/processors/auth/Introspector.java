@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.util.Base64;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +46,30 @@ final class Introspector {
         return settings;
     }
 
+    /**
+     * Asks the provider about {@code token} without waiting: the answer for {@link #introspect(String,
+     * CompletableFuture)}. Null when the introspection endpoint is not known yet (its discovery would
+     * have to be read first): then {@link #introspect(String)} reads it.
+     */
+    CompletableFuture<byte[]> answerAsync(String token) {
+        URI endpoint = settings.endpoint() != null ? settings.endpoint() : keys.knownIntrospectionEndpoint();
+        if (endpoint == null) {
+            return null;
+        }
+        return http.postFormAsync(endpoint, "token=" + form(token) + "&token_type_hint=access_token", credentials,
+                config.jwks().timeout(), MAX_ANSWER_BYTES);
+    }
+
     /** The claims of an active token; a rejection for an inactive one; 503 when the provider cannot answer. */
     JWTClaimsSet introspect(String token) throws AuthRejection {
+        return introspect(token, null);
+    }
+
+    /**
+     * As {@link #introspect(String)}, from an answer already asked for ({@link #answerAsync}, completed),
+     * or asking now when {@code asked} is null.
+     */
+    JWTClaimsSet introspect(String token, CompletableFuture<byte[]> asked) throws AuthRejection {
         URI endpoint;
         try {
             endpoint = keys.introspectionEndpoint(settings);
@@ -56,7 +79,8 @@ final class Introspector {
         }
         byte[] body;
         try {
-            body = http.postForm(endpoint, "token=" + form(token) + "&token_type_hint=access_token", credentials,
+            body = asked != null && asked.isDone() ? HttpFetcher.done(asked, endpoint)
+                    : http.postForm(endpoint, "token=" + form(token) + "&token_type_hint=access_token", credentials,
                     config.jwks().timeout(), MAX_ANSWER_BYTES);
         } catch (HttpFetcher.FetchException e) {
             LOG.warn("identity provider '{}': introspection at {} failed: {}", name, endpoint, e.getMessage());

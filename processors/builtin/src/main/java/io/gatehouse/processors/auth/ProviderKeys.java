@@ -142,6 +142,12 @@ final class ProviderKeys implements JWKSource<VerificationContext> {
         return current;
     }
 
+    /** The discovery document's introspection endpoint when the document was read already, else null. */
+    URI knownIntrospectionEndpoint() {
+        Metadata m = metadata;
+        return m == null ? null : m.introspectionEndpoint();
+    }
+
     /** Where introspection goes: the configured URL, else the discovery document's. */
     URI introspectionEndpoint(IntrospectionConfig introspection) throws Unavailable {
         if (introspection.endpoint() != null) {

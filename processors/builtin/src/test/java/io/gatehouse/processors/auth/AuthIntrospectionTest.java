@@ -82,6 +82,36 @@ class AuthIntrospectionTest extends AuthTestSupport {
     }
 
     @Test
+    void anOpaqueTokenIsIntrospectedAsAStageWithoutBlockingTheCaller() throws Exception {
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        idp.introspection(form -> {
+            try {
+                answer.await(20, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return active("");
+        });
+        try (var harness = introspecting(URI.create(idp.base() + "/introspect"))) {
+            TestExchange exchange = bearer(OPAQUE);
+
+            // Through the pipeline engine, as the gateway calls it from the connection's event loop.
+            io.gatehouse.engine.Step step = new io.gatehouse.engine.Step("auth", "test.auth", "test",
+                    io.gatehouse.spi.Phase.AUTHENTICATE, harness.processor());
+            java.util.concurrent.CompletableFuture<io.gatehouse.engine.StepResult> stage =
+                    io.gatehouse.engine.StepCalls.request(exchange.engine(), step).toCompletableFuture();
+
+            assertThat(stage).as("returned while the provider has not answered: the event loop is free").isNotDone();
+            answer.countDown();
+            assertThat(stage.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(io.gatehouse.engine.StepResult.PROCEED);
+            assertThat(exchange.identity().orElseThrow().subject()).isEqualTo("u-9");
+            assertThat(idp.introspections()).as("asked once, not again when verifying").isEqualTo(1);
+        } finally {
+            answer.countDown();
+        }
+    }
+
+    @Test
     void anInactiveTokenIsRejected() {
         try (var harness = introspecting(null)) {
             assertDenied(harness.request(bearer(OPAQUE)), invalidToken("inactive-token", "identity provider 'idp' says"
