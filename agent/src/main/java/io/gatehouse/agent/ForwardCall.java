@@ -7,6 +7,7 @@ import io.gatehouse.agent.proto.Header;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -62,7 +63,7 @@ final class ForwardCall {
     private boolean headSent;
     /** A whole (non-streamed) answer's head, held to travel with its body as one message; else null. */
     private ForwardResponse.Head.Builder heldHead;
-    private HeldBody heldBody;
+    private java.io.ByteArrayOutputStream heldBody;
     private boolean informational;
     private boolean written;
     private boolean retried;
@@ -181,9 +182,8 @@ final class ForwardCall {
                 ByteBuf data = content.content();
                 if (heldHead != null && data.isReadable()) {
                     if (heldBody.size() + data.readableBytes() <= WHOLE_LIMIT) {
-                        int n = data.readableBytes();
-                        data.readBytes(heldBody.buffer(n));
-                        heldBody.grown(n);
+                        heldBody.writeBytes(ByteBufUtil.getBytes(data));
+                        data.skipBytes(data.readableBytes());
                     } else {
                         sendHeld();
                     }
@@ -229,41 +229,11 @@ final class ForwardCall {
             // A small whole answer goes back as one message (head, body, end): a third of the gRPC
             // messages, frames and callbacks of head + chunk + end on both sides.
             heldHead = head;
-            heldBody = new HeldBody((int) length);
+            heldBody = new java.io.ByteArrayOutputStream((int) length);
             return;
         }
         out.onNext(ForwardResponse.newBuilder().setHead(head).build());
         headSent = true;
-    }
-
-    /** The bytes of a held whole answer: an exact-size array when the Content-Length was told. */
-    private static final class HeldBody {
-        private byte[] bytes;
-        private int size;
-
-        HeldBody(int expected) {
-            bytes = new byte[expected];
-        }
-
-        /** Room for {@code n} more bytes, written at {@link #size()}. */
-        java.nio.ByteBuffer buffer(int n) {
-            if (size + n > bytes.length) {
-                bytes = java.util.Arrays.copyOf(bytes, Math.max(size + n, bytes.length * 2));
-            }
-            return java.nio.ByteBuffer.wrap(bytes, size, n);
-        }
-
-        void grown(int n) {
-            size += n;
-        }
-
-        int size() {
-            return size;
-        }
-
-        byte[] toByteArray() {
-            return size == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, size);
-        }
     }
 
     /** The held head (and what body came with it) goes out as ordinary head and chunk messages. */

@@ -34,9 +34,12 @@ public final class GrpcCallOpener implements Processor {
     private final String endpointId;
     private final ProtocolAdapter adapter;
     private final Consumer<PipelineExchange.CompletedExchange> completionListener;
+    private final AgentComponent agents;
 
+    /** @param agents where exchanges find their home event loop; null for none (tests without agents) */
     public GrpcCallOpener(String endpointId, ProtocolAdapter adapter,
-                          Consumer<PipelineExchange.CompletedExchange> completionListener) {
+                          Consumer<PipelineExchange.CompletedExchange> completionListener, AgentComponent agents) {
+        this.agents = agents;
         this.endpointId = endpointId;
         this.adapter = adapter;
         this.completionListener = completionListener;
@@ -70,7 +73,6 @@ public final class GrpcCallOpener implements Processor {
         InboundRequest request = new InboundRequest("POST", routed.rpc().path(), "", headers, call.peer(), rest.body());
         // A gRPC call runs on camel-grpc's executor; its home is one of the agent component's event
         // loops, so a step that waits, the agent call and the answer continue on one thread.
-        AgentComponent agents = exchange.getContext().getComponent(AgentComponent.SCHEME, AgentComponent.class);
         PipelineExchange px = PipelineExchange.builder(requestId, endpointId, request, operation)
                 .home(agents == null ? PipelineExchange.CALLER : agents.nextCallerLoop())
                 .startNanos(start)

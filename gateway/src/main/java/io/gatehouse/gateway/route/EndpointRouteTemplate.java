@@ -34,7 +34,8 @@ final class EndpointRouteTemplate {
         EndpointAnswers answers(EndpointRoutes.Plan plan);
 
         /** The first node: builds the {@link PipelineExchange} from what the listener received. */
-        Processor opener(EndpointRoutes.Plan plan, Consumer<PipelineExchange.CompletedExchange> completionListener);
+        Processor opener(RouteBuilder builder, EndpointRoutes.Plan plan,
+                         Consumer<PipelineExchange.CompletedExchange> completionListener);
 
         /** Nodes that run before the failure answer when an exception escapes (none by default). */
         default void beforeFailure(OnExceptionDefinition onException) {
@@ -56,7 +57,7 @@ final class EndpointRouteTemplate {
         OnExceptionDefinition onException = route.onException(Throwable.class).handled(true);
         listener.beforeFailure(onException);
         onException.process(new FailureResponder(answers)).end();
-        route.process(listener.opener(plan, completionListener)).id(id + ".open");
+        route.process(listener.opener(builder, plan, completionListener)).id(id + ".open");
         for (Step step : plan.steps()) {
             route.process(new RequestPhaseProcessor(step, answers)).id(step.nodeId());
         }

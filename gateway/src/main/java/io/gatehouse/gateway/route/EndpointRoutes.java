@@ -97,7 +97,8 @@ public final class EndpointRoutes extends RouteBuilder {
         }
 
         @Override
-        public Processor opener(Plan plan, Consumer<PipelineExchange.CompletedExchange> completionListener) {
+        public Processor opener(RouteBuilder builder, Plan plan,
+                                Consumer<PipelineExchange.CompletedExchange> completionListener) {
             return new ExchangeOpener(plan.endpoint().id(), plan.endpoint().path(), plan.adapter(), completionListener);
         }
 

@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.route;
 
+import io.gatehouse.agent.camel.AgentComponent;
 import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.gateway.grpc.GrpcCallOpener;
@@ -96,8 +97,10 @@ final class GrpcEndpointRoutes extends RouteBuilder {
         }
 
         @Override
-        public Processor opener(EndpointRoutes.Plan plan, Consumer<PipelineExchange.CompletedExchange> listener) {
-            return new GrpcCallOpener(plan.endpoint().id(), plan.adapter(), listener);
+        public Processor opener(RouteBuilder builder, EndpointRoutes.Plan plan,
+                                Consumer<PipelineExchange.CompletedExchange> listener) {
+            return new GrpcCallOpener(plan.endpoint().id(), plan.adapter(), listener,
+                    builder.getContext().getComponent(AgentComponent.SCHEME, AgentComponent.class));
         }
 
         @Override

@@ -201,10 +201,17 @@ public final class ChunkPipeline {
 
     private static byte[] nonNull(byte[] bytes, Step owner, String method) {
         if (bytes == null) {
-            throw new IllegalStateException("a transformer of " + name(owner) + " returned null from " + method
+            throw new NullChunkException("a transformer of " + name(owner) + " returned null from " + method
                     + ": return ChunkTransformer.EMPTY to hold bytes back");
         }
         return bytes;
+    }
+
+    /** A transformer returned null: a defect of its processor, not a failure of the stream. */
+    public static final class NullChunkException extends IllegalStateException {
+        NullChunkException(String message) {
+            super(message);
+        }
     }
 
     static String name(Step step) {

@@ -130,9 +130,8 @@ public final class ProcessorHarness<C extends Record> implements AutoCloseable {
         ChunkPipeline pipeline = runOnResponse(exchange, status, headers, PipelineBody.streamed(null));
         ChunkPipeline.Run run = pipeline.runAll(chunks);
         checkObservers(pipeline);
-        if (run.error() instanceof IllegalStateException e && e.getMessage() != null
-                && e.getMessage().startsWith("a transformer of ")) {
-            throw e; // a transformer returned null: a defect of the processor, not a cut stream
+        if (run.error() instanceof ChunkPipeline.NullChunkException e) {
+            throw e; // a defect of the processor, not a cut stream
         }
         return new StreamResult(run.sent(), pipeline.hasObservers() ? run.sent() : List.of(),
                 Optional.ofNullable(run.error()));
