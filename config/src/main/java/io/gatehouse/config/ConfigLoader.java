@@ -133,7 +133,8 @@ public final class ConfigLoader {
         if (!errors.isEmpty()) {
             return LoadResult.invalid(errors);
         }
-        return LoadResult.valid(withStoreAndAdmin(config, gateway.yaml(), adminAuth).withDirectories(files));
+        return LoadResult.valid(withStoreAndAdmin(config, gateway.yaml(), adminAuth).withDirectories(files)
+                .withLifecycle(gateway.yaml().lifecycle()));
     }
 
     /**

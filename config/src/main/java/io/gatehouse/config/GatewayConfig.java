@@ -22,12 +22,14 @@ import java.util.Optional;
  * @param store             the store of recordings, approvals and rate limits ({@code store:})
  * @param directories       the files of the sub-directories processor factories own ({@code policies} …),
  *                          bound, by directory name, each list in file-name order
+ * @param lifecycle         reload ({@code reload:}) and drain ({@code shutdown:}) settings
  */
 public record GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
                             Map<String, AgentConnectionConfig> agents, Path dataDirectory,
                             Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
                             Map<String, Record> sections, StoreConfig store,
-                            Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories) {
+                            Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories,
+                            LifecycleConfig lifecycle) {
 
     public GatewayConfig {
         Checks.required("directory", directory);
@@ -40,6 +42,22 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
         sections = Collections.unmodifiableMap(new LinkedHashMap<>(sections));
         Checks.required("store", store);
         directories = Collections.unmodifiableMap(new LinkedHashMap<>(directories));
+        lifecycle = lifecycle == null ? LifecycleConfig.defaults() : lifecycle;
+    }
+
+    public GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
+                         Map<String, AgentConnectionConfig> agents, Path dataDirectory,
+                         Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
+                         Map<String, Record> sections, StoreConfig store,
+                         Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories) {
+        this(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints, sections, store,
+                directories, LifecycleConfig.defaults());
+    }
+
+    /** The same config with these reload and shutdown settings. */
+    public GatewayConfig withLifecycle(LifecycleConfig settings) {
+        return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
+                sections, store, directories, settings);
     }
 
     /** A config whose factories own no directories. */
@@ -53,7 +71,7 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
     /** The same config with these directory files. */
     public GatewayConfig withDirectories(Map<String, List<io.gatehouse.spi.ConfigFile<?>>> files) {
         return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
-                sections, store, files);
+                sections, store, files, lifecycle);
     }
 
     /** The bound files of a directory a processor factory owns ({@code policies} …); empty when none. */

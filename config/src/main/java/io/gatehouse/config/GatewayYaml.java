@@ -12,7 +12,7 @@ import java.util.Map;
  * the public config records.
  */
 record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Agent> agents,
-                   String dataDirectory, Plugins plugins, Store store) {
+                   String dataDirectory, Plugins plugins, Store store, Reload reload, Shutdown shutdown) {
 
     static final String DEFAULT_DATA_DIRECTORY = "./data";
     /** Error nouns for map entries: {@code listener 'http' field 'port'}. */
@@ -34,6 +34,40 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         }
         plugins = plugins == null ? new Plugins(null) : plugins;
         store = store == null ? new Store(null, null, null, null, null, null, null, null) : store;
+        reload = reload == null ? new Reload(null, null) : reload;
+        shutdown = shutdown == null ? new Shutdown(null, null) : shutdown;
+    }
+
+    /** {@code reload:}; see {@link LifecycleConfig}. */
+    record Reload(Boolean watch, java.time.Duration watchDelay) {
+        Reload {
+            watch = watch != null && watch;
+            watchDelay = watchDelay == null ? java.time.Duration.ofMillis(LifecycleConfig.DEFAULT_WATCH_DELAY_MS)
+                    : watchDelay;
+            if (watchDelay.isNegative() || watchDelay.compareTo(java.time.Duration.ofMinutes(10)) > 0) {
+                throw new ConfigException("watchDelay", "value " + watchDelay.toMillis()
+                        + "ms (expected: between 0s and 10m)");
+            }
+        }
+    }
+
+    /** {@code shutdown:}; see {@link LifecycleConfig}. */
+    record Shutdown(java.time.Duration drainDelay, java.time.Duration drainTimeout) {
+        Shutdown {
+            drainDelay = drainDelay == null ? LifecycleConfig.DEFAULT_DRAIN_DELAY : drainDelay;
+            drainTimeout = drainTimeout == null ? LifecycleConfig.DEFAULT_DRAIN_TIMEOUT : drainTimeout;
+            for (java.util.Map.Entry<String, java.time.Duration> d : java.util.Map.of("drainDelay", drainDelay,
+                    "drainTimeout", drainTimeout).entrySet()) {
+                if (d.getValue().isNegative() || d.getValue().compareTo(java.time.Duration.ofHours(1)) > 0) {
+                    throw new ConfigException(d.getKey(), "value " + d.getValue().toMillis()
+                            + "ms (expected: between 0s and 1h)");
+                }
+            }
+        }
+    }
+
+    LifecycleConfig lifecycle() {
+        return new LifecycleConfig(reload.watch(), reload.watchDelay(), shutdown.drainDelay(), shutdown.drainTimeout());
     }
 
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,

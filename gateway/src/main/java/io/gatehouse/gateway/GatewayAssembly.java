@@ -51,6 +51,14 @@ public final class GatewayAssembly {
         } catch (ProcessorRegistry.PluginException e) {
             return new Loaded(null, null, List.of(e.getMessage()));
         }
+        return loadConfig(directory, env, registry);
+    }
+
+    /**
+     * Loads the config with the factories of a running gateway (a reload: plugins are found once, at
+     * start).
+     */
+    public static Loaded loadConfig(Path directory, Function<String, String> env, ProcessorRegistry registry) {
         LoadResult<GatewayConfig> result = new ConfigLoader(registry.configTypes(), registry.sectionTypes(),
                 registry.directoryTypes(), env)
                 .load(directory);

@@ -281,7 +281,7 @@ public final class AuditAdminRoutes extends RouteBuilder {
 
     // ---- the admin call's own record ----
 
-    private static EventDraft startEvent(AdminExchange ax, Instant start) {
+    static EventDraft startEvent(AdminExchange ax, Instant start) {
         ObjectNode p = CanonicalJson.object();
         ObjectNode req = p.putObject("request");
         AdminExchange.Request r = ax.request();

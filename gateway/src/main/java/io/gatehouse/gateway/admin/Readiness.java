@@ -14,10 +14,20 @@ import java.util.function.Function;
 public final class Readiness {
 
     /** The answer of {@code /readyz}; {@code store} is null when no store is checked. */
-    public record Report(boolean ready, boolean routesStarted, Map<String, String> agents, String store) {
+    public record Report(boolean ready, boolean routesStarted, Map<String, String> agents, String store,
+                         boolean isDraining) {
+        public Report(boolean ready, boolean routesStarted, Map<String, String> agents, String store) {
+            this(ready, routesStarted, agents, store, false);
+        }
+
+        /** The same report while the gateway drains before a stop: not ready, so balancers send elsewhere. */
+        public Report draining() {
+            return new Report(false, routesStarted, agents, store, true);
+        }
+
         public String toJson() {
             ObjectNode node = new ObjectMapper().createObjectNode();
-            node.put("status", ready ? "READY" : "NOT_READY");
+            node.put("status", isDraining ? "DRAINING" : ready ? "READY" : "NOT_READY");
             node.put("routes", routesStarted ? "started" : "not started");
             ObjectNode a = node.putObject("agents");
             agents.forEach(a::put);

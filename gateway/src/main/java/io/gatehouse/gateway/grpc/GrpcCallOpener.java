@@ -12,6 +12,8 @@ import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.Outcome;
 import io.gatehouse.gateway.pipeline.RouteExchanges;
+import io.gatehouse.gateway.pipeline.EndpointPipeline;
+import io.gatehouse.gateway.pipeline.EndpointSlot;
 import io.gatehouse.spi.StandardAttributes;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
@@ -31,23 +33,30 @@ import org.apache.camel.Processor;
  */
 public final class GrpcCallOpener implements Processor {
 
-    private final String endpointId;
-    private final ProtocolAdapter adapter;
+    private final EndpointSlot slot;
     private final Consumer<PipelineExchange.CompletedExchange> completionListener;
     private final AgentComponent agents;
 
-    /** @param agents where exchanges find their home event loop; null for none (tests without agents) */
-    public GrpcCallOpener(String endpointId, ProtocolAdapter adapter,
-                          Consumer<PipelineExchange.CompletedExchange> completionListener, AgentComponent agents) {
+    /**
+     * @param slot   where the route finds the endpoint pipeline of its next message (swapped by reloads)
+     * @param agents where exchanges find their home event loop; null for none (tests without agents)
+     */
+    public GrpcCallOpener(EndpointSlot slot, Consumer<PipelineExchange.CompletedExchange> completionListener,
+                          AgentComponent agents) {
         this.agents = agents;
-        this.endpointId = endpointId;
-        this.adapter = adapter;
+        this.slot = slot;
         this.completionListener = completionListener;
     }
 
     @Override
     public void process(Exchange exchange) {
         long start = System.nanoTime();
+        // The one read of the swapped pipeline (the dispatcher only routes to endpoints that have one).
+        EndpointPipeline pipeline = slot.current();
+        if (pipeline == null) {
+            throw new IllegalStateException("a gRPC message reached an endpoint route that serves no endpoint");
+        }
+        ProtocolAdapter adapter = pipeline.adapter();
         RoutedMessage routed = RoutedMessage.of(exchange);
         GrpcCall call = routed.call();
         String requestId = UUID.randomUUID().toString();
@@ -73,19 +82,23 @@ public final class GrpcCallOpener implements Processor {
         InboundRequest request = new InboundRequest("POST", routed.rpc().path(), "", headers, call.peer(), rest.body());
         // A gRPC call runs on camel-grpc's executor; its home is one of the agent component's event
         // loops, so a step that waits, the agent call and the answer continue on one thread.
-        PipelineExchange px = PipelineExchange.builder(requestId, endpointId, request, operation)
+        PipelineExchange px = PipelineExchange.builder(requestId, pipeline.id(), request, operation)
                 .home(agents == null ? PipelineExchange.CALLER : agents.nextCallerLoop())
                 .startNanos(start)
-                .completionListener(completionListener)
+                .completionListener(ExchangeOpener.inFlight(pipeline, completionListener))
                 .build();
+        px.attributes().put(StandardAttributes.CONFIG_VERSION, pipeline.version());
         RouteExchanges.attach(exchange, px);
+        RouteExchanges.attach(exchange, pipeline);
         RouteExchanges.setStreamAnswerer(exchange, new GrpcStreamWriter(routed));
         Deadline deadline = call.context().getDeadline();
         if (deadline != null) {
             px.attributes().put(StandardAttributes.DEADLINE,
                     Instant.now().plusNanos(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS))));
         }
-        if (routed.refusal() != null) {
+        if (pipeline.closing()) {
+            px.refuse(EndpointPipeline.shuttingDown());
+        } else if (routed.refusal() != null) {
             px.refuse(routed.refusal().asDenial());
         } else if (failure != null) {
             // Refused before the steps: recording still sees it, RefusalAnswer answers.

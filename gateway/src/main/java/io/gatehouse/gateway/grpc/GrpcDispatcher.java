@@ -41,13 +41,19 @@ public final class GrpcDispatcher implements Processor {
     private static final Logger LOG = LoggerFactory.getLogger(GrpcDispatcher.class);
 
     private final String listener;
-    private final List<Target> targets;
+    /** Swapped whole by a reload: a message is dispatched on the list it read once. */
+    private volatile List<Target> targets;
     private final CamelContext camel;
 
     public GrpcDispatcher(String listener, List<Target> targets, CamelContext camel) {
         this.listener = listener;
         this.targets = List.copyOf(targets);
         this.camel = camel;
+    }
+
+    /** The endpoints of this listener from now on (a reload added, removed or changed some). */
+    public void retarget(List<Target> next) {
+        targets = List.copyOf(next);
     }
 
     @Override
@@ -69,6 +75,7 @@ public final class GrpcDispatcher implements Processor {
         }
         Message request = exchange.getIn().getBody(Message.class);
         String model = RequestJson.model(rpc.get(), request);
+        List<Target> targets = this.targets;
         Optional<Target> serverCalls = targets.stream().filter(Target::serverCalls).findFirst();
         Optional<Target> target = !rpc.get().served() || model == null ? serverCalls
                 : targets.stream().filter(t -> t.serves(model)).findFirst();

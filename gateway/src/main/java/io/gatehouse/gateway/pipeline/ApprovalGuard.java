@@ -33,7 +33,12 @@ public final class ApprovalGuard implements Processor {
         String detail = "policy '" + asked.policy() + "' rule '" + asked.rule() + "' requires an approval for this "
                 + "request, but endpoint '" + px.endpointId() + "' has no approval step after it; ask the "
                 + "gateway's operators to add one";
-        answers.deny(exchange, px, Outcome.deny(403, "Approval required", detail,
+        answers(exchange).deny(exchange, px, Outcome.deny(403, "Approval required", detail,
                 new DecidingRule(asked.policy(), asked.rule(), asked.reason())));
+    }
+
+    /** The answers of the pipeline the exchange opened on (a reload may have changed the endpoint's protocol). */
+    private EndpointAnswers answers(Exchange exchange) {
+        return RouteExchanges.answers(exchange, answers);
     }
 }

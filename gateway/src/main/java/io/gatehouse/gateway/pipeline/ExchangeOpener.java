@@ -8,6 +8,7 @@ import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.Outcome;
+import io.gatehouse.spi.StandardAttributes;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -36,26 +37,40 @@ public final class ExchangeOpener implements Processor {
      */
     public static final java.util.Set<String> CLIENT_HEADERS = java.util.Set.of("gatehouse-approval", "gatehouse-reason");
 
-    private final String endpointId;
+    private final EndpointSlot slot;
     private final String pathPrefix;
-    private final ProtocolAdapter adapter;
     private final Consumer<PipelineExchange.CompletedExchange> completionListener;
 
-    public ExchangeOpener(String endpointId, String pathPrefix, ProtocolAdapter adapter,
+    /**
+     * @param slot       where the route finds the endpoint pipeline of its next request (swapped by reloads)
+     * @param pathPrefix the path the route listens on
+     */
+    public ExchangeOpener(EndpointSlot slot, String pathPrefix,
                           Consumer<PipelineExchange.CompletedExchange> completionListener) {
-        this.endpointId = endpointId;
+        this.slot = slot;
         this.pathPrefix = pathPrefix;
-        this.adapter = adapter;
         this.completionListener = completionListener;
     }
 
     @Override
     public void process(Exchange exchange) {
         long start = System.nanoTime();
+        // The one read of the swapped pipeline: every later node of this exchange reads this capture.
+        EndpointPipeline pipeline = slot.current();
         String requestId = UUID.randomUUID().toString();
         FullHttpRequest netty = exchange.getIn(NettyHttpMessage.class).getHttpRequest();
         ChannelHandlerContext ctx = exchange.getIn().getHeader(NettyConstants.NETTY_CHANNEL_HANDLER_CONTEXT,
                 ChannelHandlerContext.class);
+        if (pipeline == null) {
+            // No endpoint serves this path (none was ever, or a reload removed it): not recorded, as no
+            // endpoint saw it.
+            String path = new QueryStringDecoder(netty.uri()).path();
+            io.gatehouse.gateway.http.HttpAnswers.problem(exchange, io.gatehouse.gateway.http.Problem.of(404,
+                    "Not found", "no endpoint serves path '" + path + "' on this listener"), requestId, path, false);
+            exchange.setRouteStop(true);
+            return;
+        }
+        ProtocolAdapter adapter = pipeline.adapter();
 
         QueryStringDecoder uri = new QueryStringDecoder(netty.uri());
         String path = uri.path();
@@ -81,18 +96,37 @@ public final class ExchangeOpener implements Processor {
             malformed = e.getMessage();
         }
         // The exchange lives on its connection's event loop: a step that waits resumes there.
-        PipelineExchange px = PipelineExchange.builder(requestId, endpointId, request,
+        PipelineExchange px = PipelineExchange.builder(requestId, pipeline.id(), request,
                         operation == null ? Operation.raw(adapter.name()) : operation)
                 .home(ctx.channel().eventLoop())
                 .startNanos(start)
-                .completionListener(completionListener)
+                .completionListener(inFlight(pipeline, completionListener))
                 .build();
+        px.attributes().put(StandardAttributes.CONFIG_VERSION, pipeline.version());
         RouteExchanges.attach(exchange, px);
-        if (malformed != null) {
+        RouteExchanges.attach(exchange, pipeline);
+        if (pipeline.closing()) {
+            px.refuse(EndpointPipeline.shuttingDown());
+        } else if (malformed != null) {
             refuse(px, 400, "Malformed request", malformed, "malformed-body");
         } else if (operation == null) {
             refuse(px, 404, "Not found", "no endpoint serves path '" + path + "'", "unknown-path");
         }
+    }
+
+    /**
+     * Counts the exchange on its pipeline until it completes (exactly once, whatever the outcome), so a
+     * reload closes the processors it replaced only once nothing uses them.
+     */
+    public static Consumer<PipelineExchange.CompletedExchange> inFlight(EndpointPipeline pipeline,
+                                                                 Consumer<PipelineExchange.CompletedExchange> then) {
+        pipeline.inFlight().incrementAndGet();
+        return done -> {
+            pipeline.inFlight().decrementAndGet();
+            if (then != null) {
+                then.accept(done);
+            }
+        };
     }
 
     /**

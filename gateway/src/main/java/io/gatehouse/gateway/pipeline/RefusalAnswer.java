@@ -23,7 +23,12 @@ public final class RefusalAnswer implements Processor {
         PipelineExchange px = RouteExchanges.pipeline(exchange);
         Outcome.Deny refusal = px.refusal();
         if (refusal != null) {
-            answers.deny(exchange, px, refusal);
+            answers(exchange).deny(exchange, px, refusal);
         }
+    }
+
+    /** The answers of the pipeline the exchange opened on (a reload may have changed the endpoint's protocol). */
+    private EndpointAnswers answers(Exchange exchange) {
+        return RouteExchanges.answers(exchange, answers);
     }
 }

@@ -65,7 +65,7 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
         BodyCollector.collect(reply.body(), maxResponseBytes).whenComplete((bytes, error) -> {
             if (error != null) {
                 boolean tooLarge = error instanceof BodyCollector.TooLargeException;
-                answers.fail(exchange, px, 502, "Bad gateway", tooLarge ? error.getMessage() + " (the gateway's limit)"
+                answers(exchange).fail(exchange, px, 502, "Bad gateway", tooLarge ? error.getMessage() + " (the gateway's limit)"
                         : "the model's response was cut off", String.valueOf(error));
                 callback.done(false);
                 return;
@@ -90,7 +90,7 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
         } catch (RuntimeException e) {
             LOG.error("a response transformer failed (request {})", px.requestId(), e);
             body.pipeline().ended(e);
-            answers.fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
+            answers(exchange).fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
                     + "quote request id " + px.requestId() + " to the gateway's operators.", e.toString());
             callback.done(false);
             return;
@@ -100,7 +100,7 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
             if (error != null) {
                 LOG.error("request {}: {}", px.requestId(), error.getMessage(), error.getCause());
                 body.pipeline().ended(error);
-                answers.fail(exchange, px, 503, "Service unavailable", "the gateway could not complete the exchange "
+                answers(exchange).fail(exchange, px, 503, "Service unavailable", "the gateway could not complete the exchange "
                         + "safely, so the answer was withheld; retry later. Request id " + px.requestId() + ".",
                         error.getMessage());
             } else {
@@ -147,7 +147,7 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
     private void brokenOnResponse(Exchange exchange, PipelineExchange px, StepResult.Broken broken, PipelineBody body) {
         LOG.error("{} (request {})", broken.message(), px.requestId(), broken.cause());
         body.pipeline().ended(broken.cause());
-        answers.fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
+        answers(exchange).fail(exchange, px, 500, "Internal gateway error", "a gateway processor failed on the response; "
                 + "quote request id " + px.requestId() + " to the gateway's operators.", broken.message());
     }
 
@@ -177,5 +177,10 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
             public void onComplete() {
             }
         });
+    }
+
+    /** The answers of the pipeline the exchange opened on (a reload may have changed the endpoint's protocol). */
+    private EndpointAnswers answers(Exchange exchange) {
+        return RouteExchanges.answers(exchange, answers);
     }
 }

@@ -11,6 +11,7 @@ import org.apache.camel.Exchange;
 public final class RouteExchanges {
 
     private static final String STREAM_ANSWERER = "Gatehouse.StreamAnswerer";
+    private static final String ENDPOINT_PIPELINE = "Gatehouse.EndpointPipeline";
 
     private RouteExchanges() {
     }
@@ -18,6 +19,22 @@ public final class RouteExchanges {
     /** Attaches the pipeline exchange (the route's first node). */
     public static void attach(Exchange camel, PipelineExchange exchange) {
         AgentExchanges.attach(camel, exchange);
+    }
+
+    /** Attaches the endpoint pipeline the exchange captured when it opened (read by every later node). */
+    public static void attach(Exchange camel, EndpointPipeline pipeline) {
+        camel.setProperty(ENDPOINT_PIPELINE, pipeline);
+    }
+
+    /** The endpoint pipeline the exchange opened on, or null before its first node ran. */
+    public static EndpointPipeline endpoint(Exchange camel) {
+        return camel.getProperty(ENDPOINT_PIPELINE, EndpointPipeline.class);
+    }
+
+    /** How the exchange's endpoint answers: its captured pipeline's, else {@code fallback}. */
+    public static EndpointAnswers answers(Exchange camel, EndpointAnswers fallback) {
+        EndpointPipeline pipeline = endpoint(camel);
+        return pipeline == null ? fallback : pipeline.answers();
     }
 
     /** The pipeline exchange of the route, or null before its first node ran. */

@@ -1,14 +1,18 @@
 package io.gatehouse.gateway.route;
 
+import io.gatehouse.agent.camel.AgentComponent;
 import io.gatehouse.engine.PipelineExchange;
-import io.gatehouse.engine.Step;
+import io.gatehouse.gateway.grpc.GrpcCallOpener;
+import io.gatehouse.gateway.grpc.GrpcListeners;
+import io.gatehouse.gateway.grpc.GrpcResponseDecoder;
+import io.gatehouse.gateway.pipeline.AgentCall;
 import io.gatehouse.gateway.pipeline.ApprovalGuard;
 import io.gatehouse.gateway.pipeline.EndpointAnswers;
+import io.gatehouse.gateway.pipeline.ExchangeOpener;
 import io.gatehouse.gateway.pipeline.RefusalAnswer;
 import io.gatehouse.gateway.pipeline.RequestPhaseProcessor;
 import io.gatehouse.gateway.pipeline.ResponsePhaseProcessor;
 import java.util.function.Consumer;
-import org.apache.camel.Processor;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.OnExceptionDefinition;
 import org.apache.camel.model.RouteDefinition;
@@ -16,54 +20,42 @@ import org.apache.camel.model.RouteDefinition;
 /**
  * The one shape of an endpoint route, for HTTP and gRPC listeners alike:
  * <pre>
- * from(listener) → {id}.open → {id}.{step}… → {id}.refused → {id}.approval-guard → {id}.agent [→ …] → {id}.respond
+ * from(listener) → {id}.open → {id}.request → {id}.refused → {id}.approval-guard → {id}.agent [→ …] → {id}.respond
  * </pre>
- * The route id is the endpoint id and each step's node id is {@code <endpoint>.<step>}, so Camel's
- * tooling (and AdviceWith in tests) names what the config names. What differs between listeners —
- * where the route starts, how the exchange is opened, how the agent is called — is a {@link Listener}.
+ * The route's nodes hold no endpoint state: {@code open} reads the endpoint's current
+ * {@link io.gatehouse.gateway.pipeline.EndpointPipeline} from the route's slot once, and every later node
+ * works with that capture (its steps, answers and agent). A reload swaps the slot; the route stays, and
+ * exchanges in flight finish on the pipeline they opened on. The route id is the endpoint id (the id of
+ * the endpoint it was first built for), so Camel's tooling and AdviceWith name what the config names.
  */
 final class EndpointRouteTemplate {
-
-    /** What one kind of listener puts into the template. */
-    interface Listener {
-
-        /** The URI the route consumes from. */
-        String from(EndpointRoutes.Plan plan);
-
-        /** How the endpoint answers on its own (problem+json, OpenAI errors). */
-        EndpointAnswers answers(EndpointRoutes.Plan plan);
-
-        /** The first node: builds the {@link PipelineExchange} from what the listener received. */
-        Processor opener(RouteBuilder builder, EndpointRoutes.Plan plan,
-                         Consumer<PipelineExchange.CompletedExchange> completionListener);
-
-        /** Nodes that run before the failure answer when an exception escapes (none by default). */
-        default void beforeFailure(OnExceptionDefinition onException) {
-        }
-
-        /** The agent call, and whatever turns its reply into the response the steps read; ids {@code {id}.agent…}. */
-        void agent(RouteBuilder builder, RouteDefinition route, EndpointRoutes.Plan plan);
-    }
 
     private EndpointRouteTemplate() {
     }
 
-    static void build(RouteBuilder builder, EndpointRoutes.Plan plan, Listener listener, long maxResponseBytes,
+    static void build(RouteBuilder builder, Mount mount, long maxResponseBytes,
                       Consumer<PipelineExchange.CompletedExchange> completionListener) {
-        String id = plan.endpoint().id();
-        EndpointAnswers answers = listener.answers(plan);
-        RouteDefinition route = builder.from(listener.from(plan)).routeId(id)
-                .routeDescription("endpoint '" + id + "' (" + plan.endpoint().file() + ")");
+        String id = mount.routeId();
+        RouteDefinition route = builder.from(mount.from()).routeId(id).routeDescription(mount.description());
         OnExceptionDefinition onException = route.onException(Throwable.class).handled(true);
-        listener.beforeFailure(onException);
-        onException.process(new FailureResponder(answers)).end();
-        route.process(listener.opener(builder, plan, completionListener)).id(id + ".open");
-        for (Step step : plan.steps()) {
-            route.process(new RequestPhaseProcessor(step, answers)).id(step.nodeId());
+        if (mount.grpc()) {
+            onException.process(GrpcListeners.NOTE_FAILURE);
         }
+        onException.process(new FailureResponder(mount.fallbackAnswers())).end();
+        if (mount.grpc()) {
+            route.process(new GrpcCallOpener(mount.slot(), completionListener,
+                    builder.getContext().getComponent(AgentComponent.SCHEME, AgentComponent.class))).id(id + ".open");
+        } else {
+            route.process(new ExchangeOpener(mount.slot(), mount.path(), completionListener)).id(id + ".open");
+        }
+        route.process(new RequestPhaseProcessor()).id(id + ".request");
+        EndpointAnswers answers = mount.fallbackAnswers();
         route.process(new RefusalAnswer(answers)).id(id + ".refused");
         route.process(new ApprovalGuard(answers)).id(id + ".approval-guard");
-        listener.agent(builder, route, plan);
+        route.process(new AgentCall()).id(id + ".agent");
+        if (mount.grpc()) {
+            route.process(new GrpcResponseDecoder()).id(id + ".grpc-decode");
+        }
         route.process(new ResponsePhaseProcessor(maxResponseBytes, answers)).id(id + ".respond");
     }
 }

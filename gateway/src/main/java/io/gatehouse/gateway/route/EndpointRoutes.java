@@ -4,26 +4,18 @@ import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.engine.Step;
-import io.gatehouse.gateway.http.HttpAnswers;
-import io.gatehouse.gateway.http.Problem;
-import io.gatehouse.gateway.pipeline.EndpointAnswers;
-import io.gatehouse.gateway.pipeline.ExchangeOpener;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Consumer;
-import org.apache.camel.Processor;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.component.netty.http.NettyHttpMessage;
-import org.apache.camel.model.RouteDefinition;
 
 /**
- * One Camel route per endpoint: listener → open (request id, protocol parse) → each step's request
- * phase in pipeline order → {@code agent:NAME} → response phase in reverse order → answer. The
- * route id is the endpoint id and each step's node id is {@code <endpoint>.<step>}, so Camel's
- * tooling (and AdviceWith in tests) names what the config names.
+ * One Camel route per endpoint: listener → open (request id, protocol parse) → the request phase of each
+ * step in pipeline order → {@code agent:NAME} → response phase in reverse order → answer. The route id is
+ * the endpoint id and its nodes are {@code <endpoint>.open|request|refused|approval-guard|agent|respond}
+ * ({@link EndpointRouteTemplate}); the steps themselves are the endpoint's current pipeline, which a
+ * reload swaps without touching the route.
  */
 public final class EndpointRoutes extends RouteBuilder {
 
@@ -32,15 +24,24 @@ public final class EndpointRoutes extends RouteBuilder {
                        List<Step> steps) {
     }
 
-    private final List<Plan> plans;
-    private final Map<String, ListenerConfig> listeners;
+    private final List<Mount> mounts;
     private final long maxResponseBytes;
     private final Consumer<PipelineExchange.CompletedExchange> completionListener;
 
+    /**
+     * The routes of these endpoints, each serving its one pipeline (tests and embedding; the runtime keeps
+     * its routes in a table that reloads swap), and a 404 route at {@code /} of each HTTP listener that no
+     * endpoint takes.
+     */
     public EndpointRoutes(List<Plan> plans, Map<String, ListenerConfig> listeners, long maxResponseBytes,
                           Consumer<PipelineExchange.CompletedExchange> completionListener) {
-        this.plans = plans;
-        this.listeners = listeners;
+        this(maxResponseBytes, EndpointTable.standalone(plans, listeners, "unversioned"), completionListener);
+    }
+
+    /** Builds the routes of these mounts (HTTP and gRPC endpoint routes alike). */
+    EndpointRoutes(long maxResponseBytes, List<Mount> mounts,
+                   Consumer<PipelineExchange.CompletedExchange> completionListener) {
+        this.mounts = mounts;
         this.maxResponseBytes = maxResponseBytes;
         this.completionListener = completionListener;
     }
@@ -63,65 +64,12 @@ public final class EndpointRoutes extends RouteBuilder {
         if (getContext().hasComponent("netty-http") == null) {
             getContext().addComponent("netty-http", new io.gatehouse.gateway.http.GatewayNettyHttpComponent());
         }
-        for (Plan plan : plans) {
-            if (!plan.listener().grpc()) {
-                configureEndpoint(plan);
-            }
-        }
-        for (Map.Entry<String, ListenerConfig> listener : listeners.entrySet()) {
-            if (listener.getValue().grpc()) {
-                continue; // GrpcEndpointRoutes: a gRPC listener answers unknown models itself
-            }
-            boolean rootTaken = plans.stream().anyMatch(p -> p.endpoint().listener().equals(listener.getKey())
-                    && "/".equals(p.endpoint().path()));
-            if (!rootTaken) {
-                configureNotFound(listener.getKey(), listener.getValue());
-            }
+        for (Mount mount : mounts) {
+            EndpointRouteTemplate.build(this, mount, maxResponseBytes, completionListener);
         }
     }
 
-    private void configureEndpoint(Plan plan) {
-        EndpointRouteTemplate.build(this, plan, HTTP, maxResponseBytes, completionListener);
-    }
-
-    /** An HTTP listener: camel-netty-http, the exchange on the connection's event loop, {@code agent:} directly. */
-    private static final EndpointRouteTemplate.Listener HTTP = new EndpointRouteTemplate.Listener() {
-        @Override
-        public String from(Plan plan) {
-            return listenerUri(plan.listener(), "/".equals(plan.endpoint().path()) ? "/" : plan.endpoint().path());
-        }
-
-        @Override
-        public EndpointAnswers answers(Plan plan) {
-            return EndpointAnswers.of(plan.adapter().openAiErrors());
-        }
-
-        @Override
-        public Processor opener(RouteBuilder builder, Plan plan,
-                                Consumer<PipelineExchange.CompletedExchange> completionListener) {
-            return new ExchangeOpener(plan.endpoint().id(), plan.endpoint().path(), plan.adapter(), completionListener);
-        }
-
-        @Override
-        public void agent(RouteBuilder builder, RouteDefinition route, Plan plan) {
-            route.to(agentUri(plan)).id(plan.endpoint().id() + ".agent");
-        }
-    };
-
-    static String agentUri(Plan plan) {
-        return "agent:" + plan.endpoint().target().agent() + "?service=" + plan.endpoint().target().service();
-    }
-
-    /** Paths no endpoint serves get a problem+json 404 rather than Netty's empty one. */
-    private void configureNotFound(String name, ListenerConfig listener) {
-        from(listenerUri(listener, "/"))
-                .routeId("gatehouse-not-found-" + name)
-                .process(exchange -> {
-                    String path = new QueryStringDecoder(
-                            exchange.getIn(NettyHttpMessage.class).getHttpRequest().uri()).path();
-                    String requestId = UUID.randomUUID().toString();
-                    HttpAnswers.problem(exchange, Problem.of(404, "Not found",
-                            "no endpoint serves path '" + path + "' on this listener"), requestId, path, false);
-                });
+    static String agentUri(EndpointConfig endpoint) {
+        return "agent:" + endpoint.target().agent() + "?service=" + endpoint.target().service();
     }
 }

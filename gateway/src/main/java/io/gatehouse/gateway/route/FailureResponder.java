@@ -36,7 +36,7 @@ final class FailureResponder implements Processor {
             LOG.warn("request {} failed: {}", requestId, error == null ? "unknown" : error.getMessage());
         }
         exchange.setException(null);
-        answers.problem(exchange, problem, requestId, px == null ? null : px.request().path());
+        answers(exchange).problem(exchange, problem, requestId, px == null ? null : px.request().path());
         if (px != null) {
             px.complete(Completion.Kind.FAILED, problem.status(), null, String.valueOf(error));
         }
@@ -59,5 +59,10 @@ final class FailureResponder implements Processor {
         }
         return Problem.of(500, "Internal gateway error",
                 "the gateway failed; quote request id " + requestId + " to the gateway's operators.");
+    }
+
+    /** The answers of the pipeline the exchange opened on (a reload may have changed the endpoint's protocol). */
+    private EndpointAnswers answers(Exchange exchange) {
+        return io.gatehouse.gateway.pipeline.RouteExchanges.answers(exchange, answers);
     }
 }

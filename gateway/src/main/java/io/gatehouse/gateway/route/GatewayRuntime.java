@@ -18,7 +18,21 @@ import io.gatehouse.gateway.admin.Readiness;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.engine.PipelineOrder;
 import io.gatehouse.engine.Step;
+import io.gatehouse.gateway.GatewayAssembly;
+import io.gatehouse.gateway.pipeline.EndpointPipeline;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
+import io.gatehouse.gateway.reload.ConfigHistory;
+import io.gatehouse.gateway.reload.ConfigVersion;
+import io.gatehouse.gateway.reload.ProcessorRetirement;
+import io.gatehouse.gateway.reload.RestartKeys;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Objects;
+import java.util.Set;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.gateway.protocol.ProtocolAdapters;
 import io.gatehouse.gateway.identity.GatewayJwksRoute;
@@ -40,7 +54,6 @@ import java.util.function.Consumer;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.camel.CamelContext;
-import org.apache.camel.ServiceStatus;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +88,7 @@ public final class GatewayRuntime implements AutoCloseable {
     /** What the factories created for one load: the endpoints' plans and processors, the admin API's auth step. */
     private record Created(List<EndpointRoutes.Plan> plans, List<GatewayProcessor> processors, AdminAuth adminAuth)
             implements AutoCloseable {
+        /** Closes what this load created (processors reused from the running config are not in the list). */
         @Override
         public void close() {
             processors.forEach(GatewayRuntime::closeQuietly);
@@ -82,28 +96,77 @@ public final class GatewayRuntime implements AutoCloseable {
         }
     }
 
+    /** Finds a running step a reload may keep instead of creating a new one, or returns null. */
+    @FunctionalInterface
+    private interface Reuse {
+        Step find(EndpointConfig endpoint, StepConfig step, ProcessorFactory<?> factory);
+    }
+
+    /**
+     * The config the gateway serves.
+     *
+     * @param trigger how it was applied: {@code start}, {@code admin-api}, {@code signal}, {@code watch}
+     */
+    public record Applied(GatewayConfig config, ConfigVersion version, Instant at, String by, String trigger) {
+    }
+
+    /** What a reload did. */
+    public record ReloadResult(Outcome outcome, String version, String previousVersion, List<String> errors,
+                               ConfigVersion.Diff files, List<String> endpointsAdded, List<String> endpointsRemoved,
+                               List<String> endpointsChanged, List<String> endpointsUnchanged) {
+
+        public enum Outcome { APPLIED, UNCHANGED, REFUSED }
+
+        static ReloadResult refused(String running, List<String> errors) {
+            return new ReloadResult(Outcome.REFUSED, running, running, List.copyOf(errors),
+                    new ConfigVersion.Diff(List.of(), List.of(), List.of()), List.of(), List.of(), List.of(), List.of());
+        }
+
+        public boolean applied() {
+            return outcome != Outcome.REFUSED;
+        }
+    }
+
     private final CamelContext camel;
     private final Map<String, ListenerConfig> listeners;
     private final int adminPort;
-    private final Created created;
+    private final ProcessorRegistry registry;
+    private final AdminAuth adminAuth;
+    private final EndpointTable table;
     private final Map<String, AgentClient> agents;
     private final GatewayMetrics metrics;
     private final AuditAdmin audit;
     private final ApprovalAdmin approvals;
     private final GatewayServicesAssembly services;
+    private final Clock clock;
+    private final ConfigHistory history;
+    private final ProcessorRetirement retirement = new ProcessorRetirement();
+    /** Every processor a current pipeline uses, in creation order (guarded by this). */
+    private final List<GatewayProcessor> live = new ArrayList<>();
+    private volatile Applied applied;
+    private volatile boolean draining;
+    private volatile boolean closed;
 
-    private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort, Created created,
+    private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort,
+                           ProcessorRegistry registry, AdminAuth adminAuth, EndpointTable table,
                            Map<String, AgentClient> agents, GatewayMetrics metrics, AuditAdmin audit,
-                           ApprovalAdmin approvals, GatewayServicesAssembly services) {
+                           ApprovalAdmin approvals, GatewayServicesAssembly services, Clock clock, Applied applied,
+                           List<GatewayProcessor> processors) {
         this.camel = camel;
         this.listeners = listeners;
         this.adminPort = adminPort;
-        this.created = created;
+        this.registry = registry;
+        this.adminAuth = adminAuth;
+        this.table = table;
         this.agents = agents;
         this.metrics = metrics;
         this.audit = audit;
         this.approvals = approvals;
         this.services = services;
+        this.clock = clock;
+        this.history = new ConfigHistory(services.store(), services.auditWriter());
+        this.applied = applied;
+        this.live.addAll(processors);
     }
 
     /**
@@ -119,11 +182,12 @@ public final class GatewayRuntime implements AutoCloseable {
         }
         int adminPort = resolvePort(config.admin().port());
         Clock clock = Clock.systemUTC();
+        ConfigVersion version = ConfigVersion.of(config.directory());
 
         GatewayServicesAssembly services = GatewayServicesAssembly.open(config, clock);
         Created created;
         try {
-            created = create(config, registry, listeners, services.services(), clock);
+            created = create(config, registry, listeners, services.services(), clock, null);
         } catch (RuntimeException | Error e) {
             services.close();
             throw e;
@@ -135,6 +199,7 @@ public final class GatewayRuntime implements AutoCloseable {
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
         ApprovalAdmin approvals = new ApprovalAdmin(services.approvals());
         DefaultCamelContext camel = new DefaultCamelContext();
+        GatewayRuntime[] runtime = new GatewayRuntime[1];
         try {
             for (AgentConnectionConfig agent : config.agents().values()) {
                 agents.put(agent.name(), AgentConnections.connect(agent, config.dataDirectory()));
@@ -147,16 +212,28 @@ public final class GatewayRuntime implements AutoCloseable {
                 metrics.record(done);
                 AccessLog.record(done);
             };
-            camel.addRoutes(new EndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, finished));
-            camel.addRoutes(new GrpcEndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, finished));
+            EndpointTable table = new EndpointTable(camel, listeners, MAX_RESPONSE_BYTES, finished);
+            List<EndpointPipeline> pipelines = new ArrayList<>();
+            for (EndpointRoutes.Plan plan : plans) {
+                pipelines.add(table.pipeline(plan, version.version()));
+            }
+            table.start(pipelines);
             Map<String, Function<Void, String>> checks = new LinkedHashMap<>();
             agents.forEach((name, client) -> checks.put(name, v -> AgentConnections.check(client)));
-            Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks, audit::readiness);
-            camel.addRoutes(new AdminRoutes(config.admin().host(), adminPort, metrics, readiness::check));
+            Readiness readiness = new Readiness(table::allStarted, checks, audit::readiness);
+            camel.addRoutes(new AdminRoutes(config.admin().host(), adminPort, metrics, () -> {
+                GatewayRuntime self = runtime[0];
+                return self != null && self.draining ? readiness.check().draining() : readiness.check();
+            }));
             audit.attach(camel, config.admin(), adminPort, created.adminAuth(), metrics.registry(), clock);
             approvals.attach(camel, config.admin(), adminPort, created.adminAuth(), metrics.registry(), clock);
             camel.addRoutes(new GatewayJwksRoute(config.admin().host(), adminPort, services.signingKey()));
+            camel.addRoutes(new ConfigAdminRoutes(config.admin().host(), adminPort, () -> runtime[0],
+                    created.adminAuth(), audit.writer(), clock));
             camel.start();
+            Applied applied = new Applied(config, version, clock.instant(), "gateway start", "start");
+            runtime[0] = new GatewayRuntime(camel, listeners, adminPort, registry, created.adminAuth(), table, agents,
+                    metrics, audit, approvals, services, clock, applied, created.processors());
         } catch (Exception | Error e) {
             camel.stop();
             created.close();
@@ -166,9 +243,284 @@ public final class GatewayRuntime implements AutoCloseable {
             services.close();
             throw e;
         }
-        LOG.info("gateway started: {} endpoint(s), listeners {}, admin port {}", plans.size(),
-                listeners.values().stream().map(l -> l.host() + ":" + l.port()).toList(), adminPort);
-        return new GatewayRuntime(camel, listeners, adminPort, created, agents, metrics, audit, approvals, services);
+        runtime[0].recordApplied(null, runtime[0].applied, endpointChanges(List.of(), plans));
+        LOG.info("gateway started: {} endpoint(s), listeners {}, admin port {}, config {}", plans.size(),
+                listeners.values().stream().map(l -> l.host() + ":" + l.port()).toList(), adminPort,
+                version.shortVersion());
+        return runtime[0];
+    }
+
+    /**
+     * Applies the config directory as it is now, or refuses it whole. The directory is loaded and validated
+     * like {@code config validate} does; keys that need a restart are refused ({@link RestartKeys}); every
+     * processor of every changed step is created before anything is switched; then each endpoint's pipeline
+     * is swapped in one write. Steps whose config (and whose factory's gateway.yaml section and directory)
+     * did not change keep their processor and its state. Exchanges in flight finish on the pipeline they
+     * opened on; the processors no pipeline uses any more are closed once those exchanges are done.
+     * Reloads are applied one at a time.
+     *
+     * @param by      who asked (a user name, {@code SIGHUP}, {@code file watch})
+     * @param trigger {@code admin-api}, {@code signal}, {@code watch}
+     */
+    public synchronized ReloadResult reload(String by, String trigger) {
+        Applied running = applied;
+        if (closed || draining) {
+            return ReloadResult.refused(running.version().version(),
+                    List.of("the gateway is shutting down; nothing was reloaded"));
+        }
+        Path directory = running.config().directory();
+        ConfigVersion version;
+        try {
+            version = ConfigVersion.of(directory);
+        } catch (RuntimeException e) {
+            return ReloadResult.refused(running.version().version(), List.of(directory + ": " + e.getMessage()));
+        }
+        GatewayAssembly.Loaded loaded = GatewayAssembly.loadConfig(directory, System::getenv, registry);
+        if (!loaded.errors().isEmpty()) {
+            LOG.warn("config reload refused ({} error(s)); still serving {}", loaded.errors().size(),
+                    running.version().shortVersion());
+            return ReloadResult.refused(running.version().version(), loaded.errors());
+        }
+        GatewayConfig next = loaded.config();
+        List<String> restart = RestartKeys.changed(running.config(), next);
+        if (!restart.isEmpty()) {
+            LOG.warn("config reload refused: {} need(s) a restart; still serving {}", restart,
+                    running.version().shortVersion());
+            return ReloadResult.refused(running.version().version(), RestartKeys.errors(restart));
+        }
+        if (version.version().equals(running.version().version())) {
+            return new ReloadResult(ReloadResult.Outcome.UNCHANGED, version.version(), version.version(), List.of(),
+                    version.diff(running.version()), List.of(), List.of(), List.of(),
+                    table.current().stream().map(EndpointPipeline::id).toList());
+        }
+        List<EndpointPipeline> before = table.current();
+        Map<String, EndpointPipeline> beforeById = new LinkedHashMap<>();
+        before.forEach(p -> beforeById.put(p.id(), p));
+        Created created;
+        try {
+            created = create(next, registry, listeners, services.services(), clock,
+                    reuse(running, next, version, beforeById));
+        } catch (ProcessorCreationException e) {
+            LOG.warn("config reload refused ({} error(s)); still serving {}", e.errors().size(),
+                    running.version().shortVersion());
+            return ReloadResult.refused(running.version().version(), e.errors());
+        } catch (RuntimeException e) {
+            LOG.error("config reload failed; still serving {}", running.version().shortVersion(), e);
+            return ReloadResult.refused(running.version().version(), List.of("the reload failed: " + e));
+        }
+        created.adminAuth().close(); // admin.* needs a restart: the running admin API keeps its auth
+        List<EndpointPipeline> pipelines = new ArrayList<>();
+        for (EndpointRoutes.Plan plan : created.plans()) {
+            pipelines.add(table.pipeline(plan, version.version()));
+        }
+        try {
+            table.apply(pipelines);
+        } catch (Exception e) {
+            created.processors().forEach(GatewayRuntime::closeQuietly);
+            LOG.error("config reload failed while adding routes; still serving {}", running.version().shortVersion(), e);
+            return ReloadResult.refused(running.version().version(), List.of("the reload failed: " + e));
+        }
+        Set<GatewayProcessor> nowLive = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<GatewayProcessor> nowLiveInOrder = new ArrayList<>();
+        pipelines.forEach(p -> p.steps().forEach(s -> {
+            if (nowLive.add(s.processor())) {
+                nowLiveInOrder.add(s.processor());
+            }
+        }));
+        List<GatewayProcessor> dropped = new ArrayList<>();
+        live.forEach(p -> {
+            if (!nowLive.contains(p)) {
+                dropped.add(p);
+            }
+        });
+        live.clear();
+        live.addAll(nowLiveInOrder);
+        retirement.retire(before, dropped);
+        Applied now = new Applied(next, version, clock.instant(), by, trigger);
+        applied = now;
+        Map<String, List<String>> changes = endpointChanges(before, pipelines, beforeById);
+        recordApplied(running.version(), now, changes);
+        LOG.info("config reloaded by {} ({}): {} -> {}; endpoints added {}, removed {}, changed {}; {} processor(s)"
+                        + " kept, {} created, {} to close once idle", by, trigger, running.version().shortVersion(),
+                version.shortVersion(), changes.get("added"), changes.get("removed"), changes.get("changed"),
+                nowLive.size() - created.processors().size(), created.processors().size(), dropped.size());
+        return new ReloadResult(ReloadResult.Outcome.APPLIED, version.version(), running.version().version(),
+                List.of(), version.diff(running.version()), changes.get("added"), changes.get("removed"),
+                changes.get("changed"), changes.get("unchanged"));
+    }
+
+    /** A step is kept when its endpoint's id, protocol and path, its own config and its factory's inputs are as before. */
+    private Reuse reuse(Applied running, GatewayConfig next, ConfigVersion version,
+                        Map<String, EndpointPipeline> before) {
+        Map<ProcessorFactory<?>, Boolean> unchanged = new IdentityHashMap<>();
+        return (endpoint, step, factory) -> {
+            EndpointPipeline old = before.get(endpoint.id());
+            if (old == null || !Objects.equals(old.endpoint().protocol(), endpoint.protocol())
+                    || !Objects.equals(old.endpoint().path(), endpoint.path())) {
+                return null;
+            }
+            if (!unchanged.computeIfAbsent(factory, f -> factoryInputsUnchanged(f, running, next, version))) {
+                return null;
+            }
+            StepConfig oldStep = old.endpoint().pipeline().stream().filter(s -> s.nodeId().equals(step.nodeId()))
+                    .findFirst().orElse(null);
+            if (oldStep == null || !oldStep.id().equals(step.id()) || !oldStep.config().equals(step.config())) {
+                return null;
+            }
+            return old.steps().stream().filter(s -> s.nodeId().equals(step.nodeId())).findFirst().orElse(null);
+        };
+    }
+
+    /** Whether the gateway.yaml sections and config directories a factory owns are as before. */
+    private boolean factoryInputsUnchanged(ProcessorFactory<?> factory, Applied running, GatewayConfig next,
+                                           ConfigVersion version) {
+        for (Map.Entry<String, ProcessorFactory<?>> owner : registry.sectionOwners().entrySet()) {
+            if (owner.getValue() == factory && !Objects.equals(running.config().section(owner.getKey()),
+                    next.section(owner.getKey()))) {
+                return false;
+            }
+        }
+        for (Map.Entry<String, ProcessorFactory<?>> owner : registry.directoryOwners().entrySet()) {
+            if (owner.getValue() == factory && !version.sameUnder(owner.getKey(), running.version())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Map<String, List<String>> endpointChanges(List<EndpointPipeline> before,
+                                                             List<EndpointRoutes.Plan> plans) {
+        Map<String, List<String>> changes = new LinkedHashMap<>();
+        changes.put("added", plans.stream().map(p -> p.endpoint().id()).toList());
+        changes.put("removed", List.of());
+        changes.put("changed", List.of());
+        changes.put("unchanged", List.of());
+        return changes;
+    }
+
+    private static Map<String, List<String>> endpointChanges(List<EndpointPipeline> before,
+                                                             List<EndpointPipeline> after,
+                                                             Map<String, EndpointPipeline> beforeById) {
+        List<String> added = new ArrayList<>();
+        List<String> changed = new ArrayList<>();
+        List<String> same = new ArrayList<>();
+        Set<String> ids = new java.util.HashSet<>();
+        for (EndpointPipeline p : after) {
+            ids.add(p.id());
+            EndpointPipeline old = beforeById.get(p.id());
+            if (old == null) {
+                added.add(p.id());
+            } else if (sameSteps(old, p) && sameShape(old, p)) {
+                same.add(p.id());
+            } else {
+                changed.add(p.id());
+            }
+        }
+        List<String> removed = before.stream().map(EndpointPipeline::id).filter(id -> !ids.contains(id)).toList();
+        Map<String, List<String>> changes = new LinkedHashMap<>();
+        changes.put("added", added);
+        changes.put("removed", removed);
+        changes.put("changed", changed);
+        changes.put("unchanged", same);
+        return changes;
+    }
+
+    private static boolean sameSteps(EndpointPipeline a, EndpointPipeline b) {
+        if (a.steps().size() != b.steps().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.steps().size(); i++) {
+            if (a.steps().get(i).processor() != b.steps().get(i).processor()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean sameShape(EndpointPipeline a, EndpointPipeline b) {
+        EndpointConfig x = a.endpoint();
+        EndpointConfig y = b.endpoint();
+        return Objects.equals(x.listener(), y.listener()) && Objects.equals(x.path(), y.path())
+                && x.models().equals(y.models()) && x.serverCalls() == y.serverCalls()
+                && x.protocol().equals(y.protocol()) && x.target().equals(y.target());
+    }
+
+    /** Writes the applied version to the audit chain and this replica's row; a failure is logged, not fatal. */
+    private void recordApplied(ConfigVersion previous, Applied now, Map<String, List<String>> changes) {
+        ObjectNode endpoints = io.gatehouse.store.audit.CanonicalJson.object();
+        changes.forEach((k, v) -> {
+            var array = endpoints.putArray(k);
+            v.forEach(array::add);
+        });
+        try {
+            history.applied(now.version(), previous, now.by(), now.trigger(), now.at(),
+                    now.config().directory().toString(), endpoints).whenComplete((ok, e) -> {
+                        if (e != null) {
+                            LOG.warn("config version {} is serving, but its audit record failed: {}",
+                                    now.version().shortVersion(), e.getMessage());
+                        }
+                    });
+        } catch (RuntimeException e) {
+            LOG.warn("config version {} is serving, but its audit record failed: {}", now.version().shortVersion(),
+                    e.getMessage());
+        }
+    }
+
+    /** The config being served. */
+    public Applied applied() {
+        return applied;
+    }
+
+    /** The pipelines serving now, one per endpoint. */
+    public List<EndpointPipeline> pipelines() {
+        return table.current();
+    }
+
+    /** Exchanges still in flight on pipelines a reload replaced. */
+    public long retiredInFlight() {
+        return retirement.inFlight();
+    }
+
+    /** This replica's id and the config version of every replica on the store. */
+    public ConfigHistory history() {
+        return history;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Drains before a stop: {@code /readyz} answers 503 at once; after {@code delay} every endpoint refuses
+     * new requests with 503 (recorded, {@code Connection: close}); then waits up to {@code timeout} for the
+     * exchanges in flight, streams included. Returns the number still in flight when it stopped waiting
+     * ({@link #close} then ends them).
+     */
+    public long drain(Duration delay, Duration timeout) throws InterruptedException {
+        draining = true;
+        LOG.info("draining: /readyz answers 503; new requests refused in {} ms; in-flight exchanges get up to {} s",
+                delay.toMillis(), timeout.toSeconds());
+        Thread.sleep(delay.toMillis());
+        synchronized (this) {
+            table.refuseNew();
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long inFlight;
+        while ((inFlight = inFlight()) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        if (inFlight > 0) {
+            LOG.warn("drain timeout ({} s): {} exchange(s) still in flight are ended now", timeout.toSeconds(),
+                    inFlight);
+        } else {
+            LOG.info("drained: no exchange in flight");
+        }
+        return inFlight;
+    }
+
+    /** Exchanges in flight on every pipeline, current and replaced. */
+    public long inFlight() {
+        return table.current().stream().mapToLong(EndpointPipeline::inFlightCount).sum() + retirement.inFlight();
     }
 
     /**
@@ -180,7 +532,7 @@ public final class GatewayRuntime implements AutoCloseable {
      */
     public static void checkProcessors(GatewayConfig config, ProcessorRegistry registry) {
         try (ValidationServices services = ValidationServices.of(config.dataDirectory())) {
-            create(config, registry, config.listeners(), services.services(), Clock.systemUTC()).close();
+            create(config, registry, config.listeners(), services.services(), Clock.systemUTC(), null).close();
         }
     }
 
@@ -191,9 +543,10 @@ public final class GatewayRuntime implements AutoCloseable {
      * @throws ProcessorCreationException listing every refusal; whatever was created is closed
      */
     private static Created create(GatewayConfig config, ProcessorRegistry registry,
-                                  Map<String, ListenerConfig> listeners, GatewayServices services, Clock clock) {
+                                  Map<String, ListenerConfig> listeners, GatewayServices services, Clock clock,
+                                  Reuse reuse) {
         List<GatewayProcessor> processors = new ArrayList<>();
-        List<EndpointRoutes.Plan> plans = plan(config, registry, listeners, processors, services, clock);
+        List<EndpointRoutes.Plan> plans = plan(config, registry, listeners, processors, services, clock, reuse);
         AdminAuth adminAuth;
         try {
             adminAuth = AdminAuth.create(config.admin(), registry, services, clock);
@@ -241,7 +594,7 @@ public final class GatewayRuntime implements AutoCloseable {
     private static List<EndpointRoutes.Plan> plan(GatewayConfig config, ProcessorRegistry registry,
                                                   Map<String, ListenerConfig> listeners,
                                                   List<GatewayProcessor> created, GatewayServices services,
-                                                  Clock clock) {
+                                                  Clock clock, Reuse reuse) {
         List<String> errors = new ArrayList<>();
         configureGateway(config, registry, services, clock, errors);
         List<EndpointRoutes.Plan> plans = new ArrayList<>();
@@ -253,6 +606,11 @@ public final class GatewayRuntime implements AutoCloseable {
             for (StepConfig step : ep.pipeline()) {
                 ProcessorFactory factory = registry.find(step.id()).orElseThrow(() ->
                         new IllegalStateException("no processor factory for step '" + step.id() + "'"));
+                Step kept = reuse == null ? null : reuse.find(ep, step, factory);
+                if (kept != null) {
+                    steps.add(kept); // unchanged: keeps its processor and its state (buckets, caches)
+                    continue;
+                }
                 EndpointContext context = new EndpointContext(ep.id(), ep.protocol(), step.nodeId(),
                         ep.path() != null ? ep.path() : GrpcEndpointRoutes.GRPC_PATH, clock, services);
                 try {
@@ -295,14 +653,6 @@ public final class GatewayRuntime implements AutoCloseable {
             errors.add(ep.file() + ":" + step.line() + ":" + step.column() + ": endpoint '" + ep.id() + "' step '"
                     + step.id() + "': " + v.message());
         }
-    }
-
-    private static boolean allStarted(CamelContext camel, List<EndpointRoutes.Plan> plans) {
-        if (camel.getStatus() != ServiceStatus.Started) {
-            return false;
-        }
-        return plans.stream().allMatch(p -> camel.getRouteController().getRouteStatus(p.endpoint().id())
-                == ServiceStatus.Started);
     }
 
     private static ListenerConfig withPort(ListenerConfig l, int port) {
@@ -349,9 +699,15 @@ public final class GatewayRuntime implements AutoCloseable {
      * audit events and checkpoint are written before the store closes).
      */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         camel.stop();
-        created.close();
+        retirement.close();
+        live.forEach(GatewayRuntime::closeQuietly);
+        adminAuth.close();
         agents.values().forEach(AgentClient::close);
         approvals.close();
         audit.close();

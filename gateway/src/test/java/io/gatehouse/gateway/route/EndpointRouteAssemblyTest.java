@@ -153,7 +153,7 @@ class EndpointRouteAssemblyTest {
     private static final String CHAT = "{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     @Test
-    void routeIdIsTheEndpointIdAndEveryStepHasItsOwnNodeId() throws Exception {
+    void routeIdIsTheEndpointIdAndItsNodesAreNamedForWhatTheyDoNotForTheSwappableSteps() throws Exception {
         start(List.of(step("first", Phase.OBSERVE, tracing("first")), step("second", Phase.TRANSFORM,
                 tracing("second"))), answering(200, "application/json", "{}"));
 
@@ -163,7 +163,9 @@ class EndpointRouteAssemblyTest {
                 .getRouteDefinition("chat").getOutputs()) {
             ids.add(node.getId());
         }
-        assertThat(ids).containsSubsequence("chat.open", "chat.first", "chat.second", "chat.respond");
+        // The steps are the endpoint's current pipeline, which a reload swaps; the route's nodes stay.
+        assertThat(ids).containsSubsequence("chat.open", "chat.request", "chat.refused", "chat.approval-guard",
+                "chat.respond"); // chat.agent is woven away by this test
     }
 
     @Test

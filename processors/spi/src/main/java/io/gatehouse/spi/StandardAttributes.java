@@ -39,6 +39,14 @@ public final class StandardAttributes {
     public static final AttributeKey<java.util.Map> MASKING_COUNTS = AttributeKey.of("masking.counts",
             java.util.Map.class);
 
+    /**
+     * The version (content digest, {@code sha256:...}) of the gateway config whose pipeline serves this
+     * exchange, set by the gateway when the exchange opens. An exchange keeps the pipeline it opened on
+     * even when a reload applies a newer config meanwhile; the recording step writes it into the record,
+     * so an auditor can tell which policy, as it stood then, decided.
+     */
+    public static final AttributeKey<String> CONFIG_VERSION = AttributeKey.of("gatehouse.config-version", String.class);
+
     private StandardAttributes() {
     }
 }

@@ -20,7 +20,12 @@ public enum EventType {
      * A step of an approval (requested, approved, denied, expired, cancelled, used); its record id is
      * the approval's id and its payload names the exchanges it belongs to.
      */
-    APPROVAL;
+    APPROVAL,
+    /**
+     * A config version was applied (at start or by a reload): its record id is the version (content
+     * digest) and its payload says who applied it, when, and which files changed.
+     */
+    CONFIG;
 
     /** The name stored and shown: {@code start}, {@code end}, … */
     public String wireName() {

@@ -246,6 +246,9 @@ public final class RecordingProcessor implements GatewayProcessor {
         }
         exchange.attributes().get(APPROVAL_ID).ifPresentOrElse(id -> p.put("approvalId", id),
                 () -> p.putNull("approvalId"));
+        // The config whose pipeline (policies, steps) decided this exchange, as it stood then.
+        exchange.attributes().get(io.gatehouse.spi.StandardAttributes.CONFIG_VERSION)
+                .ifPresent(v -> p.put("configVersion", v));
         if (error != null) {
             p.put("error", text(record, error));
         }
