@@ -114,9 +114,18 @@ public final class AgentServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        close(java.time.Duration.ofSeconds(5));
+    }
+
+    /**
+     * A drain: stops taking calls, gives the calls being forwarded (streams included) up to {@code drainTimeout}
+     * to end, then cancels the rest (the gateway records them as failed); closes the connections to the
+     * services, writes the access log's last lines and stops the event loops.
+     */
+    public void close(java.time.Duration drainTimeout) {
         server.shutdown();
         try {
-            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+            if (!server.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 server.shutdownNow();
                 server.awaitTermination(5, TimeUnit.SECONDS);
             }

@@ -41,6 +41,11 @@ final class AgentCommand implements Callable<Integer> {
             description = "demo only: the sample model's gRPC port (inference.GRPCInferenceService)")
     int modelGrpcPort;
 
+    @Option(names = "--drain-timeout", defaultValue = "30s", converter = DurationConverter.class,
+            description = "on SIGTERM, how long calls being forwarded may take to finish before they are cancelled"
+                    + " (default: ${DEFAULT-VALUE})")
+    Duration drainTimeout;
+
     @Option(names = "--token-delay-ms", hidden = true, defaultValue = "50")
     long tokenDelayMillis;
 
@@ -82,16 +87,29 @@ final class AgentCommand implements Callable<Integer> {
             throw e;
         }
         System.err.println("gatehouse agent listening on port " + server.port() + " (mutual TLS)" + (model != null ? "; sample model (process " + model.pid() + ") on port " + modelPort + ", gRPC on port " + modelGrpcPort : ""));
-        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch stop = new CountDownLatch(1);
         SampleModelProcess started = model;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        // SIGTERM / SIGINT: drain (calls being forwarded finish, up to --drain-timeout), then exit 0.
+        Signals.on("TERM", stop::countDown);
+        Signals.on("INT", stop::countDown);
+        Thread hook = new Thread(() -> {
             server.close();
             if (started != null) {
                 started.close();
             }
-            stopped.countDown();
-        }, "gatehouse-agent-shutdown"));
-        stopped.await();
+        }, "gatehouse-agent-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        stop.await();
+        server.close(drainTimeout);
+        if (started != null) {
+            started.close();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException alreadyStopping) {
+            // the JVM is exiting anyway
+        }
+        System.err.println("gatehouse agent: stopped");
         return 0;
     }
 }

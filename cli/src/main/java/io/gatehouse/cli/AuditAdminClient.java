@@ -104,6 +104,34 @@ final class AuditAdminClient {
         return q.toString();
     }
 
+    /**
+     * The admin address of {@code --admin}, else read from gateway.yaml of {@code --config} without
+     * validating the rest (a reload of a broken directory must still reach the gateway to be refused).
+     */
+    static AuditAdminClient lenient(Options options, Function<String, String> env) {
+        if (options.admin == null && options.config != null) {
+            Options copy = new Options();
+            copy.token = options.token;
+            copy.admin = "http://" + io.gatehouse.config.ConfigLoader.adminAddress(options.config).orElseThrow(() ->
+                    new IllegalArgumentException("cannot read " + options.config.resolve("gateway.yaml")
+                            + "; pass --admin URL"));
+            return from(copy, env);
+        }
+        return from(options, env);
+    }
+
+    /** A call whatever its status: the status and the body. */
+    HttpResponse<String> send(String method, String path) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5))
+                .header("Authorization", "Bearer " + token).header("Accept", "application/json")
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (java.net.ConnectException e) {
+            throw new IOException("cannot reach the admin API at " + base + " (is the gateway running?)", e);
+        }
+    }
+
     JsonNode json(String pathAndQuery) throws IOException, InterruptedException, AdminCallException {
         return JSON.readTree(text(pathAndQuery));
     }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code gatehouse config validate DIR}. */
 @Command(name = "config", description = "Work with config directories.",
-        subcommands = {ConfigCommand.Validate.class, ConfigCommand.Schema.class})
+        subcommands = {ConfigCommand.Validate.class, ConfigCommand.Schema.class, ConfigCommand.Status.class})
 final class ConfigCommand {
 
     @Command(name = "validate", mixinStandardHelpOptions = true,
@@ -64,6 +64,44 @@ final class ConfigCommand {
             String json = new SchemaGenerator(registry.configTypes(), registry.sectionTypes(),
                     registry.directoryTypes()).json();
             return json.endsWith("\n") ? json : json + "\n";
+        }
+    }
+
+    /** {@code gatehouse config status}: the version each replica serves, through the admin API. */
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Shows the config version the gateway serves (who applied it, when), its endpoints with"
+                    + " the exchanges in flight, and the version of every replica on the same store.")
+    static final class Status implements Callable<Integer> {
+
+        @picocli.CommandLine.Mixin
+        AuditAdminClient.Options options = new AuditAdminClient.Options();
+
+        @Override
+        public Integer call() throws Exception {
+            AuditAdminClient client;
+            com.fasterxml.jackson.databind.JsonNode body;
+            try {
+                client = AuditAdminClient.lenient(options, System::getenv);
+                body = client.json("/admin/config");
+            } catch (IllegalArgumentException | java.io.IOException | AuditAdminClient.AdminCallException e) {
+                System.err.println("gatehouse config status: " + e.getMessage());
+                return 2;
+            }
+            System.out.println("replica " + body.path("replica").asText() + " serves " + body.path("version").asText());
+            System.out.println("  applied " + body.path("appliedAt").asText() + " by " + body.path("appliedBy").asText()
+                    + " (" + body.path("trigger").asText() + ") from " + body.path("directory").asText()
+                    + (body.path("draining").asBoolean() ? "; DRAINING" : ""));
+            body.path("endpoints").forEach(e -> System.out.println("  endpoint " + e.path("id").asText() + ": "
+                    + e.path("inFlight").asLong() + " in flight"));
+            if (body.path("retiredInFlight").asLong() > 0) {
+                System.out.println("  " + body.path("retiredInFlight").asLong()
+                        + " exchange(s) still finishing on an earlier config");
+            }
+            System.out.println("replicas:");
+            body.path("replicas").forEach(r -> System.out.println("  " + r.path("replica").asText() + "  "
+                    + r.path("version").asText() + "  applied " + r.path("appliedAt").asText() + " by "
+                    + r.path("appliedBy").asText() + (r.path("matchesThisReplica").asBoolean() ? "" : "  DIFFERS")));
+            return 0;
         }
     }
 }

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "gatehouse 0.1.0",
         description = "Identity-aware Layer 7 gateway for self-hosted models.",
         subcommands = {DemoCommand.class, ServeCommand.class, AgentCommand.class, ConfigCommand.class,
+                ReloadCommand.class,
                 TokenCommand.class, KeycloakCommand.class, SessionsCommand.class, AuditCommand.class,
                 PolicyCommand.class,
                 ApprovalsCommand.class,

@@ -113,6 +113,21 @@ public final class ConfigLoader {
                 });
     }
 
+    /**
+     * A cheap read of {@code admin.host} and {@code admin.port} in {@code gateway.yaml} (defaults when
+     * absent), for commands that reach a running gateway even while the directory's other files are broken
+     * ({@code gatehouse reload}). Empty when gateway.yaml cannot be read at all.
+     */
+    public static Optional<String> adminAddress(Path configDirectory) {
+        Path directory = configDirectory.toAbsolutePath().normalize();
+        return YamlFiles.compose(directory.resolve(GATEWAY_FILE), GATEWAY_FILE, new ArrayList<>()).map(root -> {
+            String host = Nodes.get(root, "admin", "host").flatMap(Nodes::text).orElse(AdminConfig.DEFAULT_HOST);
+            String port = Nodes.get(root, "admin", "port").flatMap(Nodes::text)
+                    .orElse(String.valueOf(AdminConfig.DEFAULT_PORT));
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        });
+    }
+
     /** Loads and validates the directory; never throws for bad config. */
     public LoadResult<GatewayConfig> load(Path configDirectory) {
         Path directory = configDirectory.toAbsolutePath().normalize();
