@@ -45,8 +45,8 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             watchDelay = watchDelay == null ? java.time.Duration.ofMillis(LifecycleConfig.DEFAULT_WATCH_DELAY_MS)
                     : watchDelay;
             if (watchDelay.isNegative() || watchDelay.compareTo(java.time.Duration.ofMinutes(10)) > 0) {
-                throw new ConfigException("watchDelay", "value " + watchDelay.toMillis()
-                        + "ms (expected: between 0s and 10m)");
+                throw new ConfigException("watchDelay", "value " + written(watchDelay)
+                        + " (expected: between 0s and 10m)");
             }
         }
     }
@@ -59,11 +59,15 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             for (java.util.Map.Entry<String, java.time.Duration> d : java.util.Map.of("drainDelay", drainDelay,
                     "drainTimeout", drainTimeout).entrySet()) {
                 if (d.getValue().isNegative() || d.getValue().compareTo(java.time.Duration.ofHours(1)) > 0) {
-                    throw new ConfigException(d.getKey(), "value " + d.getValue().toMillis()
-                            + "ms (expected: between 0s and 1h)");
+                    throw new ConfigException(d.getKey(), "value " + written(d.getValue())
+                            + " (expected: between 0s and 1h)");
                 }
             }
         }
+    }
+
+    private static String written(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     LifecycleConfig lifecycle() {
