@@ -69,6 +69,7 @@ class GatewayRuntimeReloadTest {
     }
 
     private final TaggedFactory tagged = new TaggedFactory();
+    private String gatewayExtra = "";
     private final ProcessorRegistry registry = ProcessorRegistry.of(List.of(tagged));
     private GatewayRuntime gateway;
 
@@ -143,6 +144,30 @@ class GatewayRuntimeReloadTest {
         assertThat(tagged.events).containsExactly("create a/one", "create b/one", "close a/one", "close b/one");
     }
 
+    @Test
+    void aWatchedDirectoryIsAppliedWhenItsFilesChangeAndABrokenSaveIsRefused() throws Exception {
+        gateway.close();
+        gatewayExtra = "reload: {watch: true, watchDelay: 100ms}\n";
+        write("a", "one");
+        gateway = GatewayRuntime.start(load(), registry);
+        String before = gateway.applied().version().version();
+
+        write("a", "refuse");
+        Thread.sleep(1_500);
+        String afterBroken = gateway.applied().version().version();
+        write("a", "two");
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (gateway.applied().version().version().equals(before) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+
+        assertThat(afterBroken).as("a refused save leaves the running config").isEqualTo(before);
+        assertThat(gateway.applied().version().version()).isNotEqualTo(before);
+        assertThat(gateway.applied().trigger()).isEqualTo("watch");
+        assertThat(gateway.applied().by()).isEqualTo("file watch");
+        assertThat(tagged.events).contains("create a/two");
+    }
+
     private void awaitEvents(int n) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (tagged.events.size() < n && System.nanoTime() < deadline) {
@@ -159,7 +184,7 @@ class GatewayRuntimeReloadTest {
                 agents:
                   local: {address: 127.0.0.1:1}
                 dataDirectory: %s
-                """.formatted(temp.resolve("data")));
+                """.formatted(temp.resolve("data")) + gatewayExtra);
         Files.createDirectories(dir.resolve("endpoints"));
         Files.writeString(dir.resolve("endpoints").resolve(id + ".yaml"), """
                 id: %s

@@ -60,10 +60,20 @@ final class ReloadStack implements AutoCloseable {
     Process child;
     Path childLog;
 
+    /** Appended to gateway.yaml: the store (empty: H2 under the data directory). */
+    String storeYaml = "";
+    private final boolean ownsInfrastructure;
+
     private ReloadStack(Path root, int agentPort, RSAKey devKey, DevIssuer issuer, Closer started) throws IOException {
+        this(root, root, agentPort, devKey, issuer, started, true);
+    }
+
+    private ReloadStack(Path root, Path base, int agentPort, RSAKey devKey, DevIssuer issuer, Closer started,
+                        boolean ownsInfrastructure) throws IOException {
+        this.ownsInfrastructure = ownsInfrastructure;
         this.root = root;
-        this.config = root.resolve("config");
-        this.data = root.resolve("data");
+        this.config = base.resolve("config");
+        this.data = base.resolve("data");
         this.port = Loopback.freePort();
         this.adminPort = Loopback.freePort();
         this.agentPort = agentPort;
@@ -93,6 +103,14 @@ final class ReloadStack implements AutoCloseable {
         }
     }
 
+    /** Another gateway (its own config, data and ports) beside the same model, agent and issuer. */
+    ReloadStack replica(String name, String store) throws IOException {
+        ReloadStack r = new ReloadStack(root, root.resolve(name), agentPort, devKey, issuer, started, false);
+        r.storeYaml = store;
+        r.writeConfig("");
+        return r;
+    }
+
     /** gateway.yaml (with {@code extra} appended), the endpoint and the analysts policy. */
     void writeConfig(String extra) throws IOException {
         TempDirs.write(config.resolve("gateway.yaml"), gatewayYaml(port) + extra);
@@ -114,7 +132,7 @@ final class ReloadStack implements AutoCloseable {
                 + "agents:\n  local:\n    address: 127.0.0.1:" + agentPort + "\n"
                 + "identity:\n  providers:\n    dev:\n      issuer: " + issuer.issuer() + "\n"
                 + "      audiences: [" + AUDIENCE + "]\n"
-                + "dataDirectory: " + data + "\n";
+                + "dataDirectory: " + data + "\n" + storeYaml;
     }
 
     /** The endpoint; {@code extraSteps} go after the approval step (e.g. a limits step). */
@@ -300,7 +318,9 @@ final class ReloadStack implements AutoCloseable {
         if (child != null && child.isAlive()) {
             child.destroyForcibly();
         }
-        started.close();
-        TempDirs.deleteTreeQuietly(root);
+        if (ownsInfrastructure) {
+            started.close();
+            TempDirs.deleteTreeQuietly(root);
+        }
     }
 }
