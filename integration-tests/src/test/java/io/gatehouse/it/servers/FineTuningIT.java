@@ -48,7 +48,8 @@ class FineTuningIT {
     @Test
     void aFineTuningJobIsHeldThenCreatedOnceOnTheApprovedRetryAndReadWithoutApproval() throws Exception {
         Path training = Files.writeString(Files.createTempFile("train", ".jsonl"),
-                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"hello\"}]}\n");
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+                        + "{\"role\":\"assistant\",\"content\":\"hello\"}]}\n");
         OpenAIClient alice = sdk(stack.alice());
         try {
             String file = alice.files().create(FileCreateParams.builder().file(training)
@@ -61,7 +62,8 @@ class FineTuningIT {
                 id = held.headers().values("Gatehouse-Approval").get(0);
                 try (InputStream in = held.body()) {
                     assertThat(ModelServersStack.json(new String(in.readAllBytes(), StandardCharsets.UTF_8))
-                            .path("summary").asText()).isEqualTo("fine-tune, POST /v1/fine_tuning/jobs on openai");
+                            .path("summary").asText())
+                            .isEqualTo("fine-tune, model demo-small, POST /v1/fine_tuning/jobs on openai");
                 }
             }
             assertThat(stack.model.adminCounters().get("openai.fine_tuning.create")).isZero();

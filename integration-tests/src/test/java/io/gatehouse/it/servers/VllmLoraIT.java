@@ -37,7 +37,7 @@ class VllmLoraIT {
 
         assertThat(held.statusCode()).as(held.body()).isEqualTo(202);
         assertThat(json(held.body()).path("summary").asText())
-                .isEqualTo("model-load, POST /v1/load_lora_adapter on openai");
+                .isEqualTo("model-load, model sql-lora, POST /v1/load_lora_adapter on openai");
         assertThat(stack.model.adminCounters().get("vllm.load_lora_adapter")).isZero();
 
         stack.approve(id, stack.erin());
@@ -70,7 +70,7 @@ class VllmLoraIT {
 
         assertThat(unload.statusCode()).as(unload.body()).isEqualTo(202);
         assertThat(json(unload.body()).path("summary").asText())
-                .isEqualTo("model-unload, POST /v1/unload_lora_adapter on openai");
+                .isEqualTo("model-unload, model sql-x, POST /v1/unload_lora_adapter on openai");
         assertThat(byAlice.statusCode()).isEqualTo(403);
         assertThat(unnamed.statusCode()).isEqualTo(403);
         assertThat(stack.model.adminCounters().get("vllm.unload_lora_adapter")).isZero();
