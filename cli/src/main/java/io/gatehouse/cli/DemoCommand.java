@@ -130,6 +130,7 @@ final class DemoCommand implements Callable<Integer> {
                     say("Ollama's own API at " + ollama + " (Ollama clients: host " + ollama
                             + ", Authorization: Bearer $TOKEN):");
                     say("  curl -N " + ollama + "/api/chat -H \"Authorization: Bearer $TOKEN\" \\");
+                    say("       -H 'Content-Type: application/json' \\");
                     say("       -d '{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\",\"content\":"
                             + "\"Hello over Ollama\"}]}'");
                     say("  curl -s " + ollama + "/api/tags -H \"Authorization: Bearer $TOKEN\"");
