@@ -69,7 +69,11 @@ public final class EndpointRoutes extends RouteBuilder {
         }
     }
 
+    /** The agent call of an endpoint; with {@code target.stripPath}, the agent strips the endpoint's path prefix. */
     static String agentUri(EndpointConfig endpoint) {
-        return "agent:" + endpoint.target().agent() + "?service=" + endpoint.target().service();
+        String uri = "agent:" + endpoint.target().agent() + "?service=" + endpoint.target().service();
+        String path = endpoint.path();
+        boolean strip = endpoint.target().stripPath() && path != null && !path.equals("/");
+        return strip ? uri + "&stripPrefix=RAW(" + path + ")" : uri;
     }
 }
