@@ -133,7 +133,7 @@ public final class GatewayRuntime implements AutoCloseable {
         Map<String, AgentClient> agents = new LinkedHashMap<>();
         GatewayMetrics metrics = new GatewayMetrics();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
-        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals());
+        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), audit.query());
         DefaultCamelContext camel = new DefaultCamelContext();
         try {
             for (AgentConnectionConfig agent : config.agents().values()) {
@@ -156,6 +156,10 @@ public final class GatewayRuntime implements AutoCloseable {
             audit.attach(camel, config.admin(), adminPort, created.adminAuth(), metrics.registry(), clock);
             approvals.attach(camel, config.admin(), adminPort, created.adminAuth(), metrics.registry(), clock);
             camel.addRoutes(new GatewayJwksRoute(config.admin().host(), adminPort, services.signingKey()));
+            if (config.admin().console().isPresent()) {
+                camel.addRoutes(new io.gatehouse.gateway.console.ConsoleRoutes(config.admin().host(), adminPort,
+                        config.admin().console().get(), created.adminAuth(), clock));
+            }
             camel.start();
         } catch (Exception | Error e) {
             camel.stop();
