@@ -306,8 +306,9 @@
       ['0', 'instant']].map(([v, t]) => el('option', { value: v, text: t })));
     speed.value = '1';
     const play = el('button', { type: 'button', class: 'primary', id: 'replay-play', text: 'Replay answer' });
+    const raw = el('input', { type: 'checkbox', id: 'replay-raw' });
     const replayInfo = el('span', { class: 'muted', id: 'replay-info' });
-    play.addEventListener('click', () => runReplay(id, replay, speed, replayInfo, play));
+    play.addEventListener('click', () => runReplay(id, replay, speed, replayInfo, play, raw));
     show(el('p', {}, el('a', { href: '#/sessions', text: '⟵ Sessions' })),
       el('h1', { text: 'Session ' + s.recordId }),
       facts([['User', s.username || (s.identity && s.identity.username) || '—'],
@@ -325,7 +326,8 @@
       el('pre', { id: 'request-body', text: bodyText(req.body) }),
       el('h2', { text: 'Response' + (resp ? ' ' + resp.status + (resp.streamed ? ' (streamed)' : '') : '') }),
       el('pre', { id: 'response-body', text: resp ? bodyText(resp.body) : '(no response recorded)' }),
-      el('h2', { text: 'Replay' }), el('div', { class: 'replay-controls' }, play, el('label', {}, 'speed ', speed), replayInfo),
+      el('h2', { text: 'Replay' }), el('div', { class: 'replay-controls' }, play, el('label', {}, 'speed ', speed),
+        el('label', {}, raw, ' raw events'), replayInfo),
       replay,
       el('h2', { text: 'Place in the audit chain' }),
       el('table', {}, el('tr', {}, ['Event', 'Replica', 'Seq', 'Time', 'Hash'].map(h => el('th', { text: h }))),
@@ -340,7 +342,25 @@
     return JSON.stringify(b, null, 2);
   }
   let replayRun = 0;
-  async function runReplay(id, out, speed, info, button) {
+  // The text a streamed chunk adds to the answer: OpenAI SSE deltas, Ollama NDJSON, else the chunk as sent.
+  function answerText(chunk) {
+    let found = false;
+    let text = '';
+    for (const line of chunk.split('\n')) {
+      const json = line.startsWith('data:') ? line.substring(5).trim() : line.trim();
+      if (!json.startsWith('{')) continue;
+      try {
+        const o = JSON.parse(json);
+        const c = o.choices && o.choices[0];
+        const piece = c ? (c.delta ? (c.delta.content || c.delta.reasoning_content || '') : (c.text || ''))
+          : o.message ? (o.message.content || '') : (o.response || '');
+        found = true;
+        text += piece;
+      } catch (e) { /* not JSON: shown raw below */ }
+    }
+    return found ? text : chunk;
+  }
+  async function runReplay(id, out, speed, info, button, raw) {
     const run = ++replayRun;
     out.textContent = '';
     const r = await api('/sessions/' + encodeURIComponent(id) + '/replay');
@@ -357,7 +377,8 @@
       const wait = due - (performance.now() - started);
       if (wait > 0) await new Promise(res => setTimeout(res, wait));
       if (run !== replayRun) return;
-      out.textContent += chunks[i].text !== undefined ? chunks[i].text : '';
+      const text = chunks[i].text !== undefined ? chunks[i].text : '';
+      out.textContent += raw.checked ? text : answerText(text);
       info.textContent = 'chunk ' + (i + 1) + ' of ' + chunks.length + ' · recorded at +' + chunks[i].atMs + ' ms';
     }
     info.textContent = 'replayed ' + chunks.length + ' chunk(s) over ' + ((chunks[chunks.length - 1].atMs || 0) - t0) + ' ms as recorded';
@@ -375,14 +396,15 @@
     show(el('h1', { text: 'Audit and health' }), chains, el('h2', { text: 'Traffic' }), pick, plots);
     const [v, st] = await Promise.all([api('/audit/verify'), api('/audit/stats?window=' + window_)]);
     if (v.status !== 200) { chains.textContent = problemText(v); chains.className = 'error'; } else {
-      chains.replaceChildren(el('p', {}, badge(v.body.ok ? 'ok' : 'bad'), ' ', v.body.ok ? 'every chain verifies' : 'a chain does not verify'),
+      chains.replaceChildren(...[el('p', {}, badge(v.body.ok ? 'ok' : 'bad'), ' ', v.body.ok ? 'every chain verifies' : 'a chain does not verify'),
         el('table', {}, el('tr', {}, ['Replica', 'State', 'Events', 'Seq', 'Checkpoints', 'Last checkpoint', 'Unsealed', 'Problem']
           .map(h => el('th', { text: h }))), v.body.chains.map(c => el('tr', {},
           el('td', { text: c.replica }), el('td', {}, badge(c.ok ? 'ok' : 'bad')), el('td', { text: c.events }),
           el('td', { text: c.firstSeq + '…' + c.lastSeq }), el('td', { text: c.checkpoints }),
           el('td', { text: c.lastCheckpoint ? '#' + c.lastCheckpoint.number + ' at seq ' + c.lastCheckpoint.seq + ', ' + ago(c.lastCheckpoint.at) : '—' }),
           el('td', { text: c.unsealed }), el('td', { text: c.problem ? c.problem.kind + ' at ' + c.problem.seq + ': ' + c.problem.message : '' })))),
-        st.status === 200 && st.body.configVersion ? el('p', { text: 'Config version: ' + st.body.configVersion }) : null);
+        st.status === 200 && st.body.configVersion ? el('p', { text: 'Config version: ' + st.body.configVersion }) : null]
+        .filter(Boolean));
     }
     if (st.status !== 200) { plots.textContent = problemText(st); plots.className = 'error'; return; }
     const s = st.body;
