@@ -63,6 +63,8 @@ public final class ConsoleRoutes extends RouteBuilder {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern NEXT = Pattern.compile("#/[A-Za-z0-9/_.:?=&%-]{0,300}");
     private static final int MAX_BODY = 16 * 1024;
+    /** What an API path may hold: it is passed on to the admin API, so no dot segments, no odd characters. */
+    private static final Pattern API_PATH = Pattern.compile("(/[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}){1,6}");
 
     private final String host;
     private final int port;
@@ -371,6 +373,9 @@ public final class ConsoleRoutes extends RouteBuilder {
 
     private CompletionStage<Reply> api(Call call, ConsoleSessions.Session s) {
         String rest = call.path().substring((BASE + "/api").length());
+        if (!API_PATH.matcher(rest).matches() || rest.contains("..")) {
+            return done(Reply.problem(400, "Bad request", "the console API has no such path"));
+        }
         boolean change = !call.method().equals("GET") && !call.method().equals("HEAD");
         if (change) {
             Optional<Reply> refused = csrf(call, s);

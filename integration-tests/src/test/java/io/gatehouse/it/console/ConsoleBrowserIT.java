@@ -205,6 +205,8 @@ class ConsoleBrowserIT {
         assertThat(JSON.readTree(approvals.body()).path("detail").asText())
                 .isEqualTo("approvals are for members of ml-leads; alice is in analysts");
         assertThat(sessions.statusCode()).isEqualTo(403);
+        assertThat(consoleCall("GET", "/console/api/approvals/..%2F..%2Fsessions", null, null).statusCode())
+                .isEqualTo(400);
     }
 
     @Test
