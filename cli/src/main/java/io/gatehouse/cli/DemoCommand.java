@@ -106,6 +106,10 @@ final class DemoCommand implements Callable<Integer> {
                     + " Triton / KServe clients, bearer token in the authorization metadata)");
         }
         say("admin            http://127.0.0.1:" + gateway.adminPort() + "/readyz  /metrics  /healthz");
+        if (loaded.config().admin().console().isPresent()) {
+            say("console          http://127.0.0.1:" + gateway.adminPort() + "/console/   (sign in as carol to approve,"
+                    + " dave to audit)");
+        }
         say("");
         say("Try it:");
         if (idp == Idp.KEYCLOAK) {

@@ -12,8 +12,10 @@ import java.util.Optional;
  *                 pipeline step's ({@code admin.auth}); empty leaves the admin API closed (health,
  *                 readiness and metrics stay open)
  * @param auditors the groups whose members may read recordings; default {@code [auditors]}
+ * @param console  the web console at {@code /console}, if configured ({@code admin.console})
  */
-public record AdminConfig(String host, int port, Optional<Record> auth, List<String> auditors) {
+public record AdminConfig(String host, int port, Optional<Record> auth, List<String> auditors,
+                          Optional<ConsoleConfig> console) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8081;
@@ -23,10 +25,16 @@ public record AdminConfig(String host, int port, Optional<Record> auth, List<Str
         Checks.host("host", host);
         Checks.port("port", port);
         Checks.required("auth", auth);
+        console = console == null ? Optional.empty() : console;
         auditors = auditors == null ? DEFAULT_AUDITORS : List.copyOf(auditors);
         if (auditors.isEmpty() || auditors.stream().anyMatch(g -> g == null || g.isBlank())) {
             throw new io.gatehouse.spi.ConfigException("auditors", "must name at least one group, without blanks");
         }
+    }
+
+    /** Without a console. */
+    public AdminConfig(String host, int port, Optional<Record> auth, List<String> auditors) {
+        this(host, port, auth, auditors, Optional.empty());
     }
 
     /** The listener alone: no admin API auth, default auditor group. */
@@ -40,6 +48,6 @@ public record AdminConfig(String host, int port, Optional<Record> auth, List<Str
 
     /** The same listener with the admin API's auth config. */
     public AdminConfig withAuth(Record auth) {
-        return new AdminConfig(host, port, Optional.of(auth), auditors);
+        return new AdminConfig(host, port, Optional.of(auth), auditors, console);
     }
 }

@@ -22,7 +22,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         if (listeners == null || listeners.isEmpty()) {
             throw new ConfigException("listeners", "at least one listener is required, e.g. listeners: {http: {port: 8080}}");
         }
-        admin = admin == null ? new Admin(null, null, null, null) : admin;
+        admin = admin == null ? new Admin(null, null, null, null, null) : admin;
         if (agents == null || agents.isEmpty()) {
             throw new ConfigException("agents", "at least one agent is required, e.g. agents: {local: {address: 127.0.0.1:7443}}");
         }
@@ -91,7 +91,8 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
     }
 
     /** {@code auth} is the {@code auth} step's config, bound by {@link ConfigLoader} to that step's record. */
-    record Admin(String host, Integer port, org.snakeyaml.engine.v2.nodes.Node auth, java.util.List<String> auditors) {
+    record Admin(String host, Integer port, org.snakeyaml.engine.v2.nodes.Node auth, java.util.List<String> auditors,
+                 Console console) {
         Admin {
             host = host == null ? AdminConfig.DEFAULT_HOST : host;
             port = port == null ? AdminConfig.DEFAULT_PORT : port;
@@ -99,7 +100,29 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         }
 
         AdminConfig toConfig() {
-            return new AdminConfig(host, port, java.util.Optional.empty(), auditors);
+            return new AdminConfig(host, port, java.util.Optional.empty(), auditors,
+                    java.util.Optional.ofNullable(console).map(Console::toConfig));
+        }
+    }
+
+    /** {@code admin.console:}; see {@link ConsoleConfig}. */
+    record Console(java.net.URI issuer, String clientId, java.util.List<String> approvers,
+                   java.time.Duration sessionTtl, Integer maxSessions, java.net.URI publicUrl,
+                   java.util.List<String> stepUpAcrValues) {
+        Console {
+            toConfig(issuer, clientId, approvers, sessionTtl, maxSessions, publicUrl, stepUpAcrValues); // validates
+        }
+
+        ConsoleConfig toConfig() {
+            return toConfig(issuer, clientId, approvers, sessionTtl, maxSessions, publicUrl, stepUpAcrValues);
+        }
+
+        private static ConsoleConfig toConfig(java.net.URI issuer, String clientId, java.util.List<String> approvers,
+                                              java.time.Duration sessionTtl, Integer maxSessions,
+                                              java.net.URI publicUrl, java.util.List<String> stepUpAcrValues) {
+            return new ConsoleConfig(issuer, clientId, approvers, sessionTtl,
+                    maxSessions == null ? ConsoleConfig.DEFAULT_MAX_SESSIONS : maxSessions,
+                    java.util.Optional.ofNullable(publicUrl), stepUpAcrValues);
         }
     }
 

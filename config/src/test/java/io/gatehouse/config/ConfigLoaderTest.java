@@ -39,7 +39,10 @@ class ConfigLoaderTest {
                 ByteSize.parse("10MiB"), ByteSize.parse("32KiB"))), Map.entry("grpc", new ListenerConfig("127.0.0.1",
                 9090, ByteSize.parse("4MiB"), ByteSize.parse("16KiB"), ListenerProtocol.GRPC)));
         assertThat(config.admin()).isEqualTo(new AdminConfig("127.0.0.1", 8081, java.util.Optional.of(
-                new TestSteps.ProvidersAuthConfig(java.util.List.of("dev"), null)), java.util.List.of("auditors")));
+                new TestSteps.ProvidersAuthConfig(java.util.List.of("dev"), null)), java.util.List.of("auditors"),
+                java.util.Optional.of(new ConsoleConfig(java.net.URI.create("http://127.0.0.1:8090"),
+                        "gatehouse-console", java.util.List.of("ml-leads"), java.time.Duration.ofHours(8), 1000,
+                        java.util.Optional.empty(), java.util.List.of("2")))));
         assertThat(config.agents()).containsExactly(
                 Map.entry("local", new AgentConnectionConfig("local", "127.0.0.1", 7443, null)));
         assertThat(config.dataDirectory()).isEqualTo(Path.of("data").toAbsolutePath());
@@ -465,7 +468,22 @@ class ConfigLoaderTest {
                 "gateway.yaml:3:11: listener 'http' field 'port': must be between 0 and 65535 (0 picks a free port), got 70000",
                 "gateway.yaml:7:14: agent 'local' field 'address': value '7443' (expected: host:port, like 127.0.0.1:7443)",
                 "gateway.yaml:8:10: agent 'other' field 'address': is required",
-                "gateway.yaml:10:3: field 'admin': unknown key 'prot' (accepted: host, port, auth, auditors)");
+                "gateway.yaml:10:3: field 'admin': unknown key 'prot' (accepted: host, port, auth, auditors, console)");
+    }
+
+    @Test
+    void theConsoleNeedsAnIssuerAndRefusesAnEmptySession() throws Exception {
+        dir.write("gateway.yaml", ConfigDir.GATEWAY + "admin:\n  console:\n    clientId: gatehouse-console\n");
+        dir.write("endpoints/chat.yaml", ConfigDir.endpoint("chat", "/v1"));
+        java.util.List<String> noIssuer = dir.errors();
+        dir.write("gateway.yaml", ConfigDir.GATEWAY + "admin:\n  console:\n    issuer: http://127.0.0.1:8090\n"
+                + "    sessionTtl: 0s\n");
+        java.util.List<String> noSession = dir.errors();
+
+        assertThat(noIssuer).containsExactly("gateway.yaml:9:5: field 'admin.console.issuer': is required: the OIDC"
+                + " issuer console users sign in with, e.g. http://127.0.0.1:8180/realms/gatehouse");
+        assertThat(noSession).containsExactly("gateway.yaml:10:17: field 'admin.console.sessionTtl': must be"
+                + " positive, like 8h");
     }
 
     @Test

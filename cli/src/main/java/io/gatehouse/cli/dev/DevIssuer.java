@@ -11,11 +11,15 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A development token issuer: publishes the dev key's JWKS and a minimal OIDC discovery document.
+ * A development token issuer: publishes the dev key's JWKS and a minimal OIDC discovery document, and
+ * signs demo users in to the console ({@link DevLogin}).
  * It binds loopback only unless forced: anyone who can read the dev key can mint tokens, so it must
  * never face a network.
  */
 public final class DevIssuer implements AutoCloseable {
+
+    /** The audience of the access tokens it signs at sign-in, as {@code gatehouse token} does. */
+    public static final String AUDIENCE = "gatehouse";
 
     private final HttpServer server;
     private final String issuer;
@@ -35,7 +39,14 @@ public final class DevIssuer implements AutoCloseable {
         String issuer = "http://" + host + ":" + server.getAddress().getPort();
         String jwks = new JWKSet(key.toPublicJWK()).toString();
         String discovery = "{\"issuer\":\"" + issuer + "\",\"jwks_uri\":\"" + issuer + "/jwks.json\","
+                + "\"authorization_endpoint\":\"" + issuer + "/authorize\",\"token_endpoint\":\"" + issuer + "/token\","
+                + "\"end_session_endpoint\":\"" + issuer + "/logout\",\"code_challenge_methods_supported\":[\"S256\"],"
                 + "\"id_token_signing_alg_values_supported\":[\"RS256\"]}";
+        // Sign-in for the console (authorization code + PKCE), the demo users listed on a page.
+        DevLogin login = new DevLogin(key, issuer, AUDIENCE);
+        server.createContext("/authorize", login::authorize);
+        server.createContext("/token", login::token);
+        server.createContext("/logout", login::logout);
         server.createContext("/jwks.json", ex -> answer(ex, jwks));
         server.createContext("/.well-known/openid-configuration", ex -> answer(ex, discovery));
         server.start();

@@ -64,6 +64,32 @@ public final class AdminAuth implements AutoCloseable {
         return auth;
     }
 
+    /** The groups whose members may read recordings ({@code admin.auditors}). */
+    public List<String> auditors() {
+        return auditors;
+    }
+
+    /**
+     * Who an access token belongs to, verified by the admin API's {@code auth} step exactly as an admin
+     * call's bearer token is (the console uses it for the token it keeps on the server); empty when the
+     * step refuses the token or the admin API is closed. The group check is left to the caller.
+     */
+    public CompletionStage<Optional<Identity>> verify(String accessToken, java.net.InetSocketAddress client) {
+        if (auth == null) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        io.gatehouse.spi.Headers headers = new io.gatehouse.spi.Headers();
+        headers.set("Authorization", "Bearer " + accessToken);
+        AdminExchange exchange = new AdminExchange(java.util.UUID.randomUUID().toString(),
+                new AdminExchange.Request("GET", "/console", null, headers, client));
+        try {
+            return auth.onRequestAsync(exchange).thenApply(o -> o instanceof Outcome.Deny ? Optional.<Identity>empty()
+                    : exchange.identity());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     CompletionStage<Decision> check(AdminExchange exchange) {
         if (auth == null) {
             return CompletableFuture.completedFuture(new Decision(null, Outcome.deny(403, "Admin API closed",

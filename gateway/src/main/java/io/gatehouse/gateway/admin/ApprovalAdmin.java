@@ -26,8 +26,16 @@ public final class ApprovalAdmin implements AutoCloseable {
                 return t;
             });
 
+    private final io.gatehouse.store.audit.AuditQuery recordings;
+
     public ApprovalAdmin(Approvals approvals) {
+        this(approvals, null);
+    }
+
+    /** @param recordings where held requests were recorded, shown by {@code /admin/approvals/{id}/request} */
+    public ApprovalAdmin(Approvals approvals, io.gatehouse.store.audit.AuditQuery recordings) {
         this.approvals = approvals;
+        this.recordings = recordings;
     }
 
     public Approvals approvals() {
@@ -42,7 +50,7 @@ public final class ApprovalAdmin implements AutoCloseable {
     public void attach(org.apache.camel.CamelContext camel, AdminConfig admin, int adminPort, AdminAuth auth,
                        MeterRegistry meters, Clock clock) throws Exception {
         camel.addRoutes(new ApprovalAdminRoutes(admin.host(), adminPort, approvals, auth.step(), admin.auditors(),
-                executor, clock));
+                executor, clock, recordings));
         bind(meters);
     }
     private void bind(MeterRegistry registry) {

@@ -18,6 +18,7 @@ import io.gatehouse.spi.approval.ApprovalStatus;
 import io.gatehouse.store.approval.Approvals;
 import io.gatehouse.spi.approval.Person;
 import io.gatehouse.spi.approval.Vote;
+import io.gatehouse.store.audit.AuditQuery;
 import io.gatehouse.store.audit.CanonicalJson;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
@@ -58,6 +59,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /admin/approvals/{id}/approve} and {@code .../deny} with {@code {"reason": "..."}}:
  *       a member of an approver group decides; never on their own request</li>
  *   <li>{@code POST /admin/approvals/{id}/cancel}: the requester withdraws it</li>
+ *   <li>{@code GET /admin/approvals/{id}/request}: the held request as the recording stored it (masked as
+ *       stored), for whoever may see the approval; 404 when no recording step recorded it</li>
  * </ul>
  *
  * Each decision is an {@code approval} event in the audit trail, naming who decided and why.
@@ -66,7 +69,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApprovalAdminRoutes.class);
     static final String BASE = "/admin/approvals";
-    private static final Pattern ONE = Pattern.compile("/admin/approvals/([A-Za-z0-9._-]{1,64})(/approve|/deny|/cancel)?");
+    private static final Pattern ONE = Pattern.compile("/admin/approvals/([A-Za-z0-9._-]{1,64})(/approve|/deny|/cancel|/request)?");
     private static final int MAX_BODY = 16 * 1024;
 
     private final String host;
@@ -76,6 +79,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
     private final List<String> auditors;
     private final ExecutorService executor;
     private final Clock clock;
+    private final AuditQuery recordings;
 
     /**
      * @param auth the admin API's {@code auth} step, or null when {@code admin.auth} is not configured
@@ -83,6 +87,13 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
      */
     public ApprovalAdminRoutes(String host, int port, Approvals approvals, GatewayProcessor auth,
                                List<String> auditors, ExecutorService executor, Clock clock) {
+        this(host, port, approvals, auth, auditors, executor, clock, null);
+    }
+
+    /** @param recordings where held requests were recorded, for {@code .../request}; null answers 404 there */
+    public ApprovalAdminRoutes(String host, int port, Approvals approvals, GatewayProcessor auth,
+                               List<String> auditors, ExecutorService executor, Clock clock, AuditQuery recordings) {
+        this.recordings = recordings;
         this.host = host;
         this.port = port;
         this.approvals = approvals;
@@ -212,6 +223,12 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
                 return approvals.get(id).filter(a -> visible(a, caller)).map(a -> Answer.ok(json(a)))
                         .orElseGet(() -> Answer.problem(404, "Not found", "no approval with id '" + id + "'"));
             }
+            if (action.equals("/request")) {
+                if (!method.equals("GET")) {
+                    return Answer.problem(405, "Method not allowed", "use GET " + path);
+                }
+                return heldRequest(id, caller);
+            }
             if (!method.equals("POST")) {
                 return Answer.problem(405, "Method not allowed", "use POST " + path);
             }
@@ -273,6 +290,31 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
         body.put("count", rows.size());
         body.set("approvals", rows);
         return Answer.ok(body);
+    }
+
+    /** The held exchange's start record: its request as stored (masked when the recording masks). */
+    private Answer heldRequest(String id, Person caller) {
+        Approval a = approvals.get(id).filter(x -> visible(x, caller)).orElse(null);
+        if (a == null) {
+            return Answer.problem(404, "Not found", "no approval with id '" + id + "'");
+        }
+        if (recordings == null || a.recordId() == null) {
+            return Answer.problem(404, "Not recorded", "approval " + id + "'s request was not recorded (no recording"
+                    + " step on endpoint " + a.endpointId() + ")");
+        }
+        try {
+            ObjectNode record = recordings.show(a.recordId()).orElse(null);
+            if (record == null) {
+                return Answer.problem(404, "Not recorded", "approval " + id + "'s request was not recorded");
+            }
+            ObjectNode o = CanonicalJson.object();
+            o.put("approvalId", id).put("recordId", a.recordId());
+            o.set("request", record.path("request").deepCopy());
+            o.set("operation", record.path("operation").deepCopy());
+            return Answer.ok(o);
+        } catch (java.sql.SQLException e) {
+            throw new StoreException("cannot read the held request's record", e);
+        }
     }
 
     /** Requester, approvers and auditors see an approval; nobody else learns it exists. */

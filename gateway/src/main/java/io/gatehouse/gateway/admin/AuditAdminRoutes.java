@@ -48,12 +48,15 @@ import org.slf4j.LoggerFactory;
  * ({@link AdminAuth}) and is itself recorded (endpoint {@code admin}), before it is answered.
  *
  * <ul>
- *   <li>{@code GET /admin/sessions?user=&endpoint=&since=&decision=&session=&limit=}: exchanges, newest first</li>
+ *   <li>{@code GET /admin/sessions?user=&group=&endpoint=&model=&decision=&status=&since=&until=&session=&before=&limit=}:
+ *       exchanges, newest first, a page at a time ({@code next} is the {@code before} of the next page)</li>
  *   <li>{@code GET /admin/sessions/{id}}: one exchange's full record (id: the record id, which is the
  *       {@code Gatehouse-Request-Id} the client saw, or {@code <replica>:<seq>})</li>
  *   <li>{@code GET /admin/sessions/{id}/replay}: its request and response, streamed chunks with times</li>
  *   <li>{@code GET /admin/audit/verify}: {@code audit verify} of every chain</li>
  *   <li>{@code GET /admin/audit/export?since=}: the JSON Lines export</li>
+ *   <li>{@code GET /admin/audit/stats?window=1h|24h}: what the console plots (exchanges by decision,
+ *       latency, denials by rule, masked values by detector, top callers)</li>
  * </ul>
  */
 public final class AuditAdminRoutes extends RouteBuilder {
@@ -202,6 +205,14 @@ public final class AuditAdminRoutes extends RouteBuilder {
             if (path.equals("/admin/audit/verify")) {
                 return verify();
             }
+            if (path.equals("/admin/audit/stats")) {
+                String window = first(params, "window");
+                if (window != null && !window.equals("1h") && !window.equals("24h")) {
+                    throw new IllegalArgumentException("window must be 1h or 24h");
+                }
+                return Answer.json(new io.gatehouse.store.audit.AuditStats(recordings.store()).window(
+                        "24h".equals(window) ? Duration.ofHours(24) : Duration.ofHours(1), clock.instant()), 1);
+            }
             if (path.equals("/admin/audit/export")) {
                 Instant since = params.containsKey("since") ? Since.parse(params.get("since").get(0), clock) : null;
                 StringWriter out = new StringWriter();
@@ -219,11 +230,14 @@ public final class AuditAdminRoutes extends RouteBuilder {
         }
     }
 
+    private static final Set<String> LIST_PARAMETERS = Set.of("user", "group", "endpoint", "model", "decision",
+            "status", "since", "until", "session", "before", "limit");
+
     private Answer list(Map<String, List<String>> params) throws Exception {
         for (String name : params.keySet()) {
-            if (!Set.of("user", "endpoint", "since", "decision", "session", "limit").contains(name)) {
+            if (!LIST_PARAMETERS.contains(name)) {
                 throw new IllegalArgumentException("unknown parameter '" + name.replaceAll("[^ -~]", "?")
-                        + "' (accepted: user, endpoint, since, decision, session, limit)");
+                        + "' (accepted: " + String.join(", ", new java.util.TreeSet<>(LIST_PARAMETERS)) + ")");
             }
         }
         String decision = first(params, "decision");
@@ -232,21 +246,32 @@ public final class AuditAdminRoutes extends RouteBuilder {
                     + String.join(", ", new java.util.TreeSet<>(DECISIONS)));
         }
         String since = first(params, "since");
-        int limit = 100;
-        if (first(params, "limit") != null) {
-            try {
-                limit = Integer.parseInt(first(params, "limit"));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("limit must be a number between 1 and " + AuditQuery.MAX_LIMIT);
-            }
-        }
-        ArrayNode rows = recordings.query().list(new AuditQuery.Filter(first(params, "user"),
-                first(params, "endpoint"), since == null ? null : Since.parse(since, clock), decision,
-                first(params, "session"), limit));
+        String until = first(params, "until");
+        int limit = number(params, "limit", 100, "limit must be a number between 1 and " + AuditQuery.MAX_LIMIT);
+        String s = first(params, "status");
+        Integer status = s == null ? null : number(params, "status", 0, "status must be an HTTP status, like 403");
+        AuditQuery.Page page = recordings.query().page(new AuditQuery.Search(first(params, "user"),
+                first(params, "group"), first(params, "endpoint"), first(params, "model"), decision, status,
+                since == null ? null : Since.parse(since, clock), until == null ? null : Since.parse(until, clock),
+                first(params, "session"), first(params, "before"), limit));
         ObjectNode body = CanonicalJson.object();
-        body.put("count", rows.size());
-        body.set("sessions", rows);
-        return Answer.json(body, rows.size());
+        body.put("count", page.rows().size());
+        body.set("sessions", page.rows());
+        body.put("next", page.next());
+        body.put("scanned", page.scanned());
+        return Answer.json(body, page.rows().size());
+    }
+
+    private static int number(Map<String, List<String>> params, String name, int absent, String message) {
+        String value = first(params, name);
+        if (value == null) {
+            return absent;
+        }
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(message);
+        }
     }
 
     private Answer verify() throws Exception {
@@ -265,6 +290,7 @@ public final class AuditAdminRoutes extends RouteBuilder {
                         .put("firstSeq", chain.firstSeq()).put("lastSeq", chain.lastSeq())
                         .put("checkpoints", chain.checkpoints()).put("removed", chain.removed())
                         .put("unsealed", chain.unsealed());
+                recordings.query().lastCheckpoint(chain.replicaId()).ifPresent(cp -> c1.set("lastCheckpoint", cp));
                 if (chain.problem() != null) {
                     c1.putObject("problem").put("kind", chain.problem().kind().name().toLowerCase(Locale.ROOT))
                             .put("seq", chain.problem().seq()).put("message", chain.problem().message());

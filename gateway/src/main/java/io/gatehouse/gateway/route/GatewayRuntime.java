@@ -199,7 +199,7 @@ public final class GatewayRuntime implements AutoCloseable {
         Map<String, AgentClient> agents = new LinkedHashMap<>();
         GatewayMetrics metrics = new GatewayMetrics();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
-        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals());
+        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), audit.query());
         DefaultCamelContext camel = new DefaultCamelContext();
         GatewayRuntime[] runtime = new GatewayRuntime[1];
         try {
@@ -232,6 +232,10 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.addRoutes(new GatewayJwksRoute(config.admin().host(), adminPort, services.signingKey()));
             camel.addRoutes(new ConfigAdminRoutes(config.admin().host(), adminPort, () -> runtime[0],
                     created.adminAuth(), audit.writer(), clock));
+            if (config.admin().console().isPresent()) {
+                camel.addRoutes(new io.gatehouse.gateway.console.ConsoleRoutes(config.admin().host(), adminPort,
+                        config.admin().console().get(), created.adminAuth(), clock));
+            }
             camel.start();
             Applied applied = new Applied(config, version, clock.instant(), "gateway start", "start");
             runtime[0] = new GatewayRuntime(camel, listeners, adminPort, registry, created.adminAuth(), table, agents,

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Assumptions;
  * on 127.0.0.1 and a free port until {@link #close()}. Tests that need it are skipped, saying why,
  * when the dist is missing.
  */
-final class KeycloakServer implements AutoCloseable {
+public final class KeycloakServer implements AutoCloseable {
 
     static final String VERSION = "26.5.6";
     static final String ADMIN = "admin";
@@ -61,7 +61,7 @@ final class KeycloakServer implements AutoCloseable {
     }
 
     /** The one Keycloak of this run, started on first use; skips the calling test when the dist is missing. */
-    static synchronized KeycloakServer shared() throws Exception {
+    public static synchronized KeycloakServer shared() throws Exception {
         if (shared == null) {
             shared = start();
             KeycloakServer started = shared;
@@ -165,11 +165,11 @@ final class KeycloakServer implements AutoCloseable {
         }
     }
 
-    String base() {
+    public String base() {
         return "http://127.0.0.1:" + port;
     }
 
-    String issuer() {
+    public String issuer() {
         return base() + "/realms/" + REALM;
     }
 
@@ -190,7 +190,7 @@ final class KeycloakServer implements AutoCloseable {
     }
 
     /** A password-grant access token of the gatehouse realm. */
-    String passwordToken(String client, String user, String password) throws Exception {
+    public String passwordToken(String client, String user, String password) throws Exception {
         return token(REALM, form("grant_type", "password", "client_id", client, "username", user, "password",
                 password, "scope", "openid")).get("access_token").asText();
     }
@@ -228,7 +228,7 @@ final class KeycloakServer implements AutoCloseable {
     }
 
     /** An admin REST call on the gatehouse realm; fails unless 2xx; the JSON answer, or null. */
-    JsonNode admin(String method, String path, JsonNode body) throws Exception {
+    public JsonNode admin(String method, String path, JsonNode body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base() + "/admin/realms/" + REALM + path))
                 .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + adminToken())
                 .header("Content-Type", "application/json")
@@ -283,7 +283,7 @@ final class KeycloakServer implements AutoCloseable {
 
     // ---- files ----
 
-    static Path repoRoot() {
+    public static Path repoRoot() {
         String dir = System.getProperty("gatehouse.repo.root");
         if (dir == null) {
             throw new IllegalStateException("system property gatehouse.repo.root is not set (run through failsafe)");

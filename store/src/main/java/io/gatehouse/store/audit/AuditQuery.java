@@ -53,46 +53,165 @@ public final class AuditQuery {
 
     /** Exchanges newest first, as summary objects. */
     public ArrayNode list(Filter filter) throws SQLException {
+        return page(new Search(filter.user(), null, filter.endpoint(), null, filter.decision(), null,
+                filter.since(), null, filter.session(), null, filter.limit())).rows();
+    }
+
+    /**
+     * What a page of exchanges keeps; null fields do not filter.
+     *
+     * @param group  a group of the caller (from the end record's identity)
+     * @param model  the model the request named
+     * @param status the HTTP status answered
+     * @param until  started before this time
+     * @param before the {@link Page#next()} cursor of the page before: this page starts after it
+     */
+    public record Search(String user, String group, String endpoint, String model, String decision, Integer status,
+                         Instant since, Instant until, String session, String before, int limit) {
+        public Search {
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT + ", got " + limit);
+            }
+            if (before != null && !CURSOR.matcher(before).matches()) {
+                throw new IllegalArgumentException("before '" + before.replaceAll("[^ -~]", "?") + "' is not a cursor"
+                        + " this API gave (next of the page before)");
+            }
+        }
+    }
+
+    /**
+     * A page of exchanges, newest first.
+     *
+     * @param next    the cursor for the next (older) page, or null at the end
+     * @param scanned records looked at to fill it (more than the rows when group or model filter)
+     */
+    public record Page(ArrayNode rows, String next, long scanned) {
+    }
+
+    /** Records a page looks at, at most, for the filters SQL cannot apply (group, model). */
+    public static final int MAX_SCAN = 5000;
+    private static final Pattern CURSOR = Pattern.compile("([0-9]{1,19}):([a-z0-9][a-z0-9-]{0,63}):([0-9]{1,18})");
+
+    /**
+     * A page of exchanges by keyset: the rows after the cursor in (start time, replica, seq) order, newest
+     * first, read through the {@code (event_type, event_time)} index, so a page deep in 100k records costs
+     * what the first does. Group and model are read from the payloads as rows go by, at most
+     * {@link #MAX_SCAN} of them per page (then the page ends early with a cursor to go on).
+     */
+    public Page page(Search search) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT s.replica_id, s.seq, s.record_id, s.event_time, s.endpoint_id,"
                 + " s.payload, e.event_time AS end_time, e.session_id, e.username, e.decision, e.status, e.payload AS"
                 + " end_payload, e.seq AS end_seq FROM audit_event s LEFT JOIN audit_event e ON e.record_id ="
                 + " s.record_id AND e.event_type = 'end' WHERE s.event_type = 'start'");
         List<Object> args = new ArrayList<>();
-        if (filter.endpoint() != null) {
+        if (search.endpoint() != null) {
             sql.append(" AND s.endpoint_id = ?");
-            args.add(filter.endpoint());
+            args.add(search.endpoint());
         }
-        if (filter.since() != null) {
+        if (search.since() != null) {
             sql.append(" AND s.event_time >= ?");
-            args.add(EventDraft.micros(filter.since()));
+            args.add(EventDraft.micros(search.since()));
         }
-        if (filter.user() != null) {
+        if (search.until() != null) {
+            sql.append(" AND s.event_time < ?");
+            args.add(EventDraft.micros(search.until()));
+        }
+        if (search.before() != null) {
+            Matcher m = CURSOR.matcher(search.before());
+            m.matches();
+            long time = Long.parseLong(m.group(1));
+            sql.append(" AND (s.event_time < ? OR (s.event_time = ? AND (s.replica_id < ? OR (s.replica_id = ?"
+                    + " AND s.seq < ?))))");
+            args.add(time);
+            args.add(time);
+            args.add(m.group(2));
+            args.add(m.group(2));
+            args.add(Long.parseLong(m.group(3)));
+        }
+        if (search.user() != null) {
             sql.append(" AND e.username = ?");
-            args.add(filter.user());
+            args.add(search.user());
         }
-        if (filter.session() != null) {
+        if (search.session() != null) {
             sql.append(" AND e.session_id = ?");
-            args.add(filter.session());
+            args.add(search.session());
         }
-        if ("open".equals(filter.decision())) {
+        if (search.status() != null) {
+            sql.append(" AND e.status = ?");
+            args.add(search.status());
+        }
+        if ("open".equals(search.decision())) {
             sql.append(" AND e.record_id IS NULL");
-        } else if (filter.decision() != null) {
+        } else if (search.decision() != null) {
             sql.append(" AND e.decision = ?");
-            args.add(filter.decision());
+            args.add(search.decision());
         }
-        sql.append(" ORDER BY s.event_time DESC, s.seq DESC LIMIT ").append(filter.limit());
+        boolean postFilter = search.group() != null || search.model() != null;
+        int fetch = postFilter ? MAX_SCAN : search.limit() + 1;
+        sql.append(" ORDER BY s.event_time DESC, s.replica_id DESC, s.seq DESC LIMIT ").append(fetch);
         ArrayNode rows = CanonicalJson.MAPPER.createArrayNode();
+        long scanned = 0;
+        String next = null;
         try (Connection c = store.connection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            ps.setFetchSize(Math.min(fetch, 500));
             for (int i = 0; i < args.size(); i++) {
                 ps.setObject(i + 1, args.get(i));
             }
             try (ResultSet rs = ps.executeQuery()) {
+                String lastCursor = null;
                 while (rs.next()) {
-                    rows.add(summary(rs));
+                    if (rows.size() == search.limit()) {
+                        next = lastCursor; // one more row exists after a full page
+                        break;
+                    }
+                    scanned++;
+                    lastCursor = rs.getLong("event_time") + ":" + rs.getString("replica_id") + ":" + rs.getLong("seq");
+                    ObjectNode row = summary(rs);
+                    if (postFilter && !matches(row, rs.getString("end_payload"), search)) {
+                        if (scanned == MAX_SCAN) {
+                            next = lastCursor; // looked at enough for one page: go on from here
+                        }
+                        continue;
+                    }
+                    rows.add(row);
                 }
             }
         }
-        return rows;
+        return new Page(rows, next, scanned);
+    }
+
+    private static boolean matches(ObjectNode row, String endPayload, Search search) {
+        if (search.model() != null && !search.model().equals(row.path("model").asText(null))) {
+            return false;
+        }
+        if (search.group() != null) {
+            JsonNode groups = parseOrEmpty(endPayload).path("identity").path("groups");
+            for (JsonNode g : groups) {
+                if (search.group().equals(g.asText())) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return true;
+    }
+
+    /** The newest signed checkpoint of a replica's chain: number, chain seq, time; empty when none. */
+    public Optional<ObjectNode> lastCheckpoint(String replicaId) throws SQLException {
+        try (Connection c = store.connection(); PreparedStatement ps = c.prepareStatement("SELECT checkpoint_no,"
+                + " chain_seq, created_at FROM audit_checkpoint WHERE replica_id = ? ORDER BY checkpoint_no DESC"
+                + " LIMIT 1")) {
+            ps.setString(1, replicaId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                ObjectNode o = CanonicalJson.object();
+                o.put("number", rs.getLong(1)).put("seq", rs.getLong(2))
+                        .put("at", EventDraft.instant(rs.getLong(3)).toString());
+                return Optional.of(o);
+            }
+        }
     }
 
     private static ObjectNode summary(ResultSet rs) throws SQLException {
@@ -290,7 +409,7 @@ public final class AuditQuery {
         }
     }
 
-    private static JsonNode parseOrEmpty(String payload) {
+    static JsonNode parseOrEmpty(String payload) {
         if (payload == null) {
             return CanonicalJson.object();
         }

@@ -124,6 +124,8 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
         new TreeSet<>(a.approverGroups()).forEach(groups::add);
         if (section.adminUrl() != null) {
             approval.put("url", section.adminUrl() + "/admin/approvals/" + a.id());
+            // the web console on the same admin port opens this approval (docs/console.md)
+            approval.put("consoleUrl", section.adminUrl() + "/console/#/approvals/" + a.id());
         }
         if (event.actor() != null) {
             root.put("actor", event.actor().username());
@@ -154,7 +156,7 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
                     + a.summary() + ")";
         };
         if (section.adminUrl() != null) {
-            text += " <" + section.adminUrl() + "/admin/approvals/" + a.id() + "|details>";
+            text += " <" + section.adminUrl() + "/console/#/approvals/" + a.id() + "|open in the console>";
         }
         ObjectNode root = JSON.createObjectNode();
         root.put("text", text);

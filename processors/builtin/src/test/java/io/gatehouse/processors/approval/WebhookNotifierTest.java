@@ -124,6 +124,8 @@ class WebhookNotifierTest {
         assertThat(body.path("approval").path("requester").asText()).isEqualTo("alice");
         assertThat(body.path("approval").path("url").asText())
                 .isEqualTo("https://gatehouse-admin.example/admin/approvals/" + held.id());
+        assertThat(body.path("approval").path("consoleUrl").asText())
+                .isEqualTo("https://gatehouse-admin.example/console/#/approvals/" + held.id());
         assertThat(body.path("approval").has("body")).isFalse();
         assertThat(r.body()).doesNotContain("input_file_id").doesNotContain(held.digest());
     }
@@ -143,7 +145,7 @@ class WebhookNotifierTest {
         assertThat(JSON.readTree(requested.body()).path("text").asText()).isEqualTo(":hourglass: alice asks"
                 + " for approval of *batch-create, model llama-3-8b, POST /v1/batches on openai* — \"monthly eval\"."
                 + " Approvers: ml-leads (1 needed). `./gatehouse approvals approve " + held.id() + " --reason \"...\"`"
-                + " <https://gatehouse-admin.example/admin/approvals/" + held.id() + "|details>");
+                + " <https://gatehouse-admin.example/console/#/approvals/" + held.id() + "|open in the console>");
         Received approved = received.stream().filter(r -> r.event().equals("approved")).findFirst().orElseThrow();
         assertThat(JSON.readTree(approved.body()).path("text").asText()).startsWith(":white_check_mark:"
                 + " carol approved " + held.id());
