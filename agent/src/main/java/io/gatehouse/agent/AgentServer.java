@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -26,12 +27,15 @@ public final class AgentServer implements AutoCloseable {
     public static final int MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
     private final Server server;
+    private final GatewayDialer dialer;
     private final EventLoops loops;
     private final AccessLog accessLog;
     private final Map<String, ServiceTarget> upstreams;
 
-    private AgentServer(Server server, EventLoops loops, AccessLog accessLog, Map<String, ServiceTarget> upstreams) {
+    private AgentServer(Server server, GatewayDialer dialer, EventLoops loops, AccessLog accessLog,
+                        Map<String, ServiceTarget> upstreams) {
         this.server = server;
+        this.dialer = dialer;
         this.loops = loops;
         this.accessLog = accessLog;
         this.upstreams = upstreams;
@@ -76,6 +80,19 @@ public final class AgentServer implements AutoCloseable {
                     throw new IOException("service '" + name + "': " + ex.getMessage(), ex);
                 }
             }
+            AgentService service = new AgentService(Collections.unmodifiableMap(upstreams), loops, accessLog);
+            GatewayDialer dialer = null;
+            if (settings.gateway() != null) {
+                DialOutConfig out = settings.gateway();
+                ClientTls dialTls = out.tls() == null ? devDialOutTls(settings.dataDirectory())
+                        : new ClientTls(out.tls().certificate(), out.tls().privateKey(), out.tls().trustedCa());
+                dialer = GatewayDialer.start(out, dialTls, List.copyOf(upstreams.keySet()), loops, service::forward);
+                LOG.info("agent dialling the gateway at {} as '{}' for services {}", out.address(), out.agent(),
+                        upstreams.keySet());
+            }
+            if (!settings.listens()) {
+                return new AgentServer(null, dialer, loops, accessLog, upstreams);
+            }
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
                     .bossEventLoopGroup(loops.group())
                     .workerEventLoopGroup(loops.group())
@@ -85,16 +102,19 @@ public final class AgentServer implements AutoCloseable {
                     // own threads: no hand-off to a worker pool per message, which cost about a millisecond
                     // per call on 2 cores (bench/README.md).
                     .directExecutor()
-                    .addService(new AgentService(Collections.unmodifiableMap(upstreams), loops, accessLog))
+                    .addService(service)
                     .build();
             try {
                 server.start();
             } catch (IOException e) {
+                if (dialer != null) {
+                    dialer.close();
+                }
                 throw new IOException("cannot listen on " + listen.host() + ":" + listen.port() + ": " + e.getMessage(), e);
             }
             LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
                     upstreams.keySet());
-            return new AgentServer(server, loops, accessLog, upstreams);
+            return new AgentServer(server, dialer, loops, accessLog, upstreams);
         } catch (IOException | RuntimeException e) {
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();
@@ -103,9 +123,38 @@ public final class AgentServer implements AutoCloseable {
         }
     }
 
-    /** The bound port (useful when the settings asked for port 0). */
+    /** The bound port (useful when the settings asked for port 0); -1 when the agent only dials out. */
     public int port() {
-        return server.getPort();
+        return server == null ? -1 : server.getPort();
+    }
+
+    /** True when this agent dials out and the gateway has accepted it (its attachment is open). */
+    public boolean attachedToGateway() {
+        return dialer != null && dialer.attached();
+    }
+
+    /**
+     * Drops every connection at once, without a goodbye to the gateway, then stops: what the gateway sees when the
+     * agent's process is killed. For failure tests; {@link #close()} is the orderly stop.
+     */
+    public void abort() {
+        if (dialer != null) {
+            dialer.abort();
+        }
+        if (server != null) {
+            server.shutdownNow();
+        }
+        upstreams.values().forEach(ServiceTarget::close);
+        accessLog.close();
+        loops.close();
+    }
+
+    /** The dev certificates' agent certificate as a client certificate towards the gateway's tunnel listener. */
+    private static ClientTls devDialOutTls(java.nio.file.Path dataDirectory) {
+        DevCertificates.CertificateFiles dev = DevCertificates.ensure(dataDirectory);
+        LOG.info("no gateway.tls settings: dialling out with the development certificates in {}",
+                dev.caCertificate().getParent());
+        return new ClientTls(dev.agentCertificate(), dev.agentKey(), dev.caCertificate());
     }
 
     /**
@@ -114,14 +163,21 @@ public final class AgentServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        server.shutdown();
         try {
-            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-                server.shutdownNow();
-                server.awaitTermination(5, TimeUnit.SECONDS);
+            if (dialer != null) {
+                dialer.close();
+            }
+            if (server != null) {
+                server.shutdown();
+                if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                    server.shutdownNow();
+                    server.awaitTermination(5, TimeUnit.SECONDS);
+                }
             }
         } catch (InterruptedException e) {
-            server.shutdownNow();
+            if (server != null) {
+                server.shutdownNow();
+            }
             Thread.currentThread().interrupt();
         } finally {
             upstreams.values().forEach(ServiceTarget::close);

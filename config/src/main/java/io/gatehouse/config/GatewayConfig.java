@@ -22,12 +22,14 @@ import java.util.Optional;
  * @param store             the store of recordings, approvals and rate limits ({@code store:})
  * @param directories       the files of the sub-directories processor factories own ({@code policies} …),
  *                          bound, by directory name, each list in file-name order
+ * @param agentTunnel       the listener dialling agents connect to ({@code agentTunnel:}); null = none
  */
 public record GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
                             Map<String, AgentConnectionConfig> agents, Path dataDirectory,
                             Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
                             Map<String, Record> sections, StoreConfig store,
-                            Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories) {
+                            Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories,
+                            AgentTunnelConfig agentTunnel) {
 
     public GatewayConfig {
         Checks.required("directory", directory);
@@ -42,6 +44,22 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
         directories = Collections.unmodifiableMap(new LinkedHashMap<>(directories));
     }
 
+    /** A config without agent tunnel. */
+    public GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
+                         Map<String, AgentConnectionConfig> agents, Path dataDirectory,
+                         Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
+                         Map<String, Record> sections, StoreConfig store,
+                         Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories) {
+        this(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints, sections, store,
+                directories, null);
+    }
+
+    /** The same config with this agent tunnel (null = none). */
+    public GatewayConfig withAgentTunnel(AgentTunnelConfig tunnel) {
+        return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
+                sections, store, directories, tunnel);
+    }
+
     /** A config whose factories own no directories. */
     public GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
                          Map<String, AgentConnectionConfig> agents, Path dataDirectory,
@@ -53,7 +71,7 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
     /** The same config with these directory files. */
     public GatewayConfig withDirectories(Map<String, List<io.gatehouse.spi.ConfigFile<?>>> files) {
         return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
-                sections, store, files);
+                sections, store, files, agentTunnel);
     }
 
     /** The bound files of a directory a processor factory owns ({@code policies} …); empty when none. */

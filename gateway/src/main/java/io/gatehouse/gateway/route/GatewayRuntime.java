@@ -1,6 +1,5 @@
 package io.gatehouse.gateway.route;
 
-import io.gatehouse.agent.AgentClient;
 import io.gatehouse.agent.camel.AgentComponent;
 import io.gatehouse.config.AgentConnectionConfig;
 import io.gatehouse.config.ConfigLoader;
@@ -86,14 +85,14 @@ public final class GatewayRuntime implements AutoCloseable {
     private final Map<String, ListenerConfig> listeners;
     private final int adminPort;
     private final Created created;
-    private final Map<String, AgentClient> agents;
+    private final AgentLinks agents;
     private final GatewayMetrics metrics;
     private final AuditAdmin audit;
     private final ApprovalAdmin approvals;
     private final GatewayServicesAssembly services;
 
     private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort, Created created,
-                           Map<String, AgentClient> agents, GatewayMetrics metrics, AuditAdmin audit,
+                           AgentLinks agents, GatewayMetrics metrics, AuditAdmin audit,
                            ApprovalAdmin approvals, GatewayServicesAssembly services) {
         this.camel = camel;
         this.listeners = listeners;
@@ -130,18 +129,17 @@ public final class GatewayRuntime implements AutoCloseable {
         }
         List<EndpointRoutes.Plan> plans = created.plans();
 
-        Map<String, AgentClient> agents = new LinkedHashMap<>();
+        AgentLinks agents = null;
         GatewayMetrics metrics = new GatewayMetrics();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
         ApprovalAdmin approvals = new ApprovalAdmin(services.approvals());
         DefaultCamelContext camel = new DefaultCamelContext();
         try {
-            for (AgentConnectionConfig agent : config.agents().values()) {
-                agents.put(agent.name(), AgentConnections.connect(agent, config.dataDirectory()));
-            }
+            agents = AgentLinks.open(config, metrics.registry(),
+                    services.services().find(io.gatehouse.spi.audit.AuditLog.class).orElse(null));
             camel.getCamelContextExtension().setName("gatehouse");
             AgentComponent component = new AgentComponent();
-            agents.forEach(component::registerAgent);
+            agents.registerWith(component);
             camel.addComponent("agent", component);
             Consumer<PipelineExchange.CompletedExchange> finished = done -> {
                 metrics.record(done);
@@ -149,8 +147,7 @@ public final class GatewayRuntime implements AutoCloseable {
             };
             camel.addRoutes(new EndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, finished));
             camel.addRoutes(new GrpcEndpointRoutes(plans, listeners, MAX_RESPONSE_BYTES, finished));
-            Map<String, Function<Void, String>> checks = new LinkedHashMap<>();
-            agents.forEach((name, client) -> checks.put(name, v -> AgentConnections.check(client)));
+            Map<String, Function<Void, String>> checks = agents.readinessChecks();
             Readiness readiness = new Readiness(() -> allStarted(camel, plans), checks, audit::readiness);
             camel.addRoutes(new AdminRoutes(config.admin().host(), adminPort, metrics, readiness::check));
             audit.attach(camel, config.admin(), adminPort, created.adminAuth(), metrics.registry(), clock);
@@ -160,7 +157,9 @@ public final class GatewayRuntime implements AutoCloseable {
         } catch (Exception | Error e) {
             camel.stop();
             created.close();
-            agents.values().forEach(AgentClient::close);
+            if (agents != null) {
+                agents.close();
+            }
             approvals.close();
             audit.close();
             services.close();
@@ -344,6 +343,16 @@ public final class GatewayRuntime implements AutoCloseable {
         return metrics;
     }
 
+    /** The port of the agent tunnel dialling agents connect to, or -1 when none is configured. */
+    public int agentTunnelPort() {
+        return agents.tunnelPort();
+    }
+
+    /** How many dialling agents serving {@code agent} are attached now. */
+    public long dialledInAgents(String agent) {
+        return agents.sessions().stream().filter(s -> s.agent().equals(agent)).count();
+    }
+
     /**
      * Stops the routes, closes the processors and agent clients, then the gateway's services (their last
      * audit events and checkpoint are written before the store closes).
@@ -352,7 +361,7 @@ public final class GatewayRuntime implements AutoCloseable {
     public void close() {
         camel.stop();
         created.close();
-        agents.values().forEach(AgentClient::close);
+        agents.close();
         approvals.close();
         audit.close();
         services.close();
