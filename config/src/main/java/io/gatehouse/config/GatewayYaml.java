@@ -59,7 +59,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             host = host == null ? AgentTunnelConfig.DEFAULT_HOST : host;
             port = port == null ? AgentTunnelConfig.DEFAULT_PORT : port;
             slotWait = slotWait == null ? AgentTunnelConfig.DEFAULT_SLOT_WAIT : slotWait;
-            toConfig(); // validates, naming the field
+            new AgentTunnelConfig(host, port, tls, slotWait); // validates, naming the field
         }
 
         AgentTunnelConfig toConfig() {

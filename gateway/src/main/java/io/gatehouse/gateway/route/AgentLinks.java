@@ -1,7 +1,6 @@
 package io.gatehouse.gateway.route;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.agent.AgentCalls;
 import io.gatehouse.agent.AgentClient;
 import io.gatehouse.agent.AgentGroup;
@@ -103,30 +102,53 @@ final class AgentLinks implements AutoCloseable {
                 identities, c.slotWait());
     }
 
-    /** Logs, counts and records one refused agent; never blocks (the audit append completes later). */
+    /** When each (identity, reason, agent) refusal was last written to the audit chain. */
+    private static final Map<String, Long> LAST_RECORDED = new java.util.concurrent.ConcurrentHashMap<>();
+    /** A refused agent retries with back-off; its refusals are counted each time but recorded once a minute. */
+    private static final long RECORD_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+    /**
+     * Logs, counts and records one refused agent (a start and an end event, so the admin API lists it like an
+     * exchange: endpoint {@value #TUNNEL_RECORD_ENDPOINT}, user the certificate identity, decision denied). Never
+     * blocks: the audit append completes later.
+     */
     private static void refused(TunnelRefusal r, MeterRegistry metrics, AuditLog audit) {
-        LOG.warn("agent refused at the tunnel: reason={} identity='{}' issuer='{}' agent='{}' remote={}: {}", r.reason(),
-                r.identity(), r.issuer(), r.agent(), r.remote(), r.detail());
         Counter.builder("gatehouse.agents.refused").description("Dialling agents the agent tunnel refused")
                 .tag("reason", r.reason()).register(metrics).increment();
+        String key = r.identity() + "|" + r.issuer() + "|" + r.reason() + "|" + r.agent();
+        long now = System.nanoTime();
+        Long last = LAST_RECORDED.get(key);
+        if (last != null && now - last < RECORD_EVERY_NANOS) {
+            return; // counted; logged and recorded at most once a minute per agent and reason
+        }
+        if (LAST_RECORDED.size() > 10_000) {
+            LAST_RECORDED.clear(); // bounded: a flood of distinct identities must not grow it without end
+        }
+        LAST_RECORDED.put(key, now);
+        LOG.warn("agent refused at the tunnel: reason={} identity='{}' issuer='{}' agent='{}' remote={}: {}", r.reason(),
+                r.identity(), r.issuer(), r.agent(), r.remote(), r.detail());
         if (audit == null) {
             return;
         }
-        ObjectNode payload = JSON.createObjectNode();
-        payload.put("decision", "agent-refused");
-        payload.put("detail", r.detail());
-        payload.put("identity", r.identity());
-        payload.put("issuer", r.issuer());
-        payload.put("agent", r.agent());
-        payload.put("reason", r.reason());
-        payload.put("remote", r.remote());
-        payload.put("status", 403);
         String id = "agent-refusal-" + UUID.randomUUID();
+        TreeMap<String, Object> start = new TreeMap<>();
+        start.put("event", "agent-attach");
+        start.put("username", r.identity());
+        start.put("identity", r.identity());
+        start.put("issuer", r.issuer());
+        start.put("agent", r.agent());
+        start.put("remote", r.remote());
+        TreeMap<String, Object> end = new TreeMap<>();
+        end.put("decision", "denied");
+        end.put("username", r.identity());
+        end.put("reason", r.reason());
+        end.put("detail", r.detail());
+        end.put("status", 403);
         try {
-            String text = JSON.writer().with(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-                    .writeValueAsString(JSON.treeToValue(payload, TreeMap.class));
-            audit.append(new AuditEntry(AuditEntry.Kind.END, id, r.at(), TUNNEL_RECORD_ENDPOINT, text))
-                    .whenComplete((ok, e) -> {
+            audit.append(new AuditEntry(AuditEntry.Kind.START, id, r.at(), TUNNEL_RECORD_ENDPOINT,
+                    JSON.writeValueAsString(start)));
+            audit.append(new AuditEntry(AuditEntry.Kind.END, id, r.at(), TUNNEL_RECORD_ENDPOINT,
+                    JSON.writeValueAsString(end))).whenComplete((ok, e) -> {
                         if (e != null) {
                             LOG.error("the refusal of agent identity '{}' could not be recorded: {}", r.identity(),
                                     e.getMessage());
