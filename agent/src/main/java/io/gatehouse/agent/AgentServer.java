@@ -32,8 +32,11 @@ public final class AgentServer implements AutoCloseable {
     private final AccessLog accessLog;
     private final Map<String, ServiceTarget> upstreams;
 
+    private final SecretFiles secrets;
+
     private AgentServer(Server server, GatewayDialer dialer, EventLoops loops, AccessLog accessLog,
-                        Map<String, ServiceTarget> upstreams) {
+                        Map<String, ServiceTarget> upstreams, SecretFiles secrets) {
+        this.secrets = secrets;
         this.server = server;
         this.dialer = dialer;
         this.loops = loops;
@@ -48,6 +51,14 @@ public final class AgentServer implements AutoCloseable {
      * @throws IOException when a certificate or key cannot be read, or the address cannot be bound
      */
     public static AgentServer start(AgentSettings settings) throws IOException {
+        return start(settings, java.nio.file.Path.of("").toAbsolutePath());
+    }
+
+    /**
+     * Starts the agent; a relative {@code file:} secret is re-read from {@code configDirectory} (the directory of
+     * agent.yaml, which it was first read from).
+     */
+    public static AgentServer start(AgentSettings settings, java.nio.file.Path configDirectory) throws IOException {
         TlsServerConfig tls = settings.tls();
         if (tls == null) {
             DevCertificates.CertificateFiles dev = DevCertificates.ensure(settings.dataDirectory());
@@ -69,13 +80,16 @@ public final class AgentServer implements AutoCloseable {
         AccessLog accessLog = new AccessLog(settings.accessLog());
         Map<String, ServiceTarget> upstreams = new LinkedHashMap<>();
         ListenConfig listen = settings.listen();
+        SecretFiles secrets = new SecretFiles();
         try {
             for (Map.Entry<String, ServiceConfig> e : settings.services().entrySet()) {
                 String name = e.getKey();
                 ServiceConfig service = e.getValue();
                 try {
-                    upstreams.put(name, service.isGrpc() ? new GrpcUpstream(name, service, loops, accessLog)
-                            : new Upstream(name, service, loops, accessLog));
+                    CredentialSource source = service.credential() == null ? null
+                            : CredentialSource.of(name, service.credential(), configDirectory, secrets);
+                    upstreams.put(name, service.isGrpc() ? new GrpcUpstream(name, service, loops, accessLog, source)
+                            : new Upstream(name, service, loops, accessLog, source));
                 } catch (IOException ex) {
                     throw new IOException("service '" + name + "': " + ex.getMessage(), ex);
                 }
@@ -91,7 +105,7 @@ public final class AgentServer implements AutoCloseable {
                         upstreams.keySet());
             }
             if (!settings.listens()) {
-                return new AgentServer(null, dialer, loops, accessLog, upstreams);
+                return new AgentServer(null, dialer, loops, accessLog, upstreams, secrets);
             }
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
                     .bossEventLoopGroup(loops.group())
@@ -114,8 +128,9 @@ public final class AgentServer implements AutoCloseable {
             }
             LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
                     upstreams.keySet());
-            return new AgentServer(server, dialer, loops, accessLog, upstreams);
+            return new AgentServer(server, dialer, loops, accessLog, upstreams, secrets);
         } catch (IOException | RuntimeException e) {
+            secrets.close();
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();
             loops.close();
@@ -144,6 +159,7 @@ public final class AgentServer implements AutoCloseable {
         if (server != null) {
             server.shutdownNow();
         }
+        secrets.close();
         upstreams.values().forEach(ServiceTarget::close);
         accessLog.close();
         loops.close();
@@ -180,6 +196,7 @@ public final class AgentServer implements AutoCloseable {
             }
             Thread.currentThread().interrupt();
         } finally {
+            secrets.close();
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();
             loops.close();

@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class GrpcUpstream implements ServiceTarget {
 
+    private final CredentialSource credentials;
+
     /**
      * Largest upstream response message: each becomes one Chunk, which must fit the gateway's
      * default inbound limit of 4 MiB together with the ForwardResponse framing.
@@ -71,6 +73,14 @@ final class GrpcUpstream implements ServiceTarget {
      * @throws IOException when the service's {@code trustedCa} cannot be read
      */
     GrpcUpstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog) throws IOException {
+        this(name, config, loops, accessLog, config.credential() == null ? null : CredentialSource.fixed(name,
+                config.credential()));
+    }
+
+    /** @param credentials where the credential's value comes from now; null when the service has no credential */
+    GrpcUpstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog, CredentialSource credentials)
+            throws IOException {
+        this.credentials = credentials;
         this.name = name;
         this.config = config;
         this.accessLog = accessLog;
@@ -214,7 +224,7 @@ final class GrpcUpstream implements ServiceTarget {
         }
         if (credential != null) {
             metadata.put(Metadata.Key.of(credential.header().toLowerCase(Locale.ROOT), Metadata.ASCII_STRING_MARSHALLER),
-                    credential.headerValue());
+                    credential.headerValue(credentials.current()));
         }
         String identityToken = request.getIdentityToken();
         if (!identityToken.isEmpty()) {

@@ -32,6 +32,8 @@ import java.util.Set;
  */
 final class Upstream implements ServiceTarget {
 
+    private final CredentialSource credentials;
+
     /** Carries the gateway-signed identity token to the model server (ForwardRequest.identity_token). */
     static final String IDENTITY_HEADER = "Gatehouse-Identity";
     /** Methods whose request a client may send again when a kept-alive connection turned out closed. */
@@ -51,6 +53,14 @@ final class Upstream implements ServiceTarget {
      * @throws IOException when the service's {@code trustedCa} cannot be read
      */
     Upstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog) throws IOException {
+        this(name, config, loops, accessLog, config.credential() == null ? null : CredentialSource.fixed(name,
+                config.credential()));
+    }
+
+    /** @param credentials where the credential's value comes from now; null when the service has no credential */
+    Upstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog, CredentialSource credentials)
+            throws IOException {
+        this.credentials = credentials;
         this.name = name;
         this.config = config;
         this.accessLog = accessLog;
@@ -180,7 +190,7 @@ final class Upstream implements ServiceTarget {
             }
         }
         if (credential != null) {
-            headers.add(credential.header(), credential.headerValue());
+            headers.add(credential.header(), credential.headerValue(credentials.current()));
         }
         String identityToken = request.getIdentityToken();
         if (!identityToken.isEmpty()) {

@@ -39,8 +39,8 @@ class AgentFailoverIT {
     @BeforeAll
     static void start() throws Exception {
         stack = DialOutStack.start();
-        a = stack.startAgent("a", "local", stack.certificate("agent-a"), stack.ca(), "");
-        b = stack.startAgent("b", "local", stack.certificate("agent-b"), stack.ca(), "");
+        a = stack.startAgent("a", "local", stack.certificate("agent-a"), stack.ca(), null);
+        b = stack.startAgent("b", "local", stack.certificate("agent-b"), stack.ca(), null);
         stack.awaitAttached(2);
     }
 
@@ -127,10 +127,15 @@ class AgentFailoverIT {
             status = answer.statusCode();
             StringBuilder said = new StringBuilder();
             boolean ended = false;
+            String error = null;
             try (Stream<String> lines = answer.body()) {
                 for (String line : (Iterable<String>) lines::iterator) {
                     if (line.equals("data: [DONE]")) {
                         ended = true;
+                    } else if (line.equals("event: error")) {
+                        error = line; // the gateway's clear end of a cut SSE stream
+                    } else if (error != null && line.startsWith("data: ")) {
+                        error = error + " " + line;
                     } else if (line.startsWith("data: ")) {
                         int at = line.indexOf("\"content\":\"");
                         if (at >= 0) {
@@ -141,7 +146,7 @@ class AgentFailoverIT {
             }
             boolean whole = status == 200 && ended && said.toString().equals("You said: " + text);
             // A stream that ended without [DONE] or with the wrong words, but without an error, is a fake success.
-            return new Outcome(index, true, id, status, whole, null);
+            return new Outcome(index, true, id, status, whole, whole ? null : error);
         } catch (IOException | java.io.UncheckedIOException e) {
             return new Outcome(index, streamed, id, status, false, String.valueOf(e));
         } catch (InterruptedException e) {

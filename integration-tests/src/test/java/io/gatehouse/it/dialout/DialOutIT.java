@@ -42,7 +42,7 @@ class DialOutIT {
     @BeforeAll
     static void start() throws Exception {
         stack = DialOutStack.start();
-        agent = stack.startAgent("a", "local", stack.certificate("agent-a"), stack.ca(), "");
+        agent = stack.startAgent("a", "local", stack.certificate("agent-a"), stack.ca(), null);
         stack.awaitAttached(1);
     }
 
@@ -113,7 +113,7 @@ class DialOutIT {
 
     @Test
     void anAgentWhoseIdentityTheGatewayDoesNotKnowIsRefusedAndRecorded() throws Exception {
-        AgentServer stranger = stack.startAgent("stranger", "local", stack.certificate("stranger"), stack.ca(), "");
+        AgentServer stranger = stack.startAgent("stranger", "local", stack.certificate("stranger"), stack.ca(), null);
         try {
             String refusal = awaitRefusal("unknown-identity");
             assertThat(stranger.attachedToGateway()).isFalse();
@@ -125,7 +125,7 @@ class DialOutIT {
 
     @Test
     void anAgentAskingToServeANameItsIdentityIsNotPinnedToIsRefused() throws Exception {
-        AgentServer wrong = stack.startAgent("wrong-name", "other", stack.certificate("agent-b"), stack.ca(), "");
+        AgentServer wrong = stack.startAgent("wrong-name", "other", stack.certificate("agent-b"), stack.ca(), null);
         try {
             String refusal = awaitRefusal("agent-mismatch");
             assertThat(wrong.attachedToGateway()).isFalse();
@@ -141,7 +141,7 @@ class DialOutIT {
         DevCertificates.CertificateFiles other = DevCertificates.ensure(otherData);
         Path[] cert = DevCertificates.issue(otherData, "agent-a", stack.root.resolve("other-certs"));
         // It trusts the gateway's CA, so only the gateway's check of the agent's certificate can refuse it.
-        AgentServer forged = stack.startAgent("forged", "local", cert, stack.ca(), "");
+        AgentServer forged = stack.startAgent("forged", "local", cert, stack.ca(), null);
         try {
             String refusal = awaitRefusal("untrusted-certificate");
             assertThat(forged.attachedToGateway()).isFalse();

@@ -110,19 +110,20 @@ final class DialOutStack implements AutoCloseable {
 
     /**
      * Starts an agent that dials the gateway's tunnel as {@code agent} with {@code cert}, trusting {@code ca}; its
-     * services are the sample model's HTTP and gRPC sides, with the model key.
+     * services are the sample model's HTTP and gRPC sides, with the model key ({@code demoModelSecret}, when not
+     * null, is where demo-model's key is read from instead).
      */
-    AgentServer startAgent(String name, String agent, Path[] cert, Path ca, String extraServiceYaml) throws IOException {
+    AgentServer startAgent(String name, String agent, Path[] cert, Path ca, String demoModelSecret) throws IOException {
         Path yaml = root.resolve("agents").resolve(name + ".yaml");
         TempDirs.write(yaml, "dataDirectory: " + root.resolve("agents").resolve(name + "-data") + "\n"
                 + "gateway:\n  address: 127.0.0.1:" + gateway.agentTunnelPort() + "\n  agent: " + agent + "\n"
                 + "  reconnectMin: 100ms\n  reconnectMax: 2s\n"
                 + "  tls:\n    certificate: " + cert[0] + "\n    privateKey: " + cert[1] + "\n    trustedCa: " + ca + "\n"
                 + "services:\n"
-                + "  demo-model:\n    url: " + model.baseUri() + "\n    credential:\n      secret: env:" + KEY_VARIABLE + "\n"
+                + "  demo-model:\n    url: " + model.baseUri() + "\n    credential:\n      secret: "
+                + (demoModelSecret == null ? "env:" + KEY_VARIABLE : demoModelSecret) + "\n"
                 + "  demo-grpc:\n    url: grpc://127.0.0.1:" + model.grpcPort() + "\n    credential:\n"
-                + "      header: authorization\n      secret: env:" + KEY_VARIABLE + "\n"
-                + extraServiceYaml);
+                + "      header: authorization\n      secret: env:" + KEY_VARIABLE + "\n");
         Function<String, String> env = v -> KEY_VARIABLE.equals(v) ? modelKey : null;
         LoadResult<AgentSettings> settings = YamlFiles.bind(yaml, AgentSettings.class, env, Map.of("services", "service"));
         if (!settings.isValid()) {
