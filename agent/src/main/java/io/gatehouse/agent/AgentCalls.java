@@ -14,6 +14,19 @@ import java.util.concurrent.Executor;
  */
 public interface AgentCalls {
 
+    /**
+     * The cause of an UNAVAILABLE status that means the request never left the gateway (no agent had it): a group
+     * may send such a call to another agent whatever its method.
+     */
+    Throwable NOT_SENT = new NotSent();
+
+    /** See {@link #NOT_SENT}. */
+    final class NotSent extends Exception {
+        private NotSent() {
+            super("the request was not sent to any agent", null, false, false);
+        }
+    }
+
     /** Where the calls go, for messages ({@code host:port}, or the dialling agent's identity and address). */
     String target();
 

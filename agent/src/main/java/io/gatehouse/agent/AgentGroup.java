@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A call already sent is never sent again, except an idempotent one ({@code GET}, {@code HEAD},
  * {@code OPTIONS}: model listings, metadata) that failed with UNAVAILABLE before any answer: it is retried once
- * on another member. Everything else that fails ends with the member's error, so the gateway answers 503 and
+ * on another member. A call that never left the gateway (it waited for a call slot of a dialling agent that went
+ * away, {@link AgentCalls#NOT_SENT}) is sent once to another member whatever its method. Everything else that fails ends with the member's error, so the gateway answers 503 and
  * records it — a model call is never silently run twice.
  */
 public final class AgentGroup implements AgentCalls {
@@ -70,7 +71,7 @@ public final class AgentGroup implements AgentCalls {
 
     @Override
     public String target() {
-        return members.size() == 1 ? members.get(0).target() : name + " (" + members.size() + " agents)";
+        return members.size() == 1 ? members.get(0).target() : "one of " + members.size() + " agents";
     }
 
     @Override
@@ -175,7 +176,10 @@ public final class AgentGroup implements AgentCalls {
             Status status = Status.fromThrowable(t);
             if (!answered && status.getCode() == Status.Code.UNAVAILABLE && !relay.cancelled()) {
                 member.unreachable();
-                if (idempotent && !retried) {
+                // A call no agent ever had is safe to send elsewhere, whatever its method; one already sent is not,
+                // unless it is idempotent.
+                boolean neverSent = status.getCause() instanceof AgentCalls.NotSent;
+                if ((idempotent || neverSent) && !retried) {
                     AgentCalls other = pick(member);
                     if (other != null) {
                         retried = true;

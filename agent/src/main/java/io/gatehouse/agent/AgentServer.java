@@ -33,10 +33,12 @@ public final class AgentServer implements AutoCloseable {
     private final Map<String, ServiceTarget> upstreams;
 
     private final SecretFiles secrets;
+    private final JwksServer jwks;
 
     private AgentServer(Server server, GatewayDialer dialer, EventLoops loops, AccessLog accessLog,
-                        Map<String, ServiceTarget> upstreams, SecretFiles secrets) {
+                        Map<String, ServiceTarget> upstreams, SecretFiles secrets, JwksServer jwks) {
         this.secrets = secrets;
+        this.jwks = jwks;
         this.server = server;
         this.dialer = dialer;
         this.loops = loops;
@@ -81,15 +83,22 @@ public final class AgentServer implements AutoCloseable {
         Map<String, ServiceTarget> upstreams = new LinkedHashMap<>();
         ListenConfig listen = settings.listen();
         SecretFiles secrets = new SecretFiles();
+        boolean minting = settings.services().values().stream().anyMatch(c -> c.upstreamToken() != null);
+        UpstreamTokens tokens = minting ? UpstreamTokens.generate() : null;
+        JwksServer jwks = null;
         try {
+            if (minting) {
+                jwks = JwksServer.start(settings.jwks(), tokens);
+                LOG.info("upstream token keys published at http://{}:{}/jwks.json", settings.jwks().host(), jwks.port());
+            }
             for (Map.Entry<String, ServiceConfig> e : settings.services().entrySet()) {
                 String name = e.getKey();
                 ServiceConfig service = e.getValue();
                 try {
                     CredentialSource source = service.credential() == null ? null
                             : CredentialSource.of(name, service.credential(), configDirectory, secrets);
-                    upstreams.put(name, service.isGrpc() ? new GrpcUpstream(name, service, loops, accessLog, source)
-                            : new Upstream(name, service, loops, accessLog, source));
+                    upstreams.put(name, service.isGrpc() ? new GrpcUpstream(name, service, loops, accessLog, source, tokens)
+                            : new Upstream(name, service, loops, accessLog, source, tokens));
                 } catch (IOException ex) {
                     throw new IOException("service '" + name + "': " + ex.getMessage(), ex);
                 }
@@ -105,7 +114,7 @@ public final class AgentServer implements AutoCloseable {
                         upstreams.keySet());
             }
             if (!settings.listens()) {
-                return new AgentServer(null, dialer, loops, accessLog, upstreams, secrets);
+                return new AgentServer(null, dialer, loops, accessLog, upstreams, secrets, jwks);
             }
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
                     .bossEventLoopGroup(loops.group())
@@ -128,8 +137,11 @@ public final class AgentServer implements AutoCloseable {
             }
             LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
                     upstreams.keySet());
-            return new AgentServer(server, dialer, loops, accessLog, upstreams, secrets);
+            return new AgentServer(server, dialer, loops, accessLog, upstreams, secrets, jwks);
         } catch (IOException | RuntimeException e) {
+            if (jwks != null) {
+                jwks.close();
+            }
             secrets.close();
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();
@@ -159,10 +171,22 @@ public final class AgentServer implements AutoCloseable {
         if (server != null) {
             server.shutdownNow();
         }
+        closeJwks();
         secrets.close();
         upstreams.values().forEach(ServiceTarget::close);
         accessLog.close();
         loops.close();
+    }
+
+    private void closeJwks() {
+        if (jwks != null) {
+            jwks.close();
+        }
+    }
+
+    /** The port of the JWKS of upstream tokens, or -1 when no service mints them. */
+    public int jwksPort() {
+        return jwks == null ? -1 : jwks.port();
     }
 
     /** The dev certificates' agent certificate as a client certificate towards the gateway's tunnel listener. */
@@ -196,6 +220,7 @@ public final class AgentServer implements AutoCloseable {
             }
             Thread.currentThread().interrupt();
         } finally {
+            closeJwks();
             secrets.close();
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();

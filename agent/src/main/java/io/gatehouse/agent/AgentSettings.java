@@ -53,6 +53,14 @@ public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataD
         if (accessLog == null) {
             accessLog = AccessLogConfig.defaults();
         }
+        if (jwks == null) {
+            for (Map.Entry<String, ServiceConfig> e : services.entrySet()) {
+                if (e.getValue().upstreamToken() != null) {
+                    throw new ConfigException("jwks", "is required: service '" + e.getKey() + "' has an upstreamToken,"
+                            + " whose public key model servers fetch from the agent (e.g. jwks: {host: 0.0.0.0, port: 7445})");
+                }
+            }
+        }
     }
 
     /** Settings of a listening agent. */

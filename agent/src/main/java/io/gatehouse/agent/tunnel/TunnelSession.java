@@ -90,7 +90,7 @@ public final class TunnelSession implements AgentCalls {
 
     @Override
     public String target() {
-        return identity + "@" + remote + " (dial-in)";
+        return identity + "@" + remote + ", dialled in";
     }
 
     @Override
@@ -130,7 +130,7 @@ public final class TunnelSession implements AgentCalls {
         }
         if (slot == null) {
             call.fail(Status.UNAVAILABLE.withDescription("agent '" + agent + "' (" + target() + ") disconnected"
-                    + closedBecause), null);
+                    + closedBecause).withCause(AgentCalls.NOT_SENT), null);
             return;
         }
         call.bind(slot);
@@ -174,7 +174,7 @@ public final class TunnelSession implements AgentCalls {
         }
         for (TunnelCall c : failed) {
             c.fail(Status.UNAVAILABLE.withDescription("agent '" + agent + "' (" + target() + ") disconnected"
-                    + closedBecause + " before a call slot was free"), null);
+                    + closedBecause + " before a call slot was free").withCause(AgentCalls.NOT_SENT), null);
         }
         for (Slot s : unused) {
             s.end(Status.UNAVAILABLE.withDescription("the attachment is over"));
@@ -388,7 +388,8 @@ public final class TunnelSession implements AgentCalls {
         void noSlot() {
             if (removeWaiting(this)) {
                 fail(Status.UNAVAILABLE.withDescription("agent '" + agent + "' (" + target()
-                        + ") opened no free call slot within " + slotWait.toMillis() + " ms"), null);
+                        + ") opened no free call slot within " + slotWait.toMillis() + " ms").withCause(AgentCalls.NOT_SENT),
+                        null);
             }
         }
 

@@ -132,6 +132,25 @@ final class DialOutStack implements AutoCloseable {
         return started.add(AgentServer.start(settings.orThrow()));
     }
 
+    /**
+     * Starts a dialling agent as {@code agent-a} of 'local' whose agent.yaml ends with {@code servicesAndMore} (its
+     * {@code services:} and any other top-level keys), written by the test.
+     */
+    AgentServer startAgentWith(String name, String servicesAndMore) throws IOException {
+        Path[] cert = certificate("agent-a");
+        Path yaml = root.resolve("agents").resolve(name + ".yaml");
+        TempDirs.write(yaml, "dataDirectory: " + root.resolve("agents").resolve(name + "-data") + "\n"
+                + "gateway:\n  address: 127.0.0.1:" + gateway.agentTunnelPort() + "\n  agent: local\n"
+                + "  tls:\n    certificate: " + cert[0] + "\n    privateKey: " + cert[1] + "\n    trustedCa: " + ca() + "\n"
+                + servicesAndMore);
+        LoadResult<AgentSettings> settings = YamlFiles.bind(yaml, AgentSettings.class, v -> null,
+                Map.of("services", "service"));
+        if (!settings.isValid()) {
+            throw new IllegalStateException("agent yaml invalid: " + settings.formattedErrors());
+        }
+        return started.add(AgentServer.start(settings.orThrow()));
+    }
+
     /** The gateway's dev CA certificate. */
     Path ca() {
         return DevCertificates.locate(data).caCertificate();
