@@ -90,6 +90,7 @@ final class DialOutStack implements AutoCloseable {
                     + "target:\n  agent: local\n  service: demo-grpc\npipeline:\n"
                     + "  - recording: {}\n  - auth:\n      providers: [dev]\n  - policy: {}\n");
             TestConfig.copyDemoPolicies(config);
+            TestConfig.writeOllamaEndpoint(config, "demo-model");
             // The failover run sends 200 requests in seconds: its caller is in a group without rate limits.
             TempDirs.write(config.resolve("policies").resolve("load-testers.yaml"), "name: load-testers\n"
                     + "appliesTo:\n  groups: [load-testers]\nrules:\n  - name: everything-small\n    effect: allow\n"
