@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * The gateway's connection to one agent: gRPC over mutual TLS. Thread-safe; share one per agent.
  * Nothing blocks except {@link #close()}.
  */
-public final class AgentClient implements AutoCloseable {
+public final class AgentClient implements AgentCalls, AutoCloseable {
 
     private final String host;
     private final int port;
@@ -40,6 +40,8 @@ public final class AgentClient implements AutoCloseable {
     /** One connection per event loop that calls, bound to that loop (see {@link #forward}). */
     private final Map<EventLoop, LoopChannel> loopChannels = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** {@link System#nanoTime()} until which this agent counts as down after a call could not reach it. */
+    private volatile long downUntil;
 
     private record LoopChannel(ManagedChannel channel, AgentGrpc.AgentStub stub) {
     }
@@ -73,7 +75,35 @@ public final class AgentClient implements AutoCloseable {
         return new AgentClient(host, port, credentials, channel);
     }
 
+    /**
+     * False while the connection to the agent is known broken: a call found it unreachable less than a second
+     * ago, or the channel is in transient failure. A group of agents then sends calls to the others.
+     */
+    @Override
+    public boolean available() {
+        if (closed || System.nanoTime() - downUntil < 0) {
+            return false;
+        }
+        for (LoopChannel lc : loopChannels.values()) {
+            if (lc.channel().getState(false) == io.grpc.ConnectivityState.TRANSIENT_FAILURE) {
+                return false;
+            }
+        }
+        return channel.getState(false) != io.grpc.ConnectivityState.TRANSIENT_FAILURE;
+    }
+
+    @Override
+    public void unreachable() {
+        markDown(1000);
+    }
+
+    /** Records that a call could not reach the agent: {@link #available()} is false for {@code forMillis}. */
+    public void markDown(long forMillis) {
+        downUntil = System.nanoTime() + forMillis * 1_000_000L;
+    }
+
     /** {@code host:port} of the agent. */
+    @Override
     public String target() {
         return target;
     }
@@ -96,6 +126,7 @@ public final class AgentClient implements AutoCloseable {
      * that loop, without a hand-off to another thread: the responses observer must not block.
      * Otherwise the shared connection and gRPC's executor are used.
      */
+    @Override
     public void forward(ForwardRequest request, Instant deadline, StreamObserver<ForwardResponse> responses,
                         Executor home) {
         AgentGrpc.AgentStub call = home instanceof EventLoop loop && !closed ? loopChannel(loop).stub() : stub;

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -26,12 +27,20 @@ public final class AgentServer implements AutoCloseable {
     public static final int MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
     private final Server server;
+    private final GatewayDialer dialer;
     private final EventLoops loops;
     private final AccessLog accessLog;
     private final Map<String, ServiceTarget> upstreams;
 
-    private AgentServer(Server server, EventLoops loops, AccessLog accessLog, Map<String, ServiceTarget> upstreams) {
+    private final SecretFiles secrets;
+    private final JwksServer jwks;
+
+    private AgentServer(Server server, GatewayDialer dialer, EventLoops loops, AccessLog accessLog,
+                        Map<String, ServiceTarget> upstreams, SecretFiles secrets, JwksServer jwks) {
+        this.secrets = secrets;
+        this.jwks = jwks;
         this.server = server;
+        this.dialer = dialer;
         this.loops = loops;
         this.accessLog = accessLog;
         this.upstreams = upstreams;
@@ -44,6 +53,14 @@ public final class AgentServer implements AutoCloseable {
      * @throws IOException when a certificate or key cannot be read, or the address cannot be bound
      */
     public static AgentServer start(AgentSettings settings) throws IOException {
+        return start(settings, java.nio.file.Path.of("").toAbsolutePath());
+    }
+
+    /**
+     * Starts the agent; a relative {@code file:} secret is re-read from {@code configDirectory} (the directory of
+     * agent.yaml, which it was first read from).
+     */
+    public static AgentServer start(AgentSettings settings, java.nio.file.Path configDirectory) throws IOException {
         TlsServerConfig tls = settings.tls();
         if (tls == null) {
             DevCertificates.CertificateFiles dev = DevCertificates.ensure(settings.dataDirectory());
@@ -65,16 +82,39 @@ public final class AgentServer implements AutoCloseable {
         AccessLog accessLog = new AccessLog(settings.accessLog());
         Map<String, ServiceTarget> upstreams = new LinkedHashMap<>();
         ListenConfig listen = settings.listen();
+        SecretFiles secrets = new SecretFiles();
+        boolean minting = settings.services().values().stream().anyMatch(c -> c.upstreamToken() != null);
+        UpstreamTokens tokens = minting ? UpstreamTokens.generate() : null;
+        JwksServer jwks = null;
         try {
+            if (minting) {
+                jwks = JwksServer.start(settings.jwks(), tokens);
+                LOG.info("upstream token keys published at http://{}:{}/jwks.json", settings.jwks().host(), jwks.port());
+            }
             for (Map.Entry<String, ServiceConfig> e : settings.services().entrySet()) {
                 String name = e.getKey();
                 ServiceConfig service = e.getValue();
                 try {
-                    upstreams.put(name, service.isGrpc() ? new GrpcUpstream(name, service, loops, accessLog)
-                            : new Upstream(name, service, loops, accessLog));
+                    CredentialSource source = service.credential() == null ? null
+                            : CredentialSource.of(name, service.credential(), configDirectory, secrets);
+                    upstreams.put(name, service.isGrpc() ? new GrpcUpstream(name, service, loops, accessLog, source, tokens)
+                            : new Upstream(name, service, loops, accessLog, source, tokens));
                 } catch (IOException ex) {
                     throw new IOException("service '" + name + "': " + ex.getMessage(), ex);
                 }
+            }
+            AgentService service = new AgentService(Collections.unmodifiableMap(upstreams), loops, accessLog);
+            GatewayDialer dialer = null;
+            if (settings.gateway() != null) {
+                DialOutConfig out = settings.gateway();
+                ClientTls dialTls = out.tls() == null ? devDialOutTls(settings.dataDirectory())
+                        : new ClientTls(out.tls().certificate(), out.tls().privateKey(), out.tls().trustedCa());
+                dialer = GatewayDialer.start(out, dialTls, List.copyOf(upstreams.keySet()), loops, service::forward);
+                LOG.info("agent dialling the gateway at {} as '{}' for services {}", out.address(), out.agent(),
+                        upstreams.keySet());
+            }
+            if (!settings.listens()) {
+                return new AgentServer(null, dialer, loops, accessLog, upstreams, secrets, jwks);
             }
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
                     .bossEventLoopGroup(loops.group())
@@ -85,17 +125,24 @@ public final class AgentServer implements AutoCloseable {
                     // own threads: no hand-off to a worker pool per message, which cost about a millisecond
                     // per call on 2 cores (bench/README.md).
                     .directExecutor()
-                    .addService(new AgentService(Collections.unmodifiableMap(upstreams), loops, accessLog))
+                    .addService(service)
                     .build();
             try {
                 server.start();
             } catch (IOException e) {
+                if (dialer != null) {
+                    dialer.close();
+                }
                 throw new IOException("cannot listen on " + listen.host() + ":" + listen.port() + ": " + e.getMessage(), e);
             }
             LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
                     upstreams.keySet());
-            return new AgentServer(server, loops, accessLog, upstreams);
+            return new AgentServer(server, dialer, loops, accessLog, upstreams, secrets, jwks);
         } catch (IOException | RuntimeException e) {
+            if (jwks != null) {
+                jwks.close();
+            }
+            secrets.close();
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();
             loops.close();
@@ -103,9 +150,51 @@ public final class AgentServer implements AutoCloseable {
         }
     }
 
-    /** The bound port (useful when the settings asked for port 0). */
+    /** The bound port (useful when the settings asked for port 0); -1 when the agent only dials out. */
     public int port() {
-        return server.getPort();
+        return server == null ? -1 : server.getPort();
+    }
+
+    /** True when this agent dials out and the gateway has accepted it (its attachment is open). */
+    public boolean attachedToGateway() {
+        return dialer != null && dialer.attached();
+    }
+
+    /**
+     * Drops every connection at once, without a goodbye to the gateway, then stops: what the gateway sees when the
+     * agent's process is killed. For failure tests; {@link #close()} is the orderly stop.
+     */
+    public void abort() {
+        if (dialer != null) {
+            dialer.abort();
+        }
+        if (server != null) {
+            server.shutdownNow();
+        }
+        closeJwks();
+        secrets.close();
+        upstreams.values().forEach(ServiceTarget::close);
+        accessLog.close();
+        loops.close();
+    }
+
+    private void closeJwks() {
+        if (jwks != null) {
+            jwks.close();
+        }
+    }
+
+    /** The port of the JWKS of upstream tokens, or -1 when no service mints them. */
+    public int jwksPort() {
+        return jwks == null ? -1 : jwks.port();
+    }
+
+    /** The dev certificates' agent certificate as a client certificate towards the gateway's tunnel listener. */
+    private static ClientTls devDialOutTls(java.nio.file.Path dataDirectory) {
+        DevCertificates.CertificateFiles dev = DevCertificates.ensure(dataDirectory);
+        LOG.info("no gateway.tls settings: dialling out with the development certificates in {}",
+                dev.caCertificate().getParent());
+        return new ClientTls(dev.agentCertificate(), dev.agentKey(), dev.caCertificate());
     }
 
     /**
@@ -118,21 +207,31 @@ public final class AgentServer implements AutoCloseable {
     }
 
     /**
-     * A drain: stops taking calls, gives the calls being forwarded (streams included) up to {@code drainTimeout}
-     * to end, then cancels the rest (the gateway records them as failed); closes the connections to the
-     * services, writes the access log's last lines and stops the event loops.
+     * A drain: stops taking calls (a dialling agent closes its call slots), gives the calls being forwarded
+     * (streams included) up to {@code drainTimeout} to end, then cancels the rest (the gateway records them as
+     * failed); closes the connections to the services, writes the access log's last lines and stops the event
+     * loops.
      */
     public void close(java.time.Duration drainTimeout) {
-        server.shutdown();
         try {
-            if (!server.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                server.shutdownNow();
-                server.awaitTermination(5, TimeUnit.SECONDS);
+            if (dialer != null) {
+                dialer.close();
+            }
+            if (server != null) {
+                server.shutdown();
+                if (!server.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    server.shutdownNow();
+                    server.awaitTermination(5, TimeUnit.SECONDS);
+                }
             }
         } catch (InterruptedException e) {
-            server.shutdownNow();
+            if (server != null) {
+                server.shutdownNow();
+            }
             Thread.currentThread().interrupt();
         } finally {
+            closeJwks();
+            secrets.close();
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();
             loops.close();

@@ -10,21 +10,26 @@ import java.util.regex.Pattern;
 /**
  * The agent's settings, bound from {@code agent.yaml}.
  *
- * @param listen        where to listen; default 127.0.0.1:7443
+ * @param listen        where to listen; default 127.0.0.1:7443, or no listening port at all when {@code gateway}
+ *                      is set and {@code listen} is not
  * @param tls           the server certificate and the client CA; null = development certificates
  *                      generated under {@code <dataDirectory>/certs}
  * @param dataDirectory where the agent keeps its files; default {@code ./data}
  * @param services      model servers by name; at least one
  * @param accessLog     the per-call access log; default enabled ({@link AccessLogConfig})
+ * @param gateway       dial-out mode: the agent connects to the gateway's agent-tunnel listener; null = none
+ * @param jwks          where the agent publishes the public keys of its per-request upstream tokens (a service's
+ *                      {@code upstreamToken}); null = not published
  */
 public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory,
-                            Map<String, ServiceConfig> services, AccessLogConfig accessLog) {
+                            Map<String, ServiceConfig> services, AccessLogConfig accessLog, DialOutConfig gateway,
+                            ListenConfig jwks) {
 
     public static final Path DEFAULT_DATA_DIRECTORY = Path.of("data");
     private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
     public AgentSettings {
-        if (listen == null) {
+        if (listen == null && gateway == null) {
             listen = ListenConfig.defaults();
         }
         if (dataDirectory == null) {
@@ -48,6 +53,25 @@ public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataD
         if (accessLog == null) {
             accessLog = AccessLogConfig.defaults();
         }
+        if (jwks == null) {
+            for (Map.Entry<String, ServiceConfig> e : services.entrySet()) {
+                if (e.getValue().upstreamToken() != null) {
+                    throw new ConfigException("jwks", "is required: service '" + e.getKey() + "' has an upstreamToken,"
+                            + " whose public key model servers fetch from the agent (e.g. jwks: {host: 0.0.0.0, port: 7445})");
+                }
+            }
+        }
+    }
+
+    /** Settings of a listening agent. */
+    public AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory, Map<String, ServiceConfig> services,
+                         AccessLogConfig accessLog) {
+        this(listen, tls, dataDirectory, services, accessLog, null, null);
+    }
+
+    /** True when the agent has a listening port (the gateway dials it). */
+    public boolean listens() {
+        return listen != null;
     }
 
     /** Settings with the default access log. */

@@ -47,10 +47,13 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Development certificates for the gateway↔agent link, kept in {@code <dataDirectory>/certs}: a
- * self-signed CA ({@code ca.crt}/{@code ca.key}), the agent's server certificate
- * ({@code agent.crt}/{@code agent.key}, SAN IP 127.0.0.1 and DNS localhost) and the gateway's client
- * certificate ({@code gateway.crt}/{@code gateway.key}, CN gatehouse-gateway). EC P-256, PEM,
- * PKCS#8 keys readable by the owner only.
+ * self-signed CA ({@code ca.crt}/{@code ca.key}), the agent's certificate
+ * ({@code agent.crt}/{@code agent.key}, CN gatehouse-agent) and the gateway's
+ * ({@code gateway.crt}/{@code gateway.key}, CN gatehouse-gateway). Both leaves are good for either side of
+ * a TLS connection (SAN IP 127.0.0.1 and DNS localhost, server and client authentication), because in
+ * dial-out mode the agent is the client and the gateway's tunnel listener the server. EC P-256, PEM,
+ * PKCS#8 keys readable by the owner only. Leaves written by an older version (server or client only) are
+ * issued again.
  *
  * <p>{@link #ensure} is idempotent and safe when the gateway and the agent start together: it holds
  * a lock file in the directory, writes each file to a temporary file and moves it into place
@@ -122,13 +125,15 @@ public final class DevCertificates {
             caCert = readCertificate(f.caCertificate());
             caKey = readPrivateKey(f.caKey());
         }
-        if (freshCa || !Files.exists(f.agentCertificate()) || !Files.exists(f.agentKey())) {
+        if (freshCa || !Files.exists(f.agentCertificate()) || !Files.exists(f.agentKey())
+                || !bothSides(f.agentCertificate())) {
             KeyPair agent = newKeyPair();
             X509Certificate cert = leaf(caCert, caKey, agent.getPublic(), AGENT_COMMON_NAME, true);
             writeKey(f.agentKey(), agent.getPrivate());
             writeCertificate(f.agentCertificate(), cert);
         }
-        if (freshCa || !Files.exists(f.gatewayCertificate()) || !Files.exists(f.gatewayKey())) {
+        if (freshCa || !Files.exists(f.gatewayCertificate()) || !Files.exists(f.gatewayKey())
+                || !bothSides(f.gatewayCertificate())) {
             KeyPair gateway = newKeyPair();
             X509Certificate cert = leaf(caCert, caKey, gateway.getPublic(), GATEWAY_COMMON_NAME, false);
             writeKey(f.gatewayKey(), gateway.getPrivate());
@@ -138,6 +143,44 @@ public final class DevCertificates {
             // Written last: until both CA files exist, a later start regenerates everything.
             writeKey(f.caKey(), caKey);
             writeCertificate(f.caCertificate(), caCert);
+        }
+    }
+
+    /** True when a leaf certificate is good for both server and client authentication (this version's). */
+    private static boolean bothSides(Path certificate) {
+        try {
+            java.util.List<String> usages = readCertificate(certificate).getExtendedKeyUsage();
+            return usages != null && usages.contains(KeyPurposeId.id_kp_serverAuth.getId())
+                    && usages.contains(KeyPurposeId.id_kp_clientAuth.getId());
+        } catch (IOException | GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Issues one more development certificate from the CA under {@code <dataDirectory>/certs} (created if
+     * missing), with common name {@code commonName}: for a second dialling agent with an identity of its own.
+     * Written to {@code <directory>/<commonName>.crt} and {@code .key}; returns {certificate, key}.
+     */
+    public static Path[] issue(Path dataDirectory, String commonName, Path directory) {
+        CertificateFiles files = ensure(dataDirectory);
+        IN_PROCESS.lock();
+        try {
+            createDirectory(directory);
+            X509Certificate caCert = readCertificate(files.caCertificate());
+            PrivateKey caKey = readPrivateKey(files.caKey());
+            KeyPair pair = newKeyPair();
+            Path cert = directory.resolve(commonName + ".crt");
+            Path key = directory.resolve(commonName + ".key");
+            writeKey(key, pair.getPrivate());
+            writeCertificate(cert, leaf(caCert, caKey, pair.getPublic(), commonName, true));
+            return new Path[] {cert, key};
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot issue a development certificate in " + directory + ": " + e.getMessage(), e);
+        } catch (GeneralSecurityException | OperatorCreationException e) {
+            throw new IllegalStateException("cannot issue a development certificate: " + e.getMessage(), e);
+        } finally {
+            IN_PROCESS.unlock();
         }
     }
 
@@ -172,14 +215,13 @@ public final class DevCertificates {
         builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
         builder.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(key));
         builder.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert));
-        if (server) {
-            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
-            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[]{
-                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                    new GeneralName(GeneralName.dNSName, "localhost")}));
-        } else {
-            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
-        }
+        // Either side of a connection: listening agents are servers, dialling agents clients (and the gateway the
+        // other way round). The common name, not the host-name SANs, is a dialling agent's identity.
+        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(new KeyPurposeId[]{
+                KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[]{
+                new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                new GeneralName(GeneralName.dNSName, "localhost")}));
         return sign(builder, caKey);
     }
 

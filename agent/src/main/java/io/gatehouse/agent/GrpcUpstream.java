@@ -35,6 +35,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class GrpcUpstream implements ServiceTarget {
 
+    private final CredentialSource credentials;
+    private final UpstreamTokens tokens;
+
     /**
      * Largest upstream response message: each becomes one Chunk, which must fit the gateway's
      * default inbound limit of 4 MiB together with the ForwardResponse framing.
@@ -71,6 +74,21 @@ final class GrpcUpstream implements ServiceTarget {
      * @throws IOException when the service's {@code trustedCa} cannot be read
      */
     GrpcUpstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog) throws IOException {
+        this(name, config, loops, accessLog, config.credential() == null ? null : CredentialSource.fixed(name,
+                config.credential()));
+    }
+
+    /** @param credentials where the credential's value comes from now; null when the service has no credential */
+    GrpcUpstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog, CredentialSource credentials)
+            throws IOException {
+        this(name, config, loops, accessLog, credentials, null);
+    }
+
+    /** @param tokens the agent's signer of upstream tokens; null when the service has none */
+    GrpcUpstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog, CredentialSource credentials,
+             UpstreamTokens tokens) throws IOException {
+        this.credentials = credentials;
+        this.tokens = tokens;
         this.name = name;
         this.config = config;
         this.accessLog = accessLog;
@@ -190,7 +208,8 @@ final class GrpcUpstream implements ServiceTarget {
         for (Header h : request.getHeadersList()) {
             String key = h.getName().toLowerCase(Locale.ROOT);
             if (HeaderRules.isStrippedFromRequest(key) || declaredHopByHop.contains(key) || NOT_METADATA.contains(key)
-                    || key.startsWith("grpc-") || (credential != null && credential.header().equalsIgnoreCase(key))) {
+                    || key.startsWith("grpc-") || (credential != null && credential.header().equalsIgnoreCase(key))
+                    || (config.upstreamToken() != null && config.upstreamToken().header().equalsIgnoreCase(key))) {
                 continue;
             }
             if (!ServiceConfig.isMetadataKey(key)) {
@@ -214,7 +233,12 @@ final class GrpcUpstream implements ServiceTarget {
         }
         if (credential != null) {
             metadata.put(Metadata.Key.of(credential.header().toLowerCase(Locale.ROOT), Metadata.ASCII_STRING_MARSHALLER),
-                    credential.headerValue());
+                    credential.headerValue(credentials.current()));
+        }
+        UpstreamTokenConfig token = config.upstreamToken();
+        if (token != null && tokens != null) {
+            metadata.put(Metadata.Key.of(token.header().toLowerCase(Locale.ROOT), Metadata.ASCII_STRING_MARSHALLER),
+                    token.headerValue(tokens.mint(request, name, token)));
         }
         String identityToken = request.getIdentityToken();
         if (!identityToken.isEmpty()) {

@@ -24,9 +24,10 @@ import java.util.Locale;
  * @param trustedCa       for an {@code https://} or {@code grpcs://} service: the PEM CA certificate(s)
  *                        its server certificate must chain to; null = the JVM's trusted CAs. The host
  *                        name (or IP) of the URL must match the certificate either way.
+ * @param upstreamToken   a short-lived JWT the agent signs per request ({@link UpstreamTokenConfig}); null = none
  */
 public record ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
-                            Path trustedCa) {
+                            Path trustedCa, UpstreamTokenConfig upstreamToken) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(300);
@@ -60,10 +61,23 @@ public record ServiceConfig(URI url, CredentialConfig credential, Duration conne
         }
         connectTimeout = positive("connectTimeout", connectTimeout, DEFAULT_CONNECT_TIMEOUT);
         responseTimeout = positive("responseTimeout", responseTimeout, DEFAULT_RESPONSE_TIMEOUT);
+        if (upstreamToken != null && credential != null && upstreamToken.header().equalsIgnoreCase(credential.header())) {
+            throw new ConfigException("upstreamToken", "goes in header '" + upstreamToken.header()
+                    + "', which the credential uses too: drop the credential, or give the token another header");
+        }
+        if (upstreamToken != null && grpc && !isMetadataKey(upstreamToken.header())) {
+            throw new ConfigException("upstreamToken", "header '" + upstreamToken.header() + "' cannot be gRPC metadata");
+        }
         if (trustedCa != null && !scheme.equals("https") && !scheme.equals(GRPCS)) {
             throw new ConfigException("trustedCa", "is only for https:// and grpcs:// services ('" + url
                     + "' does not use TLS)");
         }
+    }
+
+    /** A service without upstream token. */
+    public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
+                         Path trustedCa) {
+        this(url, credential, connectTimeout, responseTimeout, trustedCa, null);
     }
 
     /** A service that trusts the JVM's CAs. */

@@ -32,6 +32,9 @@ import java.util.Set;
  */
 final class Upstream implements ServiceTarget {
 
+    private final CredentialSource credentials;
+    private final UpstreamTokens tokens;
+
     /** Carries the gateway-signed identity token to the model server (ForwardRequest.identity_token). */
     static final String IDENTITY_HEADER = "Gatehouse-Identity";
     /** Methods whose request a client may send again when a kept-alive connection turned out closed. */
@@ -51,6 +54,21 @@ final class Upstream implements ServiceTarget {
      * @throws IOException when the service's {@code trustedCa} cannot be read
      */
     Upstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog) throws IOException {
+        this(name, config, loops, accessLog, config.credential() == null ? null : CredentialSource.fixed(name,
+                config.credential()));
+    }
+
+    /** @param credentials where the credential's value comes from now; null when the service has no credential */
+    Upstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog, CredentialSource credentials)
+            throws IOException {
+        this(name, config, loops, accessLog, credentials, null);
+    }
+
+    /** @param tokens the agent's signer of upstream tokens; null when the service has none */
+    Upstream(String name, ServiceConfig config, EventLoops loops, AccessLog accessLog, CredentialSource credentials,
+             UpstreamTokens tokens) throws IOException {
+        this.credentials = credentials;
+        this.tokens = tokens;
         this.name = name;
         this.config = config;
         this.accessLog = accessLog;
@@ -164,7 +182,8 @@ final class Upstream implements ServiceTarget {
             String headerName = h.getName();
             if (HeaderRules.isStrippedFromRequest(headerName)
                     || declaredHopByHop.contains(headerName.toLowerCase(Locale.ROOT))
-                    || (credential != null && credential.header().equalsIgnoreCase(headerName))) {
+                    || (credential != null && credential.header().equalsIgnoreCase(headerName))
+                    || (config.upstreamToken() != null && config.upstreamToken().header().equalsIgnoreCase(headerName))) {
                 continue;
             }
             if (!HeaderRules.isToken(headerName)) {
@@ -180,7 +199,11 @@ final class Upstream implements ServiceTarget {
             }
         }
         if (credential != null) {
-            headers.add(credential.header(), credential.headerValue());
+            headers.add(credential.header(), credential.headerValue(credentials.current()));
+        }
+        UpstreamTokenConfig token = config.upstreamToken();
+        if (token != null && tokens != null) {
+            headers.add(token.header(), token.headerValue(tokens.mint(request, name, token)));
         }
         String identityToken = request.getIdentityToken();
         if (!identityToken.isEmpty()) {

@@ -55,8 +55,12 @@ class DevCertificatesTest {
         assertThat(gateway.getSubjectX500Principal().getName()).isEqualTo("CN=gatehouse-gateway");
         assertThat(agent.getSubjectAlternativeNames()).containsExactlyInAnyOrder(List.of(7, "127.0.0.1"),
                 List.of(2, "localhost"));
-        assertThat(agent.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1");
-        assertThat(gateway.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.2");
+        // Both ends of either mode: a listening agent is a TLS server, a dialling agent a client (and the gateway's
+        // agent tunnel a server).
+        assertThat(agent.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2");
+        assertThat(gateway.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2");
+        assertThat(gateway.getSubjectAlternativeNames()).containsExactlyInAnyOrder(List.of(7, "127.0.0.1"),
+                List.of(2, "localhost"));
         assertThat(Files.readString(files.agentKey())).startsWith("-----BEGIN PRIVATE KEY-----\n");
         for (Path key : List.of(files.caKey(), files.agentKey(), files.gatewayKey())) {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");

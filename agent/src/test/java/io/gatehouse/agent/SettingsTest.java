@@ -124,7 +124,8 @@ class SettingsTest {
     void aCredentialNeedsASecretThatFitsInAHeader() {
         assertThatThrownBy(() -> new CredentialConfig(null, null, null))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("is required (a reference such as env:MODEL_API_KEY or file:/path)");
+                .hasMessage("is required (a reference such as env:MODEL_API_KEY or file:/path), or a command that"
+                        + " prints it");
         assertThatThrownBy(() -> new CredentialConfig(null, null, Secret.of("file:/run/key", "abc\ndef")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("the value of file:/run/key cannot be sent in a header (it is empty or holds a line break or control character)");

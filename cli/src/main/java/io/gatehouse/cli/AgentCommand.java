@@ -79,14 +79,20 @@ final class AgentCommand implements Callable<Integer> {
         }
         AgentServer server;
         try {
-            server = AgentServer.start(settings.orThrow());
+            server = AgentServer.start(settings.orThrow(), config.toAbsolutePath().getParent());
         } catch (Exception | Error e) {
             if (model != null) {
                 model.close();
             }
             throw e;
         }
-        System.err.println("gatehouse agent listening on port " + server.port() + " (mutual TLS)" + (model != null ? "; sample model (process " + model.pid() + ") on port " + modelPort + ", gRPC on port " + modelGrpcPort : ""));
+        AgentSettings started0 = settings.orThrow();
+        String mode = started0.listens() ? "listening on port " + server.port() + " (mutual TLS)" : "";
+        if (started0.gateway() != null) {
+            mode += (mode.isEmpty() ? "" : ", ") + "dialling the gateway at " + started0.gateway().address() + " as '"
+                    + started0.gateway().agent() + "' (mutual TLS)";
+        }
+        System.err.println("gatehouse agent " + mode + (model != null ? "; sample model (process " + model.pid() + ") on port " + modelPort + ", gRPC on port " + modelGrpcPort : ""));
         CountDownLatch stop = new CountDownLatch(1);
         SampleModelProcess started = model;
         // SIGTERM / SIGINT: drain (calls being forwarded finish, up to --drain-timeout), then exit 0.

@@ -53,6 +53,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "pause of the sample model between streamed words (default: ${DEFAULT-VALUE})")
     long tokenDelayMillis;
 
+    @Option(names = "--agent-dials-out", description = "run the agent in dial-out mode: it has no listening port and"
+            + " connects to the gateway's agent tunnel on 127.0.0.1:7444 (agent-dialout.yaml)")
+    boolean agentDialsOut;
+
     @Option(names = "--force-dev-issuer-bind", hidden = true)
     boolean forceIssuerBind;
 
@@ -90,14 +94,27 @@ final class DemoCommand implements Callable<Integer> {
             running.add(issuer);
         }
 
+        io.gatehouse.config.GatewayConfig gatewayConfig = agentDialsOut ? dialOut(loaded.config()) : loaded.config();
+        GatewayRuntime gateway = null;
+        if (agentDialsOut) {
+            // The gateway first: the agent connects to it (it would also retry until the gateway is up).
+            gateway = GatewayRuntime.start(gatewayConfig, loaded.registry());
+            running.add(0, gateway);
+        }
         Process agent = startAgent(modelClasspath);
         running.add(agent::destroy);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(running), "gatehouse-demo-shutdown"));
-        for (AgentConnectionConfig a : loaded.config().agents().values()) {
-            awaitPort(a.host(), a.port(), agent);
+        if (agentDialsOut) {
+            awaitDialIn(gateway, agent);
+            say("agent            dialled in to the agent tunnel 127.0.0.1:" + gateway.agentTunnelPort()
+                    + " (it has no listening port)");
+        } else {
+            for (AgentConnectionConfig a : loaded.config().agents().values()) {
+                awaitPort(a.host(), a.port(), agent);
+            }
+            gateway = GatewayRuntime.start(gatewayConfig, loaded.registry());
+            running.add(0, gateway);
         }
-        GatewayRuntime gateway = GatewayRuntime.start(loaded.config(), loaded.registry());
-        running.add(0, gateway);
         int port = gateway.port("http");
         String base = "http://127.0.0.1:" + port + "/v1";
         say("gateway          " + base + "   (OpenAI base URL)");
@@ -193,7 +210,8 @@ final class DemoCommand implements Callable<Integer> {
         Path log = logDir.resolve("agent.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-cp", System.getProperty("java.class.path"),
-                GatehouseCommand.class.getName(), "agent", "--config", config.resolve("agent.yaml").toString(),
+                GatehouseCommand.class.getName(), "agent", "--config",
+                config.resolve(agentDialsOut ? "agent-dialout.yaml" : "agent.yaml").toString(),
                 "--with-sample-model", "--sample-model-cp", modelClasspath, "--model-port", "8000",
                 "--model-grpc-port", "8001", "--token-delay-ms", Long.toString(tokenDelayMillis));
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
@@ -201,6 +219,34 @@ final class DemoCommand implements Callable<Integer> {
         say("agent            child process " + process.pid() + "; it starts the sample model as its own process"
                 + " (127.0.0.1:8000, gRPC 127.0.0.1:8001)");
         return process;
+    }
+
+    /**
+     * The demo's gateway config with its agents dialling in: an agent tunnel on 127.0.0.1:7444, and each agent name
+     * served by the dev certificate's identity instead of a listening address.
+     */
+    static io.gatehouse.config.GatewayConfig dialOut(io.gatehouse.config.GatewayConfig c) {
+        java.util.Map<String, AgentConnectionConfig> agents = new java.util.LinkedHashMap<>();
+        c.agents().forEach((name, a) -> agents.put(name, new AgentConnectionConfig(name, List.of(), a.tls(),
+                List.of(io.gatehouse.agent.DevCertificates.AGENT_COMMON_NAME))));
+        return new io.gatehouse.config.GatewayConfig(c.directory(), c.listeners(), c.admin(), agents, c.dataDirectory(),
+                c.pluginsDirectory(), c.endpoints(), c.sections(), c.store(), c.directories(),
+                new io.gatehouse.config.AgentTunnelConfig("127.0.0.1", 7444, null,
+                        io.gatehouse.config.AgentTunnelConfig.DEFAULT_SLOT_WAIT));
+    }
+
+    private static void awaitDialIn(GatewayRuntime gateway, Process agent) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (gateway.dialledInAgents("local") == 0) {
+            if (!agent.isAlive()) {
+                throw new IllegalStateException("the agent process exited with " + agent.exitValue()
+                        + "; see data/demo/agent.log");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the agent did not dial in within 60 s; see data/demo/agent.log");
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static void awaitPort(String host, int port, Process agent) throws InterruptedException {

@@ -174,7 +174,8 @@ public final class ConfigLoader {
     private static GatewayConfig withStoreAndAdmin(GatewayConfig c, GatewayYaml yaml, Record adminAuth) {
         AdminConfig admin = adminAuth == null ? c.admin() : c.admin().withAuth(adminAuth);
         return new GatewayConfig(c.directory(), c.listeners(), admin, c.agents(), c.dataDirectory(),
-                c.pluginsDirectory(), c.endpoints(), c.sections(), yaml.store().toConfig(c.dataDirectory()));
+                c.pluginsDirectory(), c.endpoints(), c.sections(), yaml.store().toConfig(c.dataDirectory()))
+                .withAgentTunnel(yaml.agentTunnel() == null ? null : yaml.agentTunnel().toConfig());
     }
 
     /** gateway.yaml as read: the root node and the bound record, each null when unavailable; the bound sections. */

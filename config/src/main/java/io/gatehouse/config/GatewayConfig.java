@@ -23,13 +23,14 @@ import java.util.Optional;
  * @param directories       the files of the sub-directories processor factories own ({@code policies} …),
  *                          bound, by directory name, each list in file-name order
  * @param lifecycle         reload ({@code reload:}) and drain ({@code shutdown:}) settings
+ * @param agentTunnel       the listener dialling agents connect to ({@code agentTunnel:}); null = none
  */
 public record GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
                             Map<String, AgentConnectionConfig> agents, Path dataDirectory,
                             Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
                             Map<String, Record> sections, StoreConfig store,
                             Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories,
-                            LifecycleConfig lifecycle) {
+                            LifecycleConfig lifecycle, AgentTunnelConfig agentTunnel) {
 
     public GatewayConfig {
         Checks.required("directory", directory);
@@ -51,13 +52,19 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
                          Map<String, Record> sections, StoreConfig store,
                          Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories) {
         this(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints, sections, store,
-                directories, LifecycleConfig.defaults());
+                directories, LifecycleConfig.defaults(), null);
     }
 
     /** The same config with these reload and shutdown settings. */
     public GatewayConfig withLifecycle(LifecycleConfig settings) {
         return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
-                sections, store, directories, settings);
+                sections, store, directories, settings, agentTunnel);
+    }
+
+    /** The same config with this agent tunnel (null = none). */
+    public GatewayConfig withAgentTunnel(AgentTunnelConfig tunnel) {
+        return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
+                sections, store, directories, lifecycle, tunnel);
     }
 
     /** A config whose factories own no directories. */
@@ -71,7 +78,7 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
     /** The same config with these directory files. */
     public GatewayConfig withDirectories(Map<String, List<io.gatehouse.spi.ConfigFile<?>>> files) {
         return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
-                sections, store, files, lifecycle);
+                sections, store, files, lifecycle, agentTunnel);
     }
 
     /** The bound files of a directory a processor factory owns ({@code policies} …); empty when none. */

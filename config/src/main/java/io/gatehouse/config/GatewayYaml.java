@@ -12,7 +12,8 @@ import java.util.Map;
  * the public config records.
  */
 record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Agent> agents,
-                   String dataDirectory, Plugins plugins, Store store, Reload reload, Shutdown shutdown) {
+                   String dataDirectory, Plugins plugins, Store store, Reload reload, Shutdown shutdown,
+                   AgentTunnel agentTunnel) {
 
     static final String DEFAULT_DATA_DIRECTORY = "./data";
     /** Error nouns for map entries: {@code listener 'http' field 'port'}. */
@@ -36,6 +37,23 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         store = store == null ? new Store(null, null, null, null, null, null, null, null) : store;
         reload = reload == null ? new Reload(null, null) : reload;
         shutdown = shutdown == null ? new Shutdown(null, null) : shutdown;
+        Map<String, String> pinned = new java.util.HashMap<>();
+        for (Map.Entry<String, Agent> a : agents.entrySet()) {
+            if (a.getValue() == null) {
+                continue;
+            }
+            for (String identity : a.getValue().identities()) {
+                if (agentTunnel == null) {
+                    throw new ConfigException("agentTunnel", "is required when agents." + a.getKey()
+                            + ".identities is set (the listener dialling agents connect to), e.g. agentTunnel: {port: 7444}");
+                }
+                String other = pinned.put(identity, a.getKey());
+                if (other != null) {
+                    throw new ConfigException("agents", "identity '" + identity + "' is pinned to both agent '" + other
+                            + "' and agent '" + a.getKey() + "' (an agent certificate serves one name)");
+                }
+            }
+        }
     }
 
     /** {@code reload:}; see {@link LifecycleConfig}. */
@@ -72,6 +90,20 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
 
     LifecycleConfig lifecycle() {
         return new LifecycleConfig(reload.watch(), reload.watchDelay(), shutdown.drainDelay(), shutdown.drainTimeout());
+    }
+
+    /** {@code agentTunnel:}; see {@link AgentTunnelConfig}. */
+    record AgentTunnel(String host, Integer port, AgentTunnelConfig.TlsServerSideConfig tls, java.time.Duration slotWait) {
+        AgentTunnel {
+            host = host == null ? AgentTunnelConfig.DEFAULT_HOST : host;
+            port = port == null ? AgentTunnelConfig.DEFAULT_PORT : port;
+            slotWait = slotWait == null ? AgentTunnelConfig.DEFAULT_SLOT_WAIT : slotWait;
+            new AgentTunnelConfig(host, port, tls, slotWait); // validates, naming the field
+        }
+
+        AgentTunnelConfig toConfig() {
+            return new AgentTunnelConfig(host, port, tls, slotWait);
+        }
     }
 
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
@@ -152,16 +184,47 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         }
     }
 
-    /** {@code address} is {@code host:port}; an IPv6 host is written in brackets, {@code [::1]:7443}. */
-    record Agent(String address, TlsClientConfig tls) {
+    /**
+     * {@code address} is {@code host:port}; an IPv6 host is written in brackets, {@code [::1]:7443}. More listening
+     * agents of the same name go in {@code addresses}; agents that dial in are named by their certificate
+     * identities in {@code identities}. At least one of them.
+     */
+    record Agent(String address, java.util.List<String> addresses, TlsClientConfig tls, java.util.List<String> identities) {
         Agent {
-            Checks.required("address", address);
-            hostAndPort(address);
+            addresses = addresses == null ? java.util.List.of() : java.util.List.copyOf(addresses);
+            identities = identities == null ? java.util.List.of() : java.util.List.copyOf(identities);
+            if (address == null && addresses.isEmpty() && identities.isEmpty()) {
+                throw new ConfigException("address", "is required (a listening agent's host:port, like 127.0.0.1:7443),"
+                        + " or identities: [...] of agents that dial in");
+            }
+            if (address != null) {
+                hostAndPort(address);
+            }
+            for (String a : addresses) {
+                try {
+                    hostAndPort(a);
+                } catch (ConfigException e) {
+                    throw new ConfigException("addresses", e.getMessage());
+                }
+            }
+            for (String identity : identities) {
+                if (identity == null || identity.isBlank()) {
+                    throw new ConfigException("identities", "an identity must not be blank (a certificate's common name)");
+                }
+            }
         }
 
         AgentConnectionConfig toConfig(String name) {
-            String[] hostPort = hostAndPort(address);
-            return new AgentConnectionConfig(name, hostPort[0], Integer.parseInt(hostPort[1]), tls);
+            java.util.List<AgentConnectionConfig.Address> all = new java.util.ArrayList<>();
+            if (address != null) {
+                String[] hostPort = hostAndPort(address);
+                all.add(new AgentConnectionConfig.Address(hostPort[0], Integer.parseInt(hostPort[1])));
+            }
+            for (String a : addresses) {
+                String[] hostPort = hostAndPort(a);
+                all.add(new AgentConnectionConfig.Address(hostPort[0], Integer.parseInt(hostPort[1])));
+            }
+            return new AgentConnectionConfig(name, all, tls, identities);
         }
 
         private static String[] hostAndPort(String address) {

@@ -467,7 +467,8 @@ class ConfigLoaderTest {
         assertThat(dir.errors()).containsExactly(
                 "gateway.yaml:3:11: listener 'http' field 'port': must be between 0 and 65535 (0 picks a free port), got 70000",
                 "gateway.yaml:7:14: agent 'local' field 'address': value '7443' (expected: host:port, like 127.0.0.1:7443)",
-                "gateway.yaml:8:10: agent 'other' field 'address': is required",
+                "gateway.yaml:8:10: agent 'other' field 'address': is required (a listening agent's host:port, like"
+                        + " 127.0.0.1:7443), or identities: [...] of agents that dial in",
                 "gateway.yaml:10:3: field 'admin': unknown key 'prot' (accepted: host, port, auth, auditors, console)");
     }
 

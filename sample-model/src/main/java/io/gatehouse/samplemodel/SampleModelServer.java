@@ -68,6 +68,10 @@ public final class SampleModelServer implements AutoCloseable {
     private final HttpServer server;
     private final ThreadPoolExecutor workers;
     private final byte[] apiKey;
+    /** Keys accepted besides {@link #apiKey}, as during a credential rotation; and how often each key was used. */
+    private final java.util.List<byte[]> alsoAccepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> keyUses =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Route> routes;
     private final GrpcCounters grpcCounters = new GrpcCounters();
     private final AdminCounters admin;
@@ -256,10 +260,30 @@ public final class SampleModelServer implements AutoCloseable {
         String[] parts = header.strip().split(" +", 2);
         boolean bearer = parts.length == 2 && parts[0].equalsIgnoreCase("Bearer");
         byte[] presented = bearer ? parts[1].getBytes(StandardCharsets.UTF_8) : new byte[0];
-        if (!MessageDigest.isEqual(presented, apiKey) || !bearer) {
+        boolean known = MessageDigest.isEqual(presented, apiKey);
+        for (byte[] other : alsoAccepted) {
+            known |= MessageDigest.isEqual(presented, other);
+        }
+        if (!known || !bearer) {
             throw new ApiException(401, ApiException.INVALID_REQUEST, "invalid_api_key", null,
                     "Incorrect API key provided.");
         }
+        keyUses.computeIfAbsent(new String(presented, StandardCharsets.UTF_8),
+                k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+    }
+
+    /**
+     * Accepts {@code key} too (HTTP side), as a model server does while its credential is rotated: the old and the
+     * new key both work until the old one is retired.
+     */
+    public void alsoAccept(String key) {
+        alsoAccepted.add(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** How many authenticated HTTP calls presented {@code key}. */
+    public int keyUses(String key) {
+        java.util.concurrent.atomic.AtomicInteger n = keyUses.get(key);
+        return n == null ? 0 : n.get();
     }
 
     private static ThreadFactory workerThreads() {

@@ -1,6 +1,6 @@
 package io.gatehouse.agent.camel;
 
-import io.gatehouse.agent.AgentClient;
+import io.gatehouse.agent.AgentCalls;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeSet;
@@ -17,7 +17,7 @@ public class AgentComponent extends DefaultComponent {
 
     public static final String SCHEME = "agent";
 
-    private final Map<String, AgentClient> agents = new ConcurrentHashMap<>();
+    private final Map<String, AgentCalls> agents = new ConcurrentHashMap<>();
     private volatile io.netty.channel.EventLoopGroup callerLoops;
 
     /**
@@ -50,23 +50,26 @@ public class AgentComponent extends DefaultComponent {
         super.doStop();
     }
 
-    /** Registers (or replaces) the client of agent {@code name}. */
-    public void registerAgent(String name, AgentClient client) {
+    /**
+     * Registers (or replaces) agent {@code name}: one listening agent's client, or the group of every agent
+     * serving that name (listening or dialling in).
+     */
+    public void registerAgent(String name, AgentCalls client) {
         agents.put(name, client);
     }
 
     /** Removes agent {@code name}; returns its client, or null. The caller closes it. */
-    public AgentClient unregisterAgent(String name) {
+    public AgentCalls unregisterAgent(String name) {
         return agents.remove(name);
     }
 
     /** The registered agents by name. */
-    public Map<String, AgentClient> agents() {
+    public Map<String, AgentCalls> agents() {
         return Collections.unmodifiableMap(agents);
     }
 
     /** The client of agent {@code name}, or null. */
-    AgentClient agent(String name) {
+    AgentCalls agent(String name) {
         return agents.get(name);
     }
 

@@ -1,12 +1,14 @@
 package io.gatehouse.agent.camel;
 
 import com.google.protobuf.ByteString;
-import io.gatehouse.agent.AgentClient;
+import io.gatehouse.agent.AgentCalls;
 import io.gatehouse.agent.HeaderRules;
 import io.gatehouse.agent.proto.CallerIdentity;
+import io.gatehouse.agent.proto.Decision;
 import io.gatehouse.agent.proto.ForwardRequest;
 import io.gatehouse.agent.proto.Header;
 import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.GatewayExchange;
 import io.gatehouse.spi.GatewayRequest;
 import io.gatehouse.spi.Identity;
@@ -45,7 +47,7 @@ public class AgentProducer extends DefaultAsyncProducer {
             callback.done(true);
             return true;
         }
-        AgentClient client = endpoint.getComponent().agent(endpoint.getAgentName());
+        AgentCalls client = endpoint.getComponent().agent(endpoint.getAgentName());
         if (client == null) {
             exchange.setException(new AgentCallException(AgentCallException.Kind.UNAVAILABLE,
                     "agent '" + endpoint.getAgentName() + "' is not registered"));
@@ -87,6 +89,18 @@ public class AgentProducer extends DefaultAsyncProducer {
         });
         gateway.identity().ifPresent(id -> builder.setIdentity(identity(id)));
         gateway.attributes().get(StandardAttributes.IDENTITY_TOKEN).ifPresent(builder::setIdentityToken);
+        DecidingRule rule = gateway.attributes().get(StandardAttributes.POLICY_DECISION).orElse(null);
+        String approval = gateway.attributes().get(StandardAttributes.APPROVAL_ID).orElse(null);
+        if (rule != null || approval != null) {
+            Decision.Builder decision = Decision.newBuilder();
+            if (rule != null) {
+                decision.setPolicy(rule.policy()).setRule(rule.rule());
+            }
+            if (approval != null) {
+                decision.setApprovalId(approval);
+            }
+            builder.setDecision(decision);
+        }
         return builder.build();
     }
 

@@ -80,8 +80,10 @@ public final class Readiness {
             } catch (RuntimeException e) {
                 problem = e.getMessage();
             }
-            agents.put(check.getKey(), problem == null ? "reachable" : "unreachable: " + problem);
-            allAgents &= problem == null;
+            // A check may answer "reachable: <which ones>" (several agents serve one name): still reachable.
+            boolean reachable = problem == null || problem.startsWith("reachable");
+            agents.put(check.getKey(), problem == null ? "reachable" : reachable ? problem : "unreachable: " + problem);
+            allAgents &= reachable;
         }
         Part part = store == null ? null : store.get();
         cached = new Report(routes && allAgents && (part == null || part.ok()), routes, agents,

@@ -18,11 +18,12 @@ final class AgentConnections {
     private AgentConnections() {
     }
 
-    static AgentClient connect(AgentConnectionConfig agent, Path dataDirectory) throws IOException {
+    static AgentClient connect(AgentConnectionConfig agent, AgentConnectionConfig.Address address, Path dataDirectory)
+            throws IOException {
         ClientTls tls = agent.tls() == null
                 ? ClientTls.dev(dataDirectory)
                 : new ClientTls(agent.tls().certificate(), agent.tls().privateKey(), agent.tls().trustedCa());
-        return AgentClient.connect(agent.host(), agent.port(), tls);
+        return AgentClient.connect(address.host(), address.port(), tls);
     }
 
     /** Null when the agent answers its health call, else why not. */

@@ -1,6 +1,5 @@
 package io.gatehouse.gateway.route;
 
-import io.gatehouse.agent.AgentClient;
 import io.gatehouse.agent.camel.AgentComponent;
 import io.gatehouse.config.AgentConnectionConfig;
 import io.gatehouse.config.ConfigLoader;
@@ -134,7 +133,7 @@ public final class GatewayRuntime implements AutoCloseable {
     private final ProcessorRegistry registry;
     private final AdminAuth adminAuth;
     private final EndpointTable table;
-    private final Map<String, AgentClient> agents;
+    private final AgentLinks agents;
     private final GatewayMetrics metrics;
     private final AuditAdmin audit;
     private final ApprovalAdmin approvals;
@@ -151,7 +150,7 @@ public final class GatewayRuntime implements AutoCloseable {
 
     private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort,
                            ProcessorRegistry registry, AdminAuth adminAuth, EndpointTable table,
-                           Map<String, AgentClient> agents, GatewayMetrics metrics, AuditAdmin audit,
+                           AgentLinks agents, GatewayMetrics metrics, AuditAdmin audit,
                            ApprovalAdmin approvals, GatewayServicesAssembly services, Clock clock, Applied applied,
                            List<GatewayProcessor> processors) {
         this.camel = camel;
@@ -196,19 +195,18 @@ public final class GatewayRuntime implements AutoCloseable {
         }
         List<EndpointRoutes.Plan> plans = created.plans();
 
-        Map<String, AgentClient> agents = new LinkedHashMap<>();
+        AgentLinks agents = null;
         GatewayMetrics metrics = new GatewayMetrics();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
         ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), audit.query());
         DefaultCamelContext camel = new DefaultCamelContext();
         GatewayRuntime[] runtime = new GatewayRuntime[1];
         try {
-            for (AgentConnectionConfig agent : config.agents().values()) {
-                agents.put(agent.name(), AgentConnections.connect(agent, config.dataDirectory()));
-            }
+            agents = AgentLinks.open(config, metrics.registry(),
+                    services.services().find(io.gatehouse.spi.audit.AuditLog.class).orElse(null));
             camel.getCamelContextExtension().setName("gatehouse");
             AgentComponent component = new AgentComponent();
-            agents.forEach(component::registerAgent);
+            agents.registerWith(component);
             camel.addComponent("agent", component);
             Consumer<PipelineExchange.CompletedExchange> finished = done -> {
                 metrics.record(done);
@@ -220,8 +218,7 @@ public final class GatewayRuntime implements AutoCloseable {
                 pipelines.add(table.pipeline(plan, version.version()));
             }
             table.start(pipelines);
-            Map<String, Function<Void, String>> checks = new LinkedHashMap<>();
-            agents.forEach((name, client) -> checks.put(name, v -> AgentConnections.check(client)));
+            Map<String, Function<Void, String>> checks = agents.readinessChecks();
             Readiness readiness = new Readiness(table::allStarted, checks, audit::readiness);
             camel.addRoutes(new AdminRoutes(config.admin().host(), adminPort, metrics, () -> {
                 GatewayRuntime self = runtime[0];
@@ -243,7 +240,9 @@ public final class GatewayRuntime implements AutoCloseable {
         } catch (Exception | Error e) {
             camel.stop();
             created.close();
-            agents.values().forEach(AgentClient::close);
+            if (agents != null) {
+                agents.close();
+            }
             approvals.close();
             audit.close();
             services.close();
@@ -726,6 +725,16 @@ public final class GatewayRuntime implements AutoCloseable {
         return metrics;
     }
 
+    /** The port of the agent tunnel dialling agents connect to, or -1 when none is configured. */
+    public int agentTunnelPort() {
+        return agents.tunnelPort();
+    }
+
+    /** How many dialling agents serving {@code agent} are attached now. */
+    public long dialledInAgents(String agent) {
+        return agents.sessions().stream().filter(s -> s.agent().equals(agent)).count();
+    }
+
     /**
      * Stops the routes, closes the processors and agent clients, then the gateway's services (their last
      * audit events and checkpoint are written before the store closes).
@@ -748,7 +757,7 @@ public final class GatewayRuntime implements AutoCloseable {
         retirement.close();
         live.forEach(GatewayRuntime::closeQuietly);
         adminAuth.close();
-        agents.values().forEach(AgentClient::close);
+        agents.close();
         approvals.close();
         audit.close();
         services.close();

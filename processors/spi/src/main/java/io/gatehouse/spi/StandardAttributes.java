@@ -27,6 +27,13 @@ public final class StandardAttributes {
     public static final AttributeKey<ApprovalRequirement> APPROVAL_REQUIRED =
             AttributeKey.of("gatehouse.approval-required", ApprovalRequirement.class);
 
+    /**
+     * The rule that allowed the exchange; a policy step sets it. Recorded, and carried to the agent (a
+     * per-request upstream token names it).
+     */
+    public static final AttributeKey<DecidingRule> POLICY_DECISION = AttributeKey.of("policy.decision",
+            DecidingRule.class);
+
     /** Set by the approval step to the id of the approval that let this request through; recorded in the audit record. */
     public static final AttributeKey<String> APPROVAL_ID = AttributeKey.of("gatehouse.approval-id", String.class);
 

@@ -58,8 +58,7 @@ public final class RecordingProcessor implements GatewayProcessor {
     /** The approval a held or approved exchange belongs to; the {@code approval} step sets it. */
     public static final AttributeKey<String> APPROVAL_ID = io.gatehouse.spi.StandardAttributes.APPROVAL_ID;
     /** The rule that allowed an exchange (a policy step sets it); a denial's rule is in the denial. */
-    public static final AttributeKey<DecidingRule> POLICY_DECISION =
-            AttributeKey.of("policy.decision", DecidingRule.class);
+    public static final AttributeKey<DecidingRule> POLICY_DECISION = io.gatehouse.spi.StandardAttributes.POLICY_DECISION;
     /** What the masking step replaced, by kind; recorded as it is. */
     @SuppressWarnings("rawtypes")
     public static final AttributeKey<Map> MASKING_COUNTS = io.gatehouse.spi.StandardAttributes.MASKING_COUNTS;
