@@ -50,6 +50,12 @@ public final class PolicyProcessor implements GatewayProcessor {
     /** The decision and the trail of rules considered, one per line, when {@link #EXPLAIN} was set. */
     public static final AttributeKey<String> TRAIL = AttributeKey.of("policy.trail", String.class);
 
+    /**
+     * In a dry run ({@link #EXPLAIN}): the JSON Pointers the deciding rule removes from the answer, one per
+     * line, as written in the policy ({@code gatehouse policy test} compares them with expectations).
+     */
+    public static final AttributeKey<String> HIDDEN_FIELDS = AttributeKey.of("policy.hidden-fields", String.class);
+
     /** What this step decided, for its response phase. */
     static final AttributeKey<Applied> APPLIED = AttributeKey.of("policy.applied", Applied.class);
 
@@ -97,6 +103,9 @@ public final class PolicyProcessor implements GatewayProcessor {
         Attributes attributes = exchange.attributes();
         attributes.put(RecordingProcessor.POLICY_DECISION, decision.rule());
         attributes.put(APPLIED, new Applied(rule, identity, facts, cap));
+        if (explain) {
+            attributes.put(HIDDEN_FIELDS, String.join("\n", rule.config.hideFields()));
+        }
         if (decision.verdict() == Verdict.REQUIRE_APPROVAL) {
             attributes.put(StandardAttributes.APPROVAL_REQUIRED, rule.approval(decision.rule().reason()));
         }
