@@ -220,7 +220,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
                         + " bytes");
             }
             Approval after = switch (action) {
-                case "/approve" -> approvals.decide(id, caller, true, reason(body));
+                case "/approve" -> approvals.decide(id, caller, true, reason(body), grant(body));
                 case "/deny" -> approvals.decide(id, caller, false, reason(body));
                 default -> approvals.cancel(id, caller);
             };
@@ -279,6 +279,45 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
     private boolean visible(Approval a, Person caller) {
         return caller.sameAccountAs(a.requester().issuer(), a.requester().subject()) || a.mayDecide(caller)
                 || caller.groups().stream().anyMatch(auditors::contains);
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(s|m|h|d)");
+
+    /**
+     * {@code "grant": {"amount": 100, "for": "1h"}} of an approval: fewer uses, for less time, than the held
+     * request allows (a quota grant: N more requests or tokens for T); absent = all it allows.
+     */
+    static Approvals.Grant grant(byte[] body) {
+        if (body.length == 0) {
+            return null;
+        }
+        JsonNode grant;
+        try {
+            JsonNode node = CanonicalJson.MAPPER.readTree(body);
+            grant = node == null ? null : node.get("grant");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the body must be a JSON object, e.g. {\"reason\": \"...\"}");
+        }
+        if (grant == null || grant.isNull()) {
+            return null;
+        }
+        String example = " (e.g. \"grant\": {\"amount\": 100, \"for\": \"1h\"})";
+        if (!grant.isObject() || !grant.path("amount").canConvertToInt() || !grant.path("for").isTextual()) {
+            throw new IllegalArgumentException("grant needs an amount (a whole number) and for (a duration)" + example);
+        }
+        Matcher d = DURATION.matcher(grant.get("for").asText());
+        if (!d.matches()) {
+            throw new IllegalArgumentException("grant.for '" + grant.get("for").asText().replaceAll("[^ -~]", "?")
+                    + "' is not a duration like 30s, 15m, 1h, 2d" + example);
+        }
+        long n = Long.parseLong(d.group(1));
+        java.time.Duration lasting = switch (d.group(2)) {
+            case "s" -> java.time.Duration.ofSeconds(n);
+            case "m" -> java.time.Duration.ofMinutes(n);
+            case "h" -> java.time.Duration.ofHours(n);
+            default -> java.time.Duration.ofDays(n);
+        };
+        return new Approvals.Grant(grant.get("amount").asInt(), lasting);
     }
 
     private static String reason(byte[] body) {

@@ -2,6 +2,7 @@ package io.gatehouse.processors.policy;
 
 import io.gatehouse.processors.policy.Decision.Verdict;
 import io.gatehouse.processors.recording.RecordingProcessor;
+import io.gatehouse.spi.ApprovalRequirement;
 import io.gatehouse.spi.AttributeKey;
 import io.gatehouse.spi.Attributes;
 import io.gatehouse.spi.DecidingRule;
@@ -12,8 +13,10 @@ import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
 import io.gatehouse.spi.Outcome;
+import io.gatehouse.spi.QuotaEscalation;
 import io.gatehouse.spi.ServiceUnavailableException;
 import io.gatehouse.spi.StandardAttributes;
+import io.gatehouse.spi.approval.ApprovalService;
 import io.gatehouse.spi.ratelimit.BucketAnswer;
 import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +59,10 @@ public final class PolicyProcessor implements GatewayProcessor {
      */
     public static final AttributeKey<String> HIDDEN_FIELDS = AttributeKey.of("policy.hidden-fields", String.class);
 
+    /** The quota an exchange asked for more of (its answer's tokens are charged to the grant). */
+    static final AttributeKey<QuotaEscalation> QUOTA_GRANT = AttributeKey.of("policy.quota-grant",
+            QuotaEscalation.class);
+
     /** What this step decided, for its response phase. */
     static final AttributeKey<Applied> APPLIED = AttributeKey.of("policy.applied", Applied.class);
 
@@ -71,12 +78,20 @@ public final class PolicyProcessor implements GatewayProcessor {
 
     private final PolicySet policies;
     private final RateLimitBuckets rates;
+    private final ApprovalService approvals;
     private final PolicyConfig config;
     private final Clock clock;
 
     PolicyProcessor(PolicySet policies, RateLimitBuckets rates, PolicyConfig config, Clock clock) {
+        this(policies, rates, null, config, clock);
+    }
+
+    /** @param approvals where token-quota grants are charged; null when the gateway has no approvals */
+    PolicyProcessor(PolicySet policies, RateLimitBuckets rates, ApprovalService approvals, PolicyConfig config,
+                    Clock clock) {
         this.policies = policies;
         this.rates = rates;
+        this.approvals = approvals;
         this.config = config;
         this.clock = clock;
     }
@@ -116,7 +131,7 @@ public final class PolicyProcessor implements GatewayProcessor {
         if (rule.rateLimits.isEmpty() || explain) {
             return done(Outcome.proceed());
         }
-        return checkRates(rule, identity, 0).exceptionally(error -> {
+        return checkRates(exchange, rule, identity, 0).exceptionally(error -> {
             LOG.warn("rate limits of {} could not be checked: {}", rule, error.toString());
             ServiceUnavailableException unavailable = ServiceUnavailableException.find(error);
             return unavailable(rule, unavailable != null && unavailable.getMessage() != null
@@ -124,8 +139,13 @@ public final class PolicyProcessor implements GatewayProcessor {
         });
     }
 
-    /** The rule's rate limits from the {@code index}th on: the first that refuses decides (429). */
-    private CompletionStage<Outcome> checkRates(CompiledRule rule, Identity identity, int index) {
+    /**
+     * The rule's rate limits from the {@code index}th on: the first that refuses decides (429), unless it
+     * escalates ({@code onExceeded: require-approval}): then the request is handed to the approval step as
+     * a request for more of that quota, and the remaining limits are still checked.
+     */
+    private CompletionStage<Outcome> checkRates(GatewayExchange exchange, CompiledRule rule, Identity identity,
+                                                int index) {
         if (index == rule.rateLimits.size()) {
             return done(Outcome.proceed());
         }
@@ -137,8 +157,33 @@ public final class PolicyProcessor implements GatewayProcessor {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return answer.thenCompose(a -> a.granted() ? checkRates(rule, identity, index + 1)
-                : done(tooMany(rule, limit, a.retryAfter())));
+        return answer.thenCompose(a -> {
+            if (a.granted()) {
+                return checkRates(exchange, rule, identity, index + 1);
+            }
+            if (limit.escalates() && escalate(exchange, rule, limit, key)) {
+                return checkRates(exchange, rule, identity, index + 1);
+            }
+            return done(tooMany(rule, limit, a.retryAfter()));
+        });
+    }
+
+    /**
+     * Over a quota that escalates: the approval step holds the request (202) or lets it use a grant of more
+     * of this quota. False when the exchange already needs an approval of another kind (then the 429 stands).
+     */
+    private static boolean escalate(GatewayExchange exchange, CompiledRule rule, RateLimitConfig limit, String key) {
+        Attributes attributes = exchange.attributes();
+        ApprovalRequirement existing = attributes.get(StandardAttributes.APPROVAL_REQUIRED).orElse(null);
+        if (existing != null) {
+            return existing.quota() != null;   // the first exceeded quota is the one asked about
+        }
+        QuotaEscalation quota = new QuotaEscalation(key, limit.countsTokens() ? "tokens" : "requests",
+                limit.describe(), limit.maxExtra(), limit.maxExtraFor());
+        attributes.put(StandardAttributes.APPROVAL_REQUIRED, new ApprovalRequirement(
+                rule.deciding(limit.describe() + " exceeded; more needs an approval"), limit.approvers(), null, quota));
+        attributes.put(QUOTA_GRANT, quota);
+        return true;
     }
 
     static String bucketKey(CompiledRule rule, int index, RateLimitConfig limit, Identity identity) {
@@ -229,7 +274,7 @@ public final class PolicyProcessor implements GatewayProcessor {
         ResponseFilter.Framing framing = framing(response);
         if (framing == null) {
             if (tokens) {
-                charge(rule, applied, -1);
+                charge(exchange, rule, applied, -1);
             }
             return;
         }
@@ -239,7 +284,7 @@ public final class PolicyProcessor implements GatewayProcessor {
         response.body().transform(new ResponseFilter(framing, rule.hideFields, rule.outputs, visible, strict,
                 used -> {
                     if (tokens) {
-                        charge(rule, applied, used);
+                        charge(exchange, rule, applied, used);
                     }
                 }));
     }
@@ -261,11 +306,12 @@ public final class PolicyProcessor implements GatewayProcessor {
     }
 
     /** Charges the answer's tokens to the rule's token quotas: its usage, else the output cap in force. */
-    private void charge(CompiledRule rule, Applied applied, long used) {
+    private void charge(GatewayExchange exchange, CompiledRule rule, Applied applied, long used) {
         long tokens = used >= 0 ? used : applied.tokenCap();
         if (tokens <= 0) {
             return;
         }
+        chargeGrant(exchange, tokens);
         for (int i = 0; i < rule.rateLimits.size(); i++) {
             RateLimitConfig limit = rule.rateLimits.get(i);
             if (limit.countsTokens()) {
@@ -282,6 +328,26 @@ public final class PolicyProcessor implements GatewayProcessor {
                 });
             }
         }
+    }
+
+    /** An answer let through by a grant of more tokens: its tokens use up the grant (the first use was the request). */
+    private void chargeGrant(GatewayExchange exchange, long tokens) {
+        QuotaEscalation quota = exchange.attributes().get(QUOTA_GRANT).orElse(null);
+        String id = exchange.attributes().get(StandardAttributes.APPROVAL_ID).orElse(null);
+        if (quota == null || !quota.countsTokens() || id == null || approvals == null) {
+            return;
+        }
+        CompletionStage<Void> charged;
+        try {
+            charged = approvals.charge(id, tokens - 1);
+        } catch (RuntimeException e) {
+            charged = CompletableFuture.failedFuture(e);
+        }
+        charged.whenComplete((ok, error) -> {
+            if (error != null) {
+                LOG.warn("tokens of grant {} could not be charged: {}", id, error.toString());
+            }
+        });
     }
 
     @Override

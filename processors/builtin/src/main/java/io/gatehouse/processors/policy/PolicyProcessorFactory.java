@@ -7,6 +7,7 @@ import io.gatehouse.spi.GatewayContext;
 import io.gatehouse.spi.GatewayProcessor;
 import io.gatehouse.spi.Phase;
 import io.gatehouse.spi.ProcessorFactory;
+import io.gatehouse.spi.approval.ApprovalService;
 import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import java.time.Clock;
 import java.util.List;
@@ -26,6 +27,7 @@ public final class PolicyProcessorFactory implements ProcessorFactory<PolicyConf
 
     private PolicySet policies = PolicySet.empty();
     private RateLimitBuckets rates;
+    private ApprovalService approvals;
 
     @Override
     public String id() {
@@ -52,6 +54,7 @@ public final class PolicyProcessorFactory implements ProcessorFactory<PolicyConf
     public void configureDirectory(List<ConfigFile<?>> files, GatewayContext gateway) {
         policies = PolicySet.compile(files, gateway.endpoints().keySet());
         rates = rateLimits(gateway);
+        approvals = gateway.services().find(ApprovalService.class).orElse(null);
     }
 
     /** The policies of the last load (for tools such as {@code policy explain}). */
@@ -70,7 +73,7 @@ public final class PolicyProcessorFactory implements ProcessorFactory<PolicyConf
         if (rates == null) {
             rates = new LocalRateLimitBuckets(endpoint.clock());
         }
-        return new PolicyProcessor(policies, rates, config, endpoint.clock());
+        return new PolicyProcessor(policies, rates, approvals, config, endpoint.clock());
     }
 
     /** For tests: the rate limits of this load live in this process, on this clock. */
