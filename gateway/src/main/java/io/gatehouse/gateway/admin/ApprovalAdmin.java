@@ -3,6 +3,7 @@ package io.gatehouse.gateway.admin;
 import io.gatehouse.config.AdminConfig;
 import io.gatehouse.spi.approval.ApprovalEvent;
 import io.gatehouse.store.approval.Approvals;
+import io.gatehouse.store.breakglass.BreakGlassStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,8 +27,16 @@ public final class ApprovalAdmin implements AutoCloseable {
                 return t;
             });
 
+    private final BreakGlassStore breakGlass;
+
     public ApprovalAdmin(Approvals approvals) {
+        this(approvals, null);
+    }
+
+    /** @param breakGlass break-glass windows and uses, whose admin API rides on the approvals route; or null */
+    public ApprovalAdmin(Approvals approvals, BreakGlassStore breakGlass) {
         this.approvals = approvals;
+        this.breakGlass = breakGlass;
     }
 
     public Approvals approvals() {
@@ -41,8 +50,8 @@ public final class ApprovalAdmin implements AutoCloseable {
      */
     public void attach(org.apache.camel.CamelContext camel, AdminConfig admin, int adminPort, AdminAuth auth,
                        MeterRegistry meters, Clock clock) throws Exception {
-        camel.addRoutes(new ApprovalAdminRoutes(admin.host(), adminPort, approvals, auth.step(), admin.auditors(),
-                executor, clock));
+        camel.addRoutes(new ApprovalAdminRoutes(admin.host(), adminPort, approvals, breakGlass, auth.step(),
+                admin.auditors(), executor, clock));
         bind(meters);
     }
     private void bind(MeterRegistry registry) {

@@ -19,6 +19,7 @@ import io.gatehouse.store.approval.Approvals;
 import io.gatehouse.spi.approval.Person;
 import io.gatehouse.spi.approval.Vote;
 import io.gatehouse.store.audit.CanonicalJson;
+import io.gatehouse.store.breakglass.BreakGlassStore;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -76,6 +77,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
     private final List<String> auditors;
     private final ExecutorService executor;
     private final Clock clock;
+    private final BreakGlassAdminCalls breakGlass;
 
     /**
      * @param auth the admin API's {@code auth} step, or null when {@code admin.auth} is not configured
@@ -83,6 +85,13 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
      */
     public ApprovalAdminRoutes(String host, int port, Approvals approvals, GatewayProcessor auth,
                                List<String> auditors, ExecutorService executor, Clock clock) {
+        this(host, port, approvals, null, auth, auditors, executor, clock);
+    }
+
+    /** @param breakGlass break-glass windows and uses, served at {@code /admin/break-glass}; null: not served */
+    public ApprovalAdminRoutes(String host, int port, Approvals approvals, BreakGlassStore breakGlass,
+                               GatewayProcessor auth, List<String> auditors, ExecutorService executor, Clock clock) {
+        this.breakGlass = breakGlass == null ? null : new BreakGlassAdminCalls(breakGlass, auditors);
         this.host = host;
         this.port = port;
         this.approvals = approvals;
@@ -96,6 +105,10 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
     public void configure() {
         from("netty-http:http://" + host + ":" + port + BASE + "?matchOnUriPrefix=true")
                 .routeId("gatehouse-admin-approvals").process(new Api());
+        if (breakGlass != null) {
+            from("netty-http:http://" + host + ":" + port + BreakGlassAdminCalls.BASE + "?matchOnUriPrefix=true")
+                    .routeId("gatehouse-admin-break-glass").process(new Api());
+        }
     }
 
     /** A JSON answer or a problem. */
@@ -192,6 +205,12 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
         Identity identity = ax.identity().orElseThrow();
         Person caller = Person.of(identity);
         try {
+            if (breakGlass != null && path.startsWith(BreakGlassAdminCalls.BASE)) {
+                JsonNode json = breakGlass.run(method, path, new QueryStringDecoder("?" + ax.request().query())
+                        .parameters(), caller, body);
+                LOG.info("break-glass admin call {} {} by {}", method, path, caller.username());
+                return Answer.ok(json);
+            }
             if (path.equals(BASE) || path.equals(BASE + "/")) {
                 if (!method.equals("GET")) {
                     return Answer.problem(405, "Method not allowed", "GET " + BASE + " lists approvals");

@@ -133,7 +133,7 @@ public final class GatewayRuntime implements AutoCloseable {
         Map<String, AgentClient> agents = new LinkedHashMap<>();
         GatewayMetrics metrics = new GatewayMetrics();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
-        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals());
+        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), services.breakGlass());
         DefaultCamelContext camel = new DefaultCamelContext();
         try {
             for (AgentConnectionConfig agent : config.agents().values()) {

@@ -20,7 +20,9 @@ public enum EventType {
      * A step of an approval (requested, approved, denied, expired, cancelled, used); its record id is
      * the approval's id and its payload names the exchanges it belongs to.
      */
-    APPROVAL;
+    APPROVAL,
+    /** A step of break-glass: a window opened or closed, a use, its acknowledgement; record id: the window. */
+    BREAK_GLASS;
 
     /** The name stored and shown: {@code start}, {@code end}, … */
     public String wireName() {

@@ -17,6 +17,7 @@ import io.gatehouse.spi.QuotaEscalation;
 import io.gatehouse.spi.ServiceUnavailableException;
 import io.gatehouse.spi.StandardAttributes;
 import io.gatehouse.spi.approval.ApprovalService;
+import io.gatehouse.spi.breakglass.BreakGlassService;
 import io.gatehouse.spi.ratelimit.BucketAnswer;
 import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import java.nio.charset.StandardCharsets;
@@ -79,19 +80,24 @@ public final class PolicyProcessor implements GatewayProcessor {
     private final PolicySet policies;
     private final RateLimitBuckets rates;
     private final ApprovalService approvals;
+    private final BreakGlassService breakGlass;
     private final PolicyConfig config;
     private final Clock clock;
 
     PolicyProcessor(PolicySet policies, RateLimitBuckets rates, PolicyConfig config, Clock clock) {
-        this(policies, rates, null, config, clock);
+        this(policies, rates, null, null, config, clock);
     }
 
-    /** @param approvals where token-quota grants are charged; null when the gateway has no approvals */
-    PolicyProcessor(PolicySet policies, RateLimitBuckets rates, ApprovalService approvals, PolicyConfig config,
-                    Clock clock) {
+    /**
+     * @param approvals  where token-quota grants are charged; null when the gateway has no approvals
+     * @param breakGlass break-glass windows and uses; null when the gateway has none (no bypass)
+     */
+    PolicyProcessor(PolicySet policies, RateLimitBuckets rates, ApprovalService approvals,
+                    BreakGlassService breakGlass, PolicyConfig config, Clock clock) {
         this.policies = policies;
         this.rates = rates;
         this.approvals = approvals;
+        this.breakGlass = breakGlass;
         this.config = config;
         this.clock = clock;
     }
@@ -104,6 +110,12 @@ public final class PolicyProcessor implements GatewayProcessor {
         Decision decision = explain ? policies.explain(identity, facts) : policies.decide(identity, facts);
         if (explain) {
             exchange.attributes().put(TRAIL, String.join("\n", decision.trail()));
+        }
+        if (decision.verdict() != Verdict.ALLOW && !explain) {
+            CompletionStage<Outcome> broken = BreakGlass.tryBypass(breakGlass, policies, decision, exchange, identity);
+            if (broken != null) {
+                return broken;
+            }
         }
         if (decision.verdict() == Verdict.DENY) {
             return done(forbidden(decision.rule(), identity == null));
@@ -184,6 +196,11 @@ public final class PolicyProcessor implements GatewayProcessor {
                 rule.deciding(limit.describe() + " exceeded; more needs an approval"), limit.approvers(), null, quota));
         attributes.put(QUOTA_GRANT, quota);
         return true;
+    }
+
+    /** The rule's forbidding answer: for {@link BreakGlass}. */
+    static Outcome.Deny forbiddenBy(DecidingRule rule) {
+        return forbidden(rule, false);
     }
 
     static String bucketKey(CompiledRule rule, int index, RateLimitConfig limit, Identity identity) {
