@@ -76,9 +76,14 @@ public final class BreakGlassStore implements BreakGlassService, AutoCloseable {
         return settings;
     }
 
-    /** Adds, or replaces, a listener told of each use at once, on a thread of this service; it must not block. */
+    @Override
     public void listen(String name, Consumer<BreakGlassUse> listener) {
         listeners.put(name, listener);
+    }
+
+    @Override
+    public void stopListening(String name) {
+        listeners.remove(name);
     }
 
     // ---- admin side (blocks) ----

@@ -26,4 +26,13 @@ public interface BreakGlassService {
      */
     CompletionStage<BreakGlassUse> recordUse(BreakGlassWindow window, Person user, String recordId,
                                              String endpointId, DecidingRule bypassed, String justification);
+
+    /**
+     * Adds, or replaces, the listener called {@code name}: told of each use the moment it is recorded (e.g.
+     * webhooks), on a thread of the service; it must neither block nor throw.
+     */
+    void listen(String name, java.util.function.Consumer<BreakGlassUse> listener);
+
+    /** Removes the listener called {@code name}, if any. */
+    void stopListening(String name);
 }
