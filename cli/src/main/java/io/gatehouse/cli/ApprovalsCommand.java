@@ -187,11 +187,19 @@ final class ApprovalsCommand {
 
         abstract String action();
 
+        ObjectNode body() {
+            return JSON.createObjectNode().put("reason", reason);
+        }
+
+        String suffix(JsonNode after) {
+            return "";
+        }
+
         @Override
         public Integer call() throws Exception {
-            ObjectNode body = JSON.createObjectNode().put("reason", reason);
             JsonNode after;
             try {
+                ObjectNode body = body();
                 after = Client.from(connection, System::getenv).post("/admin/approvals/" + path(id) + "/" + action(),
                         body);
             } catch (IllegalArgumentException | AuditAdminClient.AdminCallException | IOException e) {
@@ -199,17 +207,44 @@ final class ApprovalsCommand {
             }
             System.out.println(after.path("id").asText() + ": " + after.path("status").asText() + " ("
                     + after.path("approvals").asInt() + " of " + after.path("approvalsNeeded").asInt()
-                    + " approvals) " + after.path("summary").asText());
+                    + " approvals) " + after.path("summary").asText() + suffix(after));
             return 0;
         }
     }
 
     @Command(name = "approve", mixinStandardHelpOptions = true,
-            description = "Approve a held request (you must be in one of its approver groups, and not its requester).")
+            description = "Approve a held request (you must be in one of its approver groups, and not its requester)."
+                    + " For a quota overrun, --grant N --for T gives N more requests (or tokens) for T, within what"
+                    + " the quota allows.")
     static final class Approve extends Decide {
+        @Option(names = "--grant", paramLabel = "N",
+                description = "grant this many uses (requests, or tokens of a token quota); default: all allowed")
+        Integer grant;
+
+        @Option(names = "--for", paramLabel = "T", description = "for this long, e.g. 30m, 1h (with --grant)")
+        String lasting;
+
         @Override
         String action() {
             return "approve";
+        }
+
+        @Override
+        ObjectNode body() {
+            ObjectNode body = super.body();
+            if (grant != null || lasting != null) {
+                if (grant == null || lasting == null) {
+                    throw new IllegalArgumentException("give --grant N and --for T together, e.g. --grant 100 --for 1h");
+                }
+                body.putObject("grant").put("amount", grant).put("for", lasting);
+            }
+            return body;
+        }
+
+        @Override
+        String suffix(JsonNode after) {
+            return grant == null || !after.path("grantExpiresAt").isTextual() ? ""
+                    : "; granted " + after.path("maxUses").asInt() + " until " + after.path("grantExpiresAt").asText();
         }
     }
 

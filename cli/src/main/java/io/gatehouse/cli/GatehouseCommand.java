@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
                 ReloadCommand.class,
                 TokenCommand.class, KeycloakCommand.class, SessionsCommand.class, AuditCommand.class,
                 PolicyCommand.class,
-                ApprovalsCommand.class,
+                ApprovalsCommand.class, BreakGlassCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GatehouseCommand implements Runnable {
 
@@ -43,6 +43,6 @@ public final class GatehouseCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "name a command: demo, serve, agent, config, token, keycloak,"
-                + " sessions, audit, approvals, policy");
+                + " sessions, audit, approvals, break-glass, policy");
     }
 }

@@ -1,70 +1,42 @@
 package io.gatehouse.cli;
 
-import io.gatehouse.engine.PipelineExchange;
-import io.gatehouse.engine.Step;
-import io.gatehouse.engine.StepCalls;
-import io.gatehouse.engine.StepResult;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gatehouse.cli.policy.CallerClaims;
+import io.gatehouse.cli.policy.JUnitReport;
+import io.gatehouse.cli.policy.PolicyDryRun;
+import io.gatehouse.cli.policy.PolicyTests;
 import io.gatehouse.config.EndpointConfig;
-import io.gatehouse.config.StepConfig;
 import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.gateway.GatewayAssembly;
-import io.gatehouse.gateway.protocol.MalformedRequestException;
-import io.gatehouse.gateway.protocol.ProtocolAdapter;
-import io.gatehouse.gateway.protocol.ProtocolAdapters;
-import io.gatehouse.spi.ApprovalRequirement;
-import io.gatehouse.spi.AttributeKey;
-import io.gatehouse.spi.Attributes;
 import io.gatehouse.spi.DecidingRule;
-import io.gatehouse.spi.EndpointContext;
-import io.gatehouse.spi.GatewayExchange;
-import io.gatehouse.spi.GatewayProcessor;
-import io.gatehouse.spi.GatewayRequest;
-import io.gatehouse.spi.GatewayResponse;
-import io.gatehouse.spi.GatewayServices;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Operation;
-import io.gatehouse.spi.Outcome;
-import io.gatehouse.spi.ProcessorFactory;
-import io.gatehouse.spi.StandardAttributes;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code gatehouse policy explain --config DIR --claims claims.json --request req.http}: a dry run of the
  * policy decision, without a running gateway. The request goes through the endpoint's protocol adapter
  * and its real {@code policy} step (rate budgets untouched), and the decision is printed with the trail
- * of every rule considered.
+ * of every rule considered. {@code gatehouse policy test DIR} runs the expectation files of
+ * {@code DIR/policies/tests} through the same dry run and fails on any mismatch.
  */
-@Command(name = "policy", description = "Work with policies.", subcommands = PolicyCommand.Explain.class)
+@Command(name = "policy", description = "Work with policies.",
+        subcommands = {PolicyCommand.Explain.class, PolicyCommand.Test.class})
 final class PolicyCommand {
-
-    /** Asks the policy step for its trail (see the policy step's documentation). */
-    static final AttributeKey<Boolean> EXPLAIN = AttributeKey.of("policy.explain", Boolean.class);
-    static final AttributeKey<String> TRAIL = AttributeKey.of("policy.trail", String.class);
-    static final AttributeKey<DecidingRule> DECISION = AttributeKey.of("policy.decision", DecidingRule.class);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -94,12 +66,37 @@ final class PolicyCommand {
         }
     }
 
+    @Command(name = "test", mixinStandardHelpOptions = true,
+            description = "Runs the policy expectations of DIR/policies/tests/*.yaml (caller, request, expected "
+                    + "decision, rule, status, hidden fields, approval hold) through the gateway's own policy step. "
+                    + "Exits 0 when every case passed, 1 when one failed, 2 when the files or the config have errors.")
+    static final class Test implements Callable<Integer> {
+
+        @Parameters(index = "0", paramLabel = "DIR", description = "the config directory")
+        Path config;
+
+        @Option(names = "--tests", paramLabel = "PATH",
+                description = "a directory of expectation files, or one file (default: DIR/policies/tests)")
+        Path tests;
+
+        @Option(names = "--junit", paramLabel = "FILE", description = "also write a JUnit XML report to FILE")
+        Path junit;
+
+        @Option(names = {"-q", "--quiet"}, description = "print failing cases and the summary only")
+        boolean quiet;
+
+        @Override
+        public Integer call() {
+            return test(config, tests, junit, quiet, System.out, System.err);
+        }
+    }
+
     static int explain(Path config, Path claimsFile, Path requestFile, String endpointId, PrintStream out,
                        PrintStream err) {
         Identity identity;
         InboundRequest request;
         try {
-            identity = identity(JSON.readTree(Files.readAllBytes(claimsFile)));
+            identity = CallerClaims.identity(JSON.readTree(Files.readAllBytes(claimsFile)));
             request = parseRequest(Files.readAllBytes(requestFile));
         } catch (IOException | IllegalArgumentException e) {
             err.println("cannot read the input: " + e.getMessage());
@@ -110,79 +107,94 @@ final class PolicyCommand {
             loaded.errors().forEach(err::println);
             return 1;
         }
-        Optional<EndpointConfig> found = endpointId != null ? loaded.config().endpoint(endpointId)
-                : loaded.config().endpoints().stream()
-                .filter(e -> serves(e.path(), request.path()))
-                .max(Comparator.comparingInt(e -> e.path().length()));
-        if (found.isEmpty()) {
-            err.println(endpointId != null ? "no endpoint '" + endpointId + "' in " + config
-                    : "no endpoint of " + config + " serves path '" + request.path() + "'");
-            return 1;
-        }
-        EndpointConfig ep = found.get();
-        out.println("endpoint: " + ep.id() + " (" + ep.path() + ", protocol " + ep.protocol() + ")");
-        out.println("caller:   " + identity.username() + " (groups " + sorted(identity.groups()) + ", roles "
-                + sorted(identity.roles()) + (identity.clientId() == null ? "" : ", client " + identity.clientId()) + ")");
-        ProtocolAdapter adapter = ProtocolAdapters.forName(ep.protocol()).orElseThrow();
-        Operation operation;
-        try {
-            operation = adapter.parse(request);
-        } catch (MalformedRequestException e) {
-            out.println("request:  " + request.method() + " " + request.path());
-            out.println("decision: deny (400 Malformed request): " + e.getMessage());
-            return 0;
-        }
-        out.println("request:  " + request.method() + " " + request.path() + " -> " + describe(operation));
-        StepConfig step = ep.pipeline().stream().filter(s -> s.id().equals("policy")).findFirst().orElse(null);
-        if (step == null) {
-            out.println("decision: endpoint '" + ep.id() + "' has no policy step, so policies do not apply to it");
-            return 0;
-        }
-        @SuppressWarnings({"unchecked", "rawtypes"})
-        ProcessorFactory<Record> factory = (ProcessorFactory) loaded.registry().find("policy").orElseThrow();
-        byte[] before = request.body();
-        // The same engine as the gateway runs the step, on an exchange whose caller is given.
-        PipelineExchange exchange = PipelineExchange.builder("explain", ep.id(), request, operation)
-                .identity(identity).build();
-        exchange.attributes().put(EXPLAIN, Boolean.TRUE);
-        Outcome outcome;
-        try (GatewayProcessor processor = factory.create(step.config(), new EndpointContext(ep.id(), ep.protocol(),
-                step.nodeId(), ep.path(), Clock.systemUTC(), GatewayServices.none()))) {
-            StepResult result = StepCalls.request(exchange, new Step(step.id(), step.nodeId(), ep.id(),
-                    factory.phase(), processor)).toCompletableFuture().get(30, TimeUnit.SECONDS);
-            if (result instanceof StepResult.Broken broken) {
-                err.println("the policy step failed: " + broken.message());
+        try (PolicyDryRun dryRun = new PolicyDryRun(loaded)) {
+            Optional<EndpointConfig> found = dryRun.endpoint(endpointId, request.path());
+            if (found.isEmpty()) {
+                err.println(endpointId != null ? "no endpoint '" + endpointId + "' in " + config
+                        : "no endpoint of " + config + " serves path '" + request.path() + "'");
                 return 1;
             }
-            outcome = result instanceof StepResult.Denied denied ? denied.denial() : Outcome.proceed();
-        } catch (Exception e) {
-            err.println("the policy step failed: " + e);
-            return 1;
-        }
-        if (outcome instanceof Outcome.Deny deny) {
-            out.println("decision: deny (" + deny.status() + " " + deny.title() + "): " + name(deny.rule()));
-        } else {
-            Optional<ApprovalRequirement> approval = exchange.attributes().get(StandardAttributes.APPROVAL_REQUIRED);
-            DecidingRule rule = exchange.attributes().get(DECISION).orElse(null);
-            if (approval.isPresent()) {
-                out.println("decision: require-approval: " + name(approval.get().rule())
-                        + (approval.get().approverGroups().isEmpty() ? ""
-                        : " (approvers: " + sorted(approval.get().approverGroups()) + ")"));
+            EndpointConfig ep = found.get();
+            out.println("endpoint: " + ep.id() + " (" + ep.path() + ", protocol " + ep.protocol() + ")");
+            out.println("caller:   " + identity.username() + " (groups " + sorted(identity.groups()) + ", roles "
+                    + sorted(identity.roles()) + (identity.clientId() == null ? "" : ", client "
+                    + identity.clientId()) + ")");
+            if (!PolicyDryRun.hasPolicyStep(ep)) {
+                out.println("request:  " + request.method() + " " + request.path());
+                out.println("decision: endpoint '" + ep.id() + "' has no policy step, so policies do not apply to it");
+                return 0;
+            }
+            PolicyDryRun.Result result;
+            try {
+                result = dryRun.decide(ep, identity, request, null);
+            } catch (Exception e) {
+                err.println(e.getMessage() != null && e instanceof IllegalStateException ? e.getMessage()
+                        : "the policy step failed: " + e);
+                return 1;
+            }
+            if (result.operation() == null) {
+                out.println("request:  " + request.method() + " " + request.path());
+                out.println("decision: deny (400 Malformed request): " + result.reason());
+                return 0;
+            }
+            out.println("request:  " + request.method() + " " + request.path() + " -> " + describe(result.operation()));
+            switch (result.verdict()) {
+                case DENY -> out.println("decision: deny (" + result.status() + " " + result.title() + "): "
+                        + name(result.rule()));
+                case REQUIRE_APPROVAL -> out.println("decision: require-approval: " + name(result.rule())
+                        + (result.approval().approverGroups().isEmpty() ? ""
+                        : " (approvers: " + sorted(result.approval().approverGroups()) + ")"));
+                case ALLOW -> out.println("decision: allow: " + (result.rule() == null ? "(no rule named)"
+                        : name(result.rule())));
+            }
+            if (result.forwardedBody() != null) {
+                out.println("request body as forwarded: " + new String(result.forwardedBody(), StandardCharsets.UTF_8));
+            }
+            out.println("trail:");
+            if (result.trail().isEmpty()) {
+                out.println("  (no policy applies to this caller)");
             } else {
-                out.println("decision: allow: " + (rule == null ? "(no rule named)" : name(rule)));
+                result.trail().lines().forEach(line -> out.println("  " + line));
             }
-            if (!Arrays.equals(before, request.body())) {
-                out.println("request body as forwarded: " + new String(request.body(), StandardCharsets.UTF_8));
+            return 0;
+        }
+    }
+
+    /**
+     * Runs the expectation files and prints one line per case; exit 0 when every case passed, 1 when one
+     * did not, 2 when the files or the config could not be read (nothing ran).
+     */
+    static int test(Path config, Path tests, Path junit, boolean quiet, PrintStream out, PrintStream err) {
+        PolicyTests.Run run = PolicyTests.run(config, tests != null ? tests : config.resolve(PolicyTests.DIRECTORY),
+                System::getenv);
+        if (!run.errors().isEmpty()) {
+            run.errors().forEach(err::println);
+            err.println("no case ran: fix the errors above");
+            return 2;
+        }
+        for (PolicyTests.CaseResult r : run.results()) {
+            if (r.passed()) {
+                if (!quiet) {
+                    out.println("PASS " + r.where() + " " + r.name() + ": " + r.actual());
+                }
+            } else {
+                out.println("FAIL " + r.where() + " " + r.name());
+                r.failures().forEach(f -> out.println("       " + f));
+                out.println("       decided: " + r.actual());
             }
         }
-        out.println("trail:");
-        String trail = exchange.attributes().get(TRAIL).orElse("");
-        if (trail.isEmpty()) {
-            out.println("  (no policy applies to this caller)");
-        } else {
-            trail.lines().forEach(line -> out.println("  " + line));
+        long failed = run.failed();
+        out.println(run.results().size() + " cases, " + (run.results().size() - failed) + " passed, " + failed
+                + " failed");
+        if (junit != null) {
+            try {
+                JUnitReport.write(junit, run);
+            } catch (IOException e) {
+                err.println(e.getMessage());
+                return 2;
+            }
         }
-        return 0;
+        return failed == 0 ? 0 : 1;
     }
 
     private static String name(DecidingRule rule) {
@@ -253,39 +265,4 @@ final class PolicyCommand {
                 q < 0 ? "" : target.substring(q + 1), headers, new InetSocketAddress("127.0.0.1", 0), bytes);
     }
 
-    /** Claims as Keycloak writes them; groups keep their last path segment, as the auth step does by default. */
-    static Identity identity(JsonNode claims) {
-        if (claims == null || !claims.isObject()) {
-            throw new IllegalArgumentException("the claims file must hold a JSON object");
-        }
-        String sub = claims.path("sub").asText(null);
-        if (sub == null) {
-            throw new IllegalArgumentException("the claims have no 'sub'");
-        }
-        Set<String> groups = new LinkedHashSet<>();
-        claims.path("groups").forEach(g -> {
-            String name = g.asText();
-            groups.add(name.contains("/") ? name.substring(name.lastIndexOf('/') + 1) : name);
-        });
-        Set<String> roles = new LinkedHashSet<>();
-        claims.path("roles").forEach(r -> roles.add(r.asText()));
-        claims.path("realm_access").path("roles").forEach(r -> roles.add(r.asText()));
-        claims.path("resource_access").forEach(client -> client.path("roles").forEach(r -> roles.add(r.asText())));
-        List<String> amr = new ArrayList<>();
-        claims.path("amr").forEach(a -> amr.add(a.asText()));
-        String client = claims.path("azp").asText(claims.path("client_id").asText(null));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> all = JSON.convertValue(claims, Map.class);
-        return new Identity(sub, claims.path("preferred_username").asText(sub), claims.path("iss").asText(null), client,
-                groups, roles, claims.path("acr").asText(null), amr, time(claims, "iat"), time(claims, "auth_time"),
-                Optional.ofNullable(time(claims, "exp")).orElse(Instant.now().plusSeconds(300)),
-                claims.path("sid").asText(null), all);
-    }
-
-    private static Instant time(JsonNode claims, String field) {
-        JsonNode v = claims.path(field);
-        return v.canConvertToLong() ? Instant.ofEpochSecond(v.asLong()) : null;
-    }
-
-    /** The exchange of a dry run: the parsed request, the caller, no response. */
 }

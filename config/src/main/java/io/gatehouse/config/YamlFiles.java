@@ -1,5 +1,6 @@
 package io.gatehouse.config;
 
+import io.gatehouse.spi.ConfigFile;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
@@ -56,6 +57,41 @@ public final class YamlFiles {
             errors.add(emptyFile(name, type));
         }
         return errors.isEmpty() ? LoadResult.valid(value) : LoadResult.invalid(errors);
+    }
+
+    /**
+     * Binds one file to a record and keeps where each field was written, for tools that report a finding
+     * at a line of the file after it bound (a failing case of {@code policies/tests/*.yaml} names its
+     * line). Errors name the file as {@code name}, e.g. {@code policies/tests/analysts.yaml}.
+     */
+    public static <R extends Record> LoadResult<ConfigFile<R>> bindLocated(Path file, String name, Class<R> type,
+                                                                         Function<String, String> env) {
+        Path absolute = file.toAbsolutePath().normalize();
+        List<ConfigError> errors = new ArrayList<>();
+        Node root = compose(absolute, name, errors).orElse(null);
+        if (root == null) {
+            if (errors.isEmpty()) {
+                errors.add(emptyFile(name, type));
+            }
+            return LoadResult.invalid(errors);
+        }
+        R value = new RecordBinder(name, absolute.getParent(), env, errors).bindRecord(root, type, Where.root(""));
+        return errors.isEmpty() && value != null
+                ? LoadResult.valid(new ConfigFile<>(name, value, path -> DirectoryFiles.locate(root, path)))
+                : LoadResult.invalid(errors);
+    }
+
+    /**
+     * A composed YAML value as plain Java: maps, lists, strings, numbers, booleans, null (YAML 1.2 core
+     * schema), for a record component of type {@link Node} that holds free-form data such as a request body.
+     */
+    public static Object plain(Node node) {
+        if (node == null || Nodes.isNull(node)) {
+            return null;
+        }
+        LoadSettings settings = LoadSettings.builder().setSchema(new CoreSchema()).build();
+        return new org.snakeyaml.engine.v2.constructor.StandardConstructor(settings)
+                .constructSingleDocument(Optional.of(node));
     }
 
     /**

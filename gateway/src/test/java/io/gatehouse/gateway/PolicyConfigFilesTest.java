@@ -76,7 +76,7 @@ class PolicyConfigFilesTest {
                         + "model-unload|model-admin|infer|raw)",
                 "policies/analysts.yaml:7:5: field 'rules[0]': unknown key 'limit' (accepted: name, description,"
                         + " effect, endpoints, models, operations, methods, paths, when, limits, rateLimits, hideFields,"
-                        + " outputs, approvers, approvalTtl)");
+                        + " outputs, approvers, approvalTtl, breakGlass)");
     }
 
     @Test

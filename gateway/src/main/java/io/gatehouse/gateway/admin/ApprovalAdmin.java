@@ -3,6 +3,7 @@ package io.gatehouse.gateway.admin;
 import io.gatehouse.config.AdminConfig;
 import io.gatehouse.spi.approval.ApprovalEvent;
 import io.gatehouse.store.approval.Approvals;
+import io.gatehouse.store.breakglass.BreakGlassStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,15 +28,31 @@ public final class ApprovalAdmin implements AutoCloseable {
             });
 
     private final io.gatehouse.store.audit.AuditQuery recordings;
+    private final BreakGlassStore breakGlass;
 
     public ApprovalAdmin(Approvals approvals) {
-        this(approvals, null);
+        this(approvals, null, null);
     }
 
     /** @param recordings where held requests were recorded, shown by {@code /admin/approvals/{id}/request} */
     public ApprovalAdmin(Approvals approvals, io.gatehouse.store.audit.AuditQuery recordings) {
+        this(approvals, recordings, null);
+    }
+
+    /** @param breakGlass break-glass windows and uses, whose admin API rides on the approvals route; or null */
+    public ApprovalAdmin(Approvals approvals, BreakGlassStore breakGlass) {
+        this(approvals, null, breakGlass);
+    }
+
+    /**
+     * @param recordings where held requests were recorded, shown by {@code /admin/approvals/{id}/request}; or null
+     * @param breakGlass break-glass windows and uses, whose admin API rides on the approvals route; or null
+     */
+    public ApprovalAdmin(Approvals approvals, io.gatehouse.store.audit.AuditQuery recordings,
+                         BreakGlassStore breakGlass) {
         this.approvals = approvals;
         this.recordings = recordings;
+        this.breakGlass = breakGlass;
     }
 
     public Approvals approvals() {
@@ -49,8 +66,8 @@ public final class ApprovalAdmin implements AutoCloseable {
      */
     public void attach(org.apache.camel.CamelContext camel, AdminConfig admin, int adminPort, AdminAuth auth,
                        MeterRegistry meters, Clock clock) throws Exception {
-        camel.addRoutes(new ApprovalAdminRoutes(admin.host(), adminPort, approvals, auth.step(), admin.auditors(),
-                executor, clock, recordings));
+        camel.addRoutes(new ApprovalAdminRoutes(admin.host(), adminPort, approvals, breakGlass, auth.step(),
+                admin.auditors(), executor, clock, recordings));
         bind(meters);
     }
     private void bind(MeterRegistry registry) {

@@ -20,6 +20,7 @@ import io.gatehouse.spi.approval.Person;
 import io.gatehouse.spi.approval.Vote;
 import io.gatehouse.store.audit.AuditQuery;
 import io.gatehouse.store.audit.CanonicalJson;
+import io.gatehouse.store.breakglass.BreakGlassStore;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -80,6 +81,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
     private final ExecutorService executor;
     private final Clock clock;
     private final AuditQuery recordings;
+    private final BreakGlassAdminCalls breakGlass;
 
     /**
      * @param auth the admin API's {@code auth} step, or null when {@code admin.auth} is not configured
@@ -87,13 +89,18 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
      */
     public ApprovalAdminRoutes(String host, int port, Approvals approvals, GatewayProcessor auth,
                                List<String> auditors, ExecutorService executor, Clock clock) {
-        this(host, port, approvals, auth, auditors, executor, clock, null);
+        this(host, port, approvals, null, auth, auditors, executor, clock, null);
     }
 
-    /** @param recordings where held requests were recorded, for {@code .../request}; null answers 404 there */
-    public ApprovalAdminRoutes(String host, int port, Approvals approvals, GatewayProcessor auth,
-                               List<String> auditors, ExecutorService executor, Clock clock, AuditQuery recordings) {
+    /**
+     * @param breakGlass break-glass windows and uses, served at {@code /admin/break-glass}; null: not served
+     * @param recordings where held requests were recorded, for {@code .../request}; null answers 404 there
+     */
+    public ApprovalAdminRoutes(String host, int port, Approvals approvals, BreakGlassStore breakGlass,
+                               GatewayProcessor auth, List<String> auditors, ExecutorService executor, Clock clock,
+                               AuditQuery recordings) {
         this.recordings = recordings;
+        this.breakGlass = breakGlass == null ? null : new BreakGlassAdminCalls(breakGlass, auditors);
         this.host = host;
         this.port = port;
         this.approvals = approvals;
@@ -107,6 +114,10 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
     public void configure() {
         from("netty-http:http://" + host + ":" + port + BASE + "?matchOnUriPrefix=true")
                 .routeId("gatehouse-admin-approvals").process(new Api());
+        if (breakGlass != null) {
+            from("netty-http:http://" + host + ":" + port + BreakGlassAdminCalls.BASE + "?matchOnUriPrefix=true")
+                    .routeId("gatehouse-admin-break-glass").process(new Api());
+        }
     }
 
     /** A JSON answer or a problem. */
@@ -203,6 +214,12 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
         Identity identity = ax.identity().orElseThrow();
         Person caller = Person.of(identity);
         try {
+            if (breakGlass != null && path.startsWith(BreakGlassAdminCalls.BASE)) {
+                JsonNode json = breakGlass.run(method, path, new QueryStringDecoder("?" + ax.request().query())
+                        .parameters(), caller, body);
+                LOG.info("break-glass admin call {} {} by {}", method, path, caller.username());
+                return Answer.ok(json);
+            }
             if (path.equals(BASE) || path.equals(BASE + "/")) {
                 if (!method.equals("GET")) {
                     return Answer.problem(405, "Method not allowed", "GET " + BASE + " lists approvals");
@@ -237,7 +254,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
                         + " bytes");
             }
             Approval after = switch (action) {
-                case "/approve" -> approvals.decide(id, caller, true, reason(body));
+                case "/approve" -> approvals.decide(id, caller, true, reason(body), grant(body));
                 case "/deny" -> approvals.decide(id, caller, false, reason(body));
                 default -> approvals.cancel(id, caller);
             };
@@ -321,6 +338,45 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
     private boolean visible(Approval a, Person caller) {
         return caller.sameAccountAs(a.requester().issuer(), a.requester().subject()) || a.mayDecide(caller)
                 || caller.groups().stream().anyMatch(auditors::contains);
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(s|m|h|d)");
+
+    /**
+     * {@code "grant": {"amount": 100, "for": "1h"}} of an approval: fewer uses, for less time, than the held
+     * request allows (a quota grant: N more requests or tokens for T); absent = all it allows.
+     */
+    static Approvals.Grant grant(byte[] body) {
+        if (body.length == 0) {
+            return null;
+        }
+        JsonNode grant;
+        try {
+            JsonNode node = CanonicalJson.MAPPER.readTree(body);
+            grant = node == null ? null : node.get("grant");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the body must be a JSON object, e.g. {\"reason\": \"...\"}");
+        }
+        if (grant == null || grant.isNull()) {
+            return null;
+        }
+        String example = " (e.g. \"grant\": {\"amount\": 100, \"for\": \"1h\"})";
+        if (!grant.isObject() || !grant.path("amount").canConvertToInt() || !grant.path("for").isTextual()) {
+            throw new IllegalArgumentException("grant needs an amount (a whole number) and for (a duration)" + example);
+        }
+        Matcher d = DURATION.matcher(grant.get("for").asText());
+        if (!d.matches()) {
+            throw new IllegalArgumentException("grant.for '" + grant.get("for").asText().replaceAll("[^ -~]", "?")
+                    + "' is not a duration like 30s, 15m, 1h, 2d" + example);
+        }
+        long n = Long.parseLong(d.group(1));
+        java.time.Duration lasting = switch (d.group(2)) {
+            case "s" -> java.time.Duration.ofSeconds(n);
+            case "m" -> java.time.Duration.ofMinutes(n);
+            case "h" -> java.time.Duration.ofHours(n);
+            default -> java.time.Duration.ofDays(n);
+        };
+        return new Approvals.Grant(grant.get("amount").asInt(), lasting);
     }
 
     private static String reason(byte[] body) {

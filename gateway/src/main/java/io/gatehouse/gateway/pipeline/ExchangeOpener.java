@@ -33,9 +33,11 @@ public final class ExchangeOpener implements Processor {
     /**
      * The only {@code Gatehouse-*} headers a client may send: {@code Gatehouse-Approval} (the id of an
      * approval it retries with) and {@code Gatehouse-Reason} (why it asks), both read by the approval
-     * step, which checks them against the store and removes them. Every other is dropped.
+     * step, which checks them against the store and removes them; and {@code Gatehouse-Break-Glass} (a
+     * justification for breaking glass), read and removed by the policy step. Every other is dropped.
      */
-    public static final java.util.Set<String> CLIENT_HEADERS = java.util.Set.of("gatehouse-approval", "gatehouse-reason");
+    public static final java.util.Set<String> CLIENT_HEADERS = java.util.Set.of("gatehouse-approval", "gatehouse-reason",
+            "gatehouse-break-glass");
 
     private final EndpointSlot slot;
     private final String pathPrefix;

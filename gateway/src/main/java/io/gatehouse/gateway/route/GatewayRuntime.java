@@ -198,7 +198,7 @@ public final class GatewayRuntime implements AutoCloseable {
         AgentLinks agents = null;
         GatewayMetrics metrics = new GatewayMetrics();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
-        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), audit.query());
+        ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), audit.query(), services.breakGlass());
         DefaultCamelContext camel = new DefaultCamelContext();
         GatewayRuntime[] runtime = new GatewayRuntime[1];
         try {

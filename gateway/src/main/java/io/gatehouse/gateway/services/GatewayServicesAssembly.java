@@ -11,7 +11,10 @@ import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import io.gatehouse.store.Dialect;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreSettings;
+import io.gatehouse.spi.breakglass.BreakGlassService;
+import io.gatehouse.spi.breakglass.BreakGlassSettings;
 import io.gatehouse.store.approval.Approvals;
+import io.gatehouse.store.breakglass.BreakGlassStore;
 import io.gatehouse.store.audit.AuditSettings;
 import io.gatehouse.store.audit.AuditWriter;
 import io.gatehouse.store.audit.FailurePolicy;
@@ -46,16 +49,19 @@ public final class GatewayServicesAssembly implements AutoCloseable {
     private final Approvals approvals;
     private final PostgresRateLimitBuckets rateLimits;
     private final GatewaySigningKey signingKey;
+    private final BreakGlassStore breakGlass;
     private final GatewayServices services;
 
     private GatewayServicesAssembly(ServiceStack opened, Store store, AuditWriter auditWriter, Approvals approvals,
-                                    PostgresRateLimitBuckets rateLimits, GatewaySigningKey signingKey) {
+                                    PostgresRateLimitBuckets rateLimits, GatewaySigningKey signingKey,
+                                    BreakGlassStore breakGlass) {
         this.opened = opened;
         this.store = store;
         this.auditWriter = auditWriter;
         this.approvals = approvals;
         this.rateLimits = rateLimits;
         this.signingKey = signingKey;
+        this.breakGlass = breakGlass;
         Map<Class<?>, Object> offered = new LinkedHashMap<>();
         offered.put(AuditLog.class, new StoreAuditLog(auditWriter));
         offered.put(ApprovalService.class, approvals);
@@ -63,12 +69,15 @@ public final class GatewayServicesAssembly implements AutoCloseable {
             offered.put(RateLimitBuckets.class, rateLimits);
         }
         offered.put(GatewaySigner.class, signingKey);
+        offered.put(BreakGlassService.class, breakGlass);
         this.services = GatewayServices.of(offered);
     }
 
     /** Opens the services of {@code config}'s store and data directory. */
     public static GatewayServicesAssembly open(GatewayConfig config, Clock clock) {
-        return open(config.store(), config.dataDirectory(), clock);
+        Record section = config.sections().get("breakGlass");
+        return open(config.store(), config.dataDirectory(), clock, section instanceof BreakGlassSettings settings
+                ? settings : BreakGlassSettings.off());
     }
 
     /**
@@ -80,6 +89,12 @@ public final class GatewayServicesAssembly implements AutoCloseable {
      *                                           every service opened before it is closed again
      */
     public static GatewayServicesAssembly open(StoreConfig storeConfig, Path dataDirectory, Clock clock) {
+        return open(storeConfig, dataDirectory, clock, BreakGlassSettings.off());
+    }
+
+    /** As {@link #open(StoreConfig, Path, Clock)}, with the {@code breakGlass:} settings of gateway.yaml. */
+    public static GatewayServicesAssembly open(StoreConfig storeConfig, Path dataDirectory, Clock clock,
+                                               BreakGlassSettings breakGlassSettings) {
         ServiceStack stack = new ServiceStack();
         Store store = stack.open("store", () -> Store.open(storeSettings(storeConfig)));
         AuditWriter writer = stack.open("audit writer", () -> AuditWriter.start(store,
@@ -88,9 +103,11 @@ public final class GatewayServicesAssembly implements AutoCloseable {
                 Approvals.Settings.DEFAULTS));
         PostgresRateLimitBuckets rateLimits = store.dialect() == Dialect.POSTGRESQL
                 ? stack.open("shared rate limits", () -> PostgresRateLimitBuckets.open(store, clock)) : null;
+        BreakGlassStore breakGlass = stack.open("break-glass", () -> new BreakGlassStore(store, writer, clock,
+                breakGlassSettings));
         try {
             return new GatewayServicesAssembly(stack, store, writer, approvals, rateLimits,
-                    GatewaySigningKey.at(dataDirectory));
+                    GatewaySigningKey.at(dataDirectory), breakGlass);
         } catch (RuntimeException | Error e) {
             stack.close();
             throw e;
@@ -135,6 +152,11 @@ public final class GatewayServicesAssembly implements AutoCloseable {
 
     public GatewaySigningKey signingKey() {
         return signingKey;
+    }
+
+    /** Break-glass windows and uses (the admin API opens windows and acknowledges uses through it). */
+    public BreakGlassStore breakGlass() {
+        return breakGlass;
     }
 
     /** The open services, in the order they will be closed. */

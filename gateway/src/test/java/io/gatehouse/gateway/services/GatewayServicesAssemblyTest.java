@@ -34,7 +34,7 @@ class GatewayServicesAssemblyTest {
     void theStoreAuditWriterAndApprovalsOpenInOrderAndProcessorsSeeThemOnlyThroughTheSpi() {
         try (GatewayServicesAssembly assembly = GatewayServicesAssembly.open(StoreConfig.defaults(data), data,
                 Clock.systemUTC())) {
-            assertThat(assembly.openServices()).containsExactly("approvals", "audit writer", "store");
+            assertThat(assembly.openServices()).containsExactly("break-glass", "approvals", "audit writer", "store");
             GatewayServices services = assembly.services();
 
             assertThat(services.find(AuditLog.class)).isPresent();

@@ -236,6 +236,14 @@ final class ApprovalStack implements AutoCloseable {
 
     /** Writes the config of a new replica (not started). The endpoint holds every batch-create for ml-leads. */
     Replica replica(String name) throws IOException {
+        return replica(name, "  - recording: {}\n"
+                + "  - auth:\n      providers: [dev]\n"
+                + "  - approval:\n      when: {operations: [batch-create]}\n      approvers: [ml-leads]\n"
+                + "      maxWait: 60s\n");
+    }
+
+    /** Writes the config of a new replica (not started) whose endpoint runs {@code pipeline} (YAML list items). */
+    Replica replica(String name, String pipeline) throws IOException {
         Path config = root.resolve(name + "/config");
         Path data = root.resolve(name + "/data");
         int port = freePort();
@@ -251,11 +259,7 @@ final class ApprovalStack implements AutoCloseable {
                 + "      audiences: [" + AUDIENCE + "]\n"
                 + "dataDirectory: " + data + "\n" + store);
         write(config.resolve("endpoints/openai.yaml"), "id: openai\nlistener: http\npath: /v1\nprotocol: openai\n"
-                + "target:\n  agent: local\n  service: demo-model\npipeline:\n"
-                + "  - recording: {}\n"
-                + "  - auth:\n      providers: [dev]\n"
-                + "  - approval:\n      when: {operations: [batch-create]}\n      approvers: [ml-leads]\n"
-                + "      maxWait: 60s\n");
+                + "target:\n  agent: local\n  service: demo-model\npipeline:\n" + pipeline);
         // The agent's dev certificates (mutual TLS), as an operator would copy them to each gateway.
         Path certs = root.resolve("agent-data").resolve(io.gatehouse.agent.DevCertificates.DIRECTORY);
         try (Stream<Path> files = Files.list(certs)) {

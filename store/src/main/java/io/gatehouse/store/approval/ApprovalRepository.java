@@ -185,6 +185,31 @@ final class ApprovalRepository {
         return true;
     }
 
+    /**
+     * Adds {@code amount} uses to an approved grant (a token quota's answer), at most up to its maximum;
+     * a grant that reaches it is used up. False when the grant was no longer approved.
+     */
+    static boolean charge(Connection c, String id, long amount) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE approval_request SET uses = CASE WHEN uses + ? >="
+                + " max_uses THEN max_uses ELSE uses + ? END, status = CASE WHEN uses + ? >= max_uses THEN 'used'"
+                + " ELSE status END WHERE id = ? AND status = 'approved'")) {
+            ps.setLong(1, amount);
+            ps.setLong(2, amount);
+            ps.setLong(3, amount);
+            ps.setString(4, id);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Narrows the grant an approver gave: fewer uses than the request allowed. */
+    static void limitUses(Connection c, String id, int maxUses) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE approval_request SET max_uses = ? WHERE id = ?")) {
+            ps.setInt(1, maxUses);
+            ps.setString(2, id);
+            ps.executeUpdate();
+        }
+    }
+
     /** Ids of pending requests and approved grants whose time is up (at most {@code limit}). */
     static List<String> due(Connection c, Instant now, int limit) throws SQLException {
         List<String> ids = new ArrayList<>();

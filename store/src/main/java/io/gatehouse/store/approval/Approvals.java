@@ -292,6 +292,23 @@ public final class Approvals implements ApprovalService, AutoCloseable {
      * @throws StoreException           when the store cannot be reached
      */
     public Approval decide(String id, Person who, boolean approve, String reason) {
+        return decide(id, who, approve, reason, null);
+    }
+
+    /**
+     * What an approver grants: {@code uses} uses (requests, or tokens for a token quota) for {@code lasting},
+     * each at most what the held request allows ({@link Approval#maxUses()}, its grant TTL).
+     */
+    public record Grant(int uses, Duration lasting) {
+    }
+
+    /**
+     * Records {@code who}'s decision; an approval may narrow the grant to {@code grant} (null: the most the
+     * request allows). The grant of the vote that completes the approval applies. Blocks.
+     *
+     * @throws ApprovalRefusedException when a rule refuses it, saying which (a grant above its bounds: 400)
+     */
+    public Approval decide(String id, Person who, boolean approve, String reason, Grant grant) {
         if (reason == null || reason.isBlank()) {
             throw new ApprovalRefusedException(400, "Reason required", "give a reason for your decision; it is kept"
                     + " in the audit trail and shown to the requester");
@@ -305,14 +322,18 @@ public final class Approvals implements ApprovalService, AutoCloseable {
                 throw new ApprovalRefusedException(404, "Not found", "no approval with id '" + id + "'");
             }
             checkDecidable(a, who, approve, now);
+            checkGrant(a, approve, grant);
             ApprovalRepository.insertVote(c, id, new Vote(who.issuer(), who.subject(), who.username(), approve, why,
                     now));
             if (!approve) {
                 ApprovalRepository.transition(c, id, ApprovalStatus.PENDING, ApprovalStatus.DENIED, now, null);
                 kind[0] = ApprovalEvent.Kind.DENIED;
             } else if (a.approvals() + 1 >= a.approvalsNeeded()) {
+                if (grant != null && grant.uses() < a.maxUses()) {
+                    ApprovalRepository.limitUses(c, id, grant.uses());
+                }
                 ApprovalRepository.transition(c, id, ApprovalStatus.PENDING, ApprovalStatus.APPROVED, now,
-                        now.plus(a.grantTtl()));
+                        now.plus(grant == null ? a.grantTtl() : grant.lasting()));
                 kind[0] = ApprovalEvent.Kind.APPROVED;
             } else {
                 kind[0] = ApprovalEvent.Kind.VOTED;
@@ -327,6 +348,43 @@ public final class Approvals implements ApprovalService, AutoCloseable {
             changed(id);
         }
         return after;
+    }
+
+    /** A grant is given with an approval, and within what the held request allows. */
+    private static void checkGrant(Approval a, boolean approve, Grant grant) {
+        if (grant == null) {
+            return;
+        }
+        if (!approve) {
+            throw new ApprovalRefusedException(400, "Grant without approval", "a grant is given with an approval;"
+                    + " a denial grants nothing");
+        }
+        if (grant.uses() < 1 || grant.uses() > a.maxUses()) {
+            throw new ApprovalRefusedException(400, "Grant out of bounds", "approval " + a.id() + " may grant 1 to "
+                    + a.maxUses() + (a.maxUses() == 1 ? " use" : " uses") + ", not " + grant.uses());
+        }
+        if (grant.lasting() == null || grant.lasting().isNegative() || grant.lasting().isZero()
+                || grant.lasting().compareTo(a.grantTtl()) > 0) {
+            throw new ApprovalRefusedException(400, "Grant out of bounds", "approval " + a.id() + " may be granted"
+                    + " for at most " + a.grantTtl().toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+                    + ", not " + (grant.lasting() == null ? "nothing"
+                    : grant.lasting().toString().substring(2).toLowerCase(java.util.Locale.ROOT)));
+        }
+    }
+
+    /**
+     * Charges {@code amount} uses to a granted approval (the tokens of an answer a token-quota grant let
+     * through); it is used up when its uses reach its maximum. Completes off the caller's thread.
+     */
+    @Override
+    public CompletableFuture<Void> charge(String id, long amount) {
+        if (amount <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit(() -> {
+            transaction(c -> ApprovalRepository.charge(c, id, amount));
+            return (Void) null;
+        }).whenCompleteAsync((r, e) -> { }, callbacks);
     }
 
     private void checkDecidable(Approval a, Person who, boolean approve, Instant now) {

@@ -25,7 +25,9 @@ public enum EventType {
      * A config version was applied (at start or by a reload): its record id is the version (content
      * digest) and its payload says who applied it, when, and which files changed.
      */
-    CONFIG;
+    CONFIG,
+    /** A step of break-glass: a window opened or closed, a use, its acknowledgement; record id: the window. */
+    BREAK_GLASS;
 
     /** The name stored and shown: {@code start}, {@code end}, … */
     public String wireName() {

@@ -324,6 +324,56 @@ class ApprovalsTest {
 
     @ParameterizedTest
     @EnumSource(Dialect.class)
+    void anApproverGrantsFewerUsesForLessTimeWithinTheBoundsTheRequestAllows(Dialect dialect) throws Exception {
+        Approvals approvals = approvals(dialect);
+        Approval held = await(approvals.hold(request(ALICE, 1, MfaRule.NONE, 5)));
+
+        ApprovalRefusedException tooMany = refusal(() -> approvals.decide(held.id(), CAROL, true, "ok",
+                new Approvals.Grant(6, Duration.ofMinutes(5))));
+        ApprovalRefusedException tooLong = refusal(() -> approvals.decide(held.id(), CAROL, true, "ok",
+                new Approvals.Grant(2, Duration.ofMinutes(16))));
+        ApprovalRefusedException withDenial = refusal(() -> approvals.decide(held.id(), CAROL, false, "no",
+                new Approvals.Grant(2, Duration.ofMinutes(5))));
+        Approval granted = approvals.decide(held.id(), CAROL, true, "two more, for five minutes",
+                new Approvals.Grant(2, Duration.ofMinutes(5)));
+
+        assertThat(tooMany.status()).isEqualTo(400);
+        assertThat(tooMany.detail()).isEqualTo("approval " + held.id() + " may grant 1 to 5 uses, not 6");
+        assertThat(tooLong.detail()).isEqualTo("approval " + held.id() + " may be granted for at most 15m, not 16m");
+        assertThat(withDenial.title()).isEqualTo("Grant without approval");
+        assertThat(granted.maxUses()).isEqualTo(2);
+        assertThat(granted.grantExpiresAt()).isEqualTo(T0.plus(Duration.ofMinutes(5)));
+        assertThat(await(approvals.use(held.id(), ALICE, "openai", DIGEST, "rec-1")).verdict())
+                .isEqualTo(UseResult.Verdict.GRANTED);
+        assertThat(await(approvals.use(held.id(), ALICE, "openai", DIGEST, "rec-2")).verdict())
+                .isEqualTo(UseResult.Verdict.GRANTED);
+        assertThat(await(approvals.use(held.id(), ALICE, "openai", DIGEST, "rec-3")).verdict())
+                .isEqualTo(UseResult.Verdict.USED);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Dialect.class)
+    void chargedUsesSpendAGrantUntilItIsUsedUpAndNeverBeyondItsMaximum(Dialect dialect) throws Exception {
+        Approvals approvals = approvals(dialect);
+        Approval held = await(approvals.hold(request(ALICE, 1, MfaRule.NONE, 100)));
+        approvals.decide(held.id(), CAROL, true, "100 tokens", null);
+        await(approvals.use(held.id(), ALICE, "openai", DIGEST, "rec-1"));
+
+        await(approvals.charge(held.id(), 60));
+        Approval afterSixtyOne = approvals.get(held.id()).orElseThrow();
+        await(approvals.charge(held.id(), 60));
+        Approval afterAll = approvals.get(held.id()).orElseThrow();
+
+        assertThat(afterSixtyOne.uses()).isEqualTo(61);
+        assertThat(afterSixtyOne.status()).isEqualTo(ApprovalStatus.APPROVED);
+        assertThat(afterAll.uses()).isEqualTo(100);
+        assertThat(afterAll.status()).isEqualTo(ApprovalStatus.USED);
+        assertThat(await(approvals.use(held.id(), ALICE, "openai", DIGEST, "rec-2")).verdict())
+                .isEqualTo(UseResult.Verdict.USED);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Dialect.class)
     void pendingAndGrantedApprovalsSurviveARestart(Dialect dialect) throws Exception {
         Approvals before = approvals(dialect);
         Approval pending = await(before.hold(request(ALICE)));

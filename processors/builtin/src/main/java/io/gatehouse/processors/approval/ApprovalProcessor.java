@@ -3,6 +3,7 @@ package io.gatehouse.processors.approval;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.processors.support.Durations;
 import io.gatehouse.spi.ApprovalRequirement;
 import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.GatewayExchange;
@@ -12,6 +13,7 @@ import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.Outcome;
+import io.gatehouse.spi.QuotaEscalation;
 import io.gatehouse.spi.ServiceUnavailableException;
 import io.gatehouse.spi.StandardAttributes;
 import io.gatehouse.spi.approval.Approval;
@@ -57,8 +59,8 @@ final class ApprovalProcessor implements GatewayProcessor {
     private static final Pattern WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*\"?(\\d{1,9})\"?",
             Pattern.CASE_INSENSITIVE);
 
-    /** Why and by whom this request needs approval. */
-    private record Requirement(DecidingRule rule, Set<String> groups, Duration ttl) {
+    /** Why and by whom this request needs approval; {@code quota} when it asks for more of a quota. */
+    private record Requirement(DecidingRule rule, Set<String> groups, Duration ttl, QuotaEscalation quota) {
     }
 
     private final ApprovalConfig config;
@@ -95,7 +97,8 @@ final class ApprovalProcessor implements GatewayProcessor {
                     rule("no-identity", "no auth step before approval")));
         }
         Person requester = Person.of(identity);
-        String digest = RequestDigest.of(endpointId, exchange.request(), config.digestHeaders());
+        String digest = need.quota() != null ? RequestDigest.ofQuota(endpointId, need.quota().scope())
+                : RequestDigest.of(endpointId, exchange.request(), config.digestHeaders());
         CompletionStage<Outcome> outcome;
         if (id != null) {
             if (!ID.matcher(id).matches()) {
@@ -156,19 +159,32 @@ final class ApprovalProcessor implements GatewayProcessor {
         ApprovalRequirement policy = exchange.attributes().get(StandardAttributes.APPROVAL_REQUIRED).orElse(null);
         if (policy != null) {
             return new Requirement(policy.rule(), policy.approverGroups().isEmpty() ? config.approvers()
-                    : policy.approverGroups(), policy.ttl() == null ? config.pendingTtl() : policy.ttl());
+                    : policy.approverGroups(), policy.ttl() == null ? config.pendingTtl() : policy.ttl(),
+                    policy.quota());
         }
         String why = config.when().matches(exchange.operation());
         if (why == null && condition != null) {
             why = condition.matches(exchange);
         }
-        return why == null ? null : new Requirement(rule("when", why), config.approvers(), config.pendingTtl());
+        return why == null ? null : new Requirement(rule("when", why), config.approvers(), config.pendingTtl(),
+                null);
     }
 
     private ApprovalRequest request(GatewayExchange exchange, Person requester, Requirement need, String digest,
                                     String reason) {
         GatewayRequest r = exchange.request();
         Operation op = exchange.operation();
+        QuotaEscalation quota = need.quota();
+        if (quota != null) {
+            // A grant of more of the quota: up to maxExtra uses (requests, or tokens charged after each answer)
+            // for up to maxFor; the approver may grant less (gatehouse approvals approve --grant N --for T).
+            return new ApprovalRequest(endpointId, exchange.requestId(), requester, op.kind().configName(), op.model(),
+                    op.batch(), r.method(), r.path(), digest, "more " + quota.unit() + " beyond " + quota.limit()
+                    + " (up to " + quota.maxExtra() + " for " + Durations.format(quota.maxFor()) + "), "
+                    + summary(op, r), reason, need.rule(), need.groups(), config.approvalsNeeded(),
+                    config.requireMfa() == null ? null : config.requireMfa().rule(),
+                    (int) Math.min(Integer.MAX_VALUE, quota.maxExtra()), need.ttl(), quota.maxFor());
+        }
         return new ApprovalRequest(endpointId, exchange.requestId(), requester, op.kind().configName(), op.model(),
                 op.batch(), r.method(), r.path(), digest, summary(op, r), reason, need.rule(), need.groups(),
                 config.approvalsNeeded(), config.requireMfa() == null ? null : config.requireMfa().rule(),

@@ -7,6 +7,7 @@ import io.gatehouse.spi.GatewaySection;
 import io.gatehouse.spi.Phase;
 import io.gatehouse.spi.ProcessorFactory;
 import io.gatehouse.spi.approval.ApprovalService;
+import io.gatehouse.spi.breakglass.BreakGlassService;
 import java.util.Optional;
 
 /**
@@ -55,10 +56,14 @@ public final class ApprovalProcessorFactory implements ProcessorFactory<Approval
         }
         WebhookNotifier previous = notifier;
         notifier = new WebhookNotifier(approvals, service.get().stats(), gateway.clock());
+        Optional<BreakGlassService> breakGlass = gateway.services().find(BreakGlassService.class);
         if (approvals.webhooks().isEmpty()) {
             service.get().stopListening(WEBHOOKS);
+            breakGlass.ifPresent(b -> b.stopListening(WEBHOOKS));
         } else {
             service.get().listen(WEBHOOKS, notifier);
+            WebhookNotifier current = notifier;
+            breakGlass.ifPresent(b -> b.listen(WEBHOOKS, current::onBreakGlass));   // break-glass uses, at once
         }
         if (previous != null) {
             previous.close();

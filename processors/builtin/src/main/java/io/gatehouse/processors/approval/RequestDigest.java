@@ -45,6 +45,15 @@ final class RequestDigest {
         return HexFormat.of().formatHex(sha.digest());
     }
 
+    /**
+     * The digest of a quota grant: bound to the quota it extends ({@code gatehouse-quota/1 LF endpoint LF
+     * scope}), so that every request over that quota can use it, whatever its body.
+     */
+    static String ofQuota(String endpointId, String scope) {
+        return HexFormat.of().formatHex(sha256().digest(("gatehouse-quota/1\n" + endpointId + "\n" + scope)
+                .getBytes(StandardCharsets.UTF_8)));
+    }
+
     private static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");

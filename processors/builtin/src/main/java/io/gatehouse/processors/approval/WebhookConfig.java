@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  * @param format         {@code slack} (an incoming-webhook {@code {"text": ...}} message) or {@code json}
  * @param secret         HMAC-SHA256 key: each POST carries {@code Gatehouse-Signature: t=<unix seconds>,
  *                       v1=<hex HMAC of "t.body">}; required for {@code json}
- * @param events         which events; default requested, approved, denied, expired
+ * @param events         which events; default requested, approved, denied, expired, break-glass
  * @param maxAttempts    deliveries tried before giving up; default 5 (1 to 20)
  * @param initialBackoff wait before the first retry, doubled each time up to 5m; default 1s
  * @param timeout        per attempt; default 10s
@@ -36,7 +36,11 @@ public record WebhookConfig(Secret url, Format format, Secret secret, Set<String
 
     public enum Format { SLACK, JSON }
 
-    static final Set<String> EVENTS = Arrays.stream(ApprovalEvent.Kind.values()).map(ApprovalEvent.Kind::wireName)
+    /** A break-glass use, announced the moment it is recorded. */
+    static final String BREAK_GLASS = "break-glass";
+
+    static final Set<String> EVENTS = java.util.stream.Stream.concat(Arrays.stream(ApprovalEvent.Kind.values())
+            .map(ApprovalEvent.Kind::wireName), java.util.stream.Stream.of(BREAK_GLASS))
             .collect(Collectors.toCollection(TreeSet::new));
 
     public WebhookConfig {
@@ -57,7 +61,8 @@ public record WebhookConfig(Secret url, Format format, Secret secret, Set<String
         if (format == Format.JSON && secret == null) {
             throw new ConfigException("secret", "a json webhook is signed: give secret: env:NAME (the HMAC key)");
         }
-        events = events == null ? Set.of("requested", "approved", "denied", "expired") : Set.copyOf(events);
+        events = events == null ? Set.of("requested", "approved", "denied", "expired", BREAK_GLASS)
+                : Set.copyOf(events);
         for (String e : events) {
             if (!EVENTS.contains(e)) {
                 throw new ConfigException("events", "'" + e + "' is not an approval event (expected one of "

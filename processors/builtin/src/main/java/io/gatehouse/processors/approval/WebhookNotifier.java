@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.spi.approval.Approval;
 import io.gatehouse.spi.approval.ApprovalEvent;
+import io.gatehouse.spi.breakglass.BreakGlassUse;
 import io.gatehouse.spi.approval.ApprovalListener;
 import io.gatehouse.spi.approval.NotificationStats;
 import java.net.http.HttpClient;
@@ -56,6 +57,31 @@ final class WebhookNotifier implements ApprovalListener, AutoCloseable {
                 String body = hook.getValue().format() == WebhookConfig.Format.SLACK ? slack(event) : json(event);
                 deliver(hook.getKey(), hook.getValue(), event.kind().wireName(), UUID.randomUUID().toString(), body,
                         1);
+            }
+        }
+    }
+
+    /** A break-glass use: announced at once to the webhooks that take {@code break-glass}. */
+    void onBreakGlass(BreakGlassUse use) {
+        for (Map.Entry<String, WebhookConfig> hook : section.webhooks().entrySet()) {
+            if (hook.getValue().events().contains(WebhookConfig.BREAK_GLASS)) {
+                String text = ":rotating_light: " + use.user().username() + " broke glass past "
+                        + use.bypassed().policy() + "/" + use.bypassed().rule() + " on " + use.endpointId() + " (record "
+                        + use.recordId() + "): \"" + use.justification() + "\". Review: `./gatehouse break-glass ack "
+                        + use.id() + " --reason \"...\"`";
+                ObjectNode root = JSON.createObjectNode();
+                if (hook.getValue().format() == WebhookConfig.Format.SLACK) {
+                    root.put("text", text);
+                } else {
+                    root.put("event", WebhookConfig.BREAK_GLASS).put("time", use.at().toString());
+                    root.putObject("use").put("id", use.id()).put("window", use.windowId())
+                            .put("user", use.user().username()).put("recordId", use.recordId())
+                            .put("endpoint", use.endpointId()).put("policy", use.bypassed().policy())
+                            .put("rule", use.bypassed().rule()).put("justification", use.justification())
+                            .put("location", "/admin/break-glass/uses");
+                }
+                deliver(hook.getKey(), hook.getValue(), WebhookConfig.BREAK_GLASS, UUID.randomUUID().toString(),
+                        root.toString(), 1);
             }
         }
     }

@@ -2,6 +2,7 @@ package io.gatehouse.processors.policy;
 
 import io.gatehouse.processors.policy.Decision.Verdict;
 import io.gatehouse.processors.recording.RecordingProcessor;
+import io.gatehouse.spi.ApprovalRequirement;
 import io.gatehouse.spi.AttributeKey;
 import io.gatehouse.spi.Attributes;
 import io.gatehouse.spi.DecidingRule;
@@ -12,8 +13,11 @@ import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
 import io.gatehouse.spi.Outcome;
+import io.gatehouse.spi.QuotaEscalation;
 import io.gatehouse.spi.ServiceUnavailableException;
 import io.gatehouse.spi.StandardAttributes;
+import io.gatehouse.spi.approval.ApprovalService;
+import io.gatehouse.spi.breakglass.BreakGlassService;
 import io.gatehouse.spi.ratelimit.BucketAnswer;
 import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +54,16 @@ public final class PolicyProcessor implements GatewayProcessor {
     /** The decision and the trail of rules considered, one per line, when {@link #EXPLAIN} was set. */
     public static final AttributeKey<String> TRAIL = AttributeKey.of("policy.trail", String.class);
 
+    /**
+     * In a dry run ({@link #EXPLAIN}): the JSON Pointers the deciding rule removes from the answer, one per
+     * line, as written in the policy ({@code gatehouse policy test} compares them with expectations).
+     */
+    public static final AttributeKey<String> HIDDEN_FIELDS = AttributeKey.of("policy.hidden-fields", String.class);
+
+    /** The quota an exchange asked for more of (its answer's tokens are charged to the grant). */
+    static final AttributeKey<QuotaEscalation> QUOTA_GRANT = AttributeKey.of("policy.quota-grant",
+            QuotaEscalation.class);
+
     /** What this step decided, for its response phase. */
     static final AttributeKey<Applied> APPLIED = AttributeKey.of("policy.applied", Applied.class);
 
@@ -65,12 +79,25 @@ public final class PolicyProcessor implements GatewayProcessor {
 
     private final PolicySet policies;
     private final RateLimitBuckets rates;
+    private final ApprovalService approvals;
+    private final BreakGlassService breakGlass;
     private final PolicyConfig config;
     private final Clock clock;
 
     PolicyProcessor(PolicySet policies, RateLimitBuckets rates, PolicyConfig config, Clock clock) {
+        this(policies, rates, null, null, config, clock);
+    }
+
+    /**
+     * @param approvals  where token-quota grants are charged; null when the gateway has no approvals
+     * @param breakGlass break-glass windows and uses; null when the gateway has none (no bypass)
+     */
+    PolicyProcessor(PolicySet policies, RateLimitBuckets rates, ApprovalService approvals,
+                    BreakGlassService breakGlass, PolicyConfig config, Clock clock) {
         this.policies = policies;
         this.rates = rates;
+        this.approvals = approvals;
+        this.breakGlass = breakGlass;
         this.config = config;
         this.clock = clock;
     }
@@ -83,6 +110,12 @@ public final class PolicyProcessor implements GatewayProcessor {
         Decision decision = explain ? policies.explain(identity, facts) : policies.decide(identity, facts);
         if (explain) {
             exchange.attributes().put(TRAIL, String.join("\n", decision.trail()));
+        }
+        if (decision.verdict() != Verdict.ALLOW && !explain) {
+            CompletionStage<Outcome> broken = BreakGlass.tryBypass(breakGlass, policies, decision, exchange, identity);
+            if (broken != null) {
+                return broken;
+            }
         }
         if (decision.verdict() == Verdict.DENY) {
             return done(forbidden(decision.rule(), identity == null));
@@ -97,6 +130,9 @@ public final class PolicyProcessor implements GatewayProcessor {
         Attributes attributes = exchange.attributes();
         attributes.put(RecordingProcessor.POLICY_DECISION, decision.rule());
         attributes.put(APPLIED, new Applied(rule, identity, facts, cap));
+        if (explain) {
+            attributes.put(HIDDEN_FIELDS, String.join("\n", rule.config.hideFields()));
+        }
         if (decision.verdict() == Verdict.REQUIRE_APPROVAL) {
             attributes.put(StandardAttributes.APPROVAL_REQUIRED, rule.approval(decision.rule().reason()));
         }
@@ -107,7 +143,7 @@ public final class PolicyProcessor implements GatewayProcessor {
         if (rule.rateLimits.isEmpty() || explain) {
             return done(Outcome.proceed());
         }
-        return checkRates(rule, identity, 0).exceptionally(error -> {
+        return checkRates(exchange, rule, identity, 0).exceptionally(error -> {
             LOG.warn("rate limits of {} could not be checked: {}", rule, error.toString());
             ServiceUnavailableException unavailable = ServiceUnavailableException.find(error);
             return unavailable(rule, unavailable != null && unavailable.getMessage() != null
@@ -115,8 +151,13 @@ public final class PolicyProcessor implements GatewayProcessor {
         });
     }
 
-    /** The rule's rate limits from the {@code index}th on: the first that refuses decides (429). */
-    private CompletionStage<Outcome> checkRates(CompiledRule rule, Identity identity, int index) {
+    /**
+     * The rule's rate limits from the {@code index}th on: the first that refuses decides (429), unless it
+     * escalates ({@code onExceeded: require-approval}): then the request is handed to the approval step as
+     * a request for more of that quota, and the remaining limits are still checked.
+     */
+    private CompletionStage<Outcome> checkRates(GatewayExchange exchange, CompiledRule rule, Identity identity,
+                                                int index) {
         if (index == rule.rateLimits.size()) {
             return done(Outcome.proceed());
         }
@@ -128,8 +169,38 @@ public final class PolicyProcessor implements GatewayProcessor {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return answer.thenCompose(a -> a.granted() ? checkRates(rule, identity, index + 1)
-                : done(tooMany(rule, limit, a.retryAfter())));
+        return answer.thenCompose(a -> {
+            if (a.granted()) {
+                return checkRates(exchange, rule, identity, index + 1);
+            }
+            if (limit.escalates() && escalate(exchange, rule, limit, key)) {
+                return checkRates(exchange, rule, identity, index + 1);
+            }
+            return done(tooMany(rule, limit, a.retryAfter()));
+        });
+    }
+
+    /**
+     * Over a quota that escalates: the approval step holds the request (202) or lets it use a grant of more
+     * of this quota. False when the exchange already needs an approval of another kind (then the 429 stands).
+     */
+    private static boolean escalate(GatewayExchange exchange, CompiledRule rule, RateLimitConfig limit, String key) {
+        Attributes attributes = exchange.attributes();
+        ApprovalRequirement existing = attributes.get(StandardAttributes.APPROVAL_REQUIRED).orElse(null);
+        if (existing != null) {
+            return existing.quota() != null;   // the first exceeded quota is the one asked about
+        }
+        QuotaEscalation quota = new QuotaEscalation(key, limit.countsTokens() ? "tokens" : "requests",
+                limit.describe(), limit.maxExtra(), limit.maxExtraFor());
+        attributes.put(StandardAttributes.APPROVAL_REQUIRED, new ApprovalRequirement(
+                rule.deciding(limit.describe() + " exceeded; more needs an approval"), limit.approvers(), null, quota));
+        attributes.put(QUOTA_GRANT, quota);
+        return true;
+    }
+
+    /** The rule's forbidding answer: for {@link BreakGlass}. */
+    static Outcome.Deny forbiddenBy(DecidingRule rule) {
+        return forbidden(rule, false);
     }
 
     static String bucketKey(CompiledRule rule, int index, RateLimitConfig limit, Identity identity) {
@@ -220,7 +291,7 @@ public final class PolicyProcessor implements GatewayProcessor {
         ResponseFilter.Framing framing = framing(response);
         if (framing == null) {
             if (tokens) {
-                charge(rule, applied, -1);
+                charge(exchange, rule, applied, -1);
             }
             return;
         }
@@ -230,7 +301,7 @@ public final class PolicyProcessor implements GatewayProcessor {
         response.body().transform(new ResponseFilter(framing, rule.hideFields, rule.outputs, visible, strict,
                 used -> {
                     if (tokens) {
-                        charge(rule, applied, used);
+                        charge(exchange, rule, applied, used);
                     }
                 }));
     }
@@ -252,11 +323,12 @@ public final class PolicyProcessor implements GatewayProcessor {
     }
 
     /** Charges the answer's tokens to the rule's token quotas: its usage, else the output cap in force. */
-    private void charge(CompiledRule rule, Applied applied, long used) {
+    private void charge(GatewayExchange exchange, CompiledRule rule, Applied applied, long used) {
         long tokens = used >= 0 ? used : applied.tokenCap();
         if (tokens <= 0) {
             return;
         }
+        chargeGrant(exchange, tokens);
         for (int i = 0; i < rule.rateLimits.size(); i++) {
             RateLimitConfig limit = rule.rateLimits.get(i);
             if (limit.countsTokens()) {
@@ -273,6 +345,26 @@ public final class PolicyProcessor implements GatewayProcessor {
                 });
             }
         }
+    }
+
+    /** An answer let through by a grant of more tokens: its tokens use up the grant (the first use was the request). */
+    private void chargeGrant(GatewayExchange exchange, long tokens) {
+        QuotaEscalation quota = exchange.attributes().get(QUOTA_GRANT).orElse(null);
+        String id = exchange.attributes().get(StandardAttributes.APPROVAL_ID).orElse(null);
+        if (quota == null || !quota.countsTokens() || id == null || approvals == null) {
+            return;
+        }
+        CompletionStage<Void> charged;
+        try {
+            charged = approvals.charge(id, tokens - 1);
+        } catch (RuntimeException e) {
+            charged = CompletableFuture.failedFuture(e);
+        }
+        charged.whenComplete((ok, error) -> {
+            if (error != null) {
+                LOG.warn("tokens of grant {} could not be charged: {}", id, error.toString());
+            }
+        });
     }
 
     @Override

@@ -7,6 +7,10 @@ import io.gatehouse.spi.GatewayContext;
 import io.gatehouse.spi.GatewayProcessor;
 import io.gatehouse.spi.Phase;
 import io.gatehouse.spi.ProcessorFactory;
+import io.gatehouse.spi.GatewaySection;
+import io.gatehouse.spi.approval.ApprovalService;
+import io.gatehouse.spi.breakglass.BreakGlassService;
+import io.gatehouse.spi.breakglass.BreakGlassSettings;
 import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import java.time.Clock;
 import java.util.List;
@@ -26,6 +30,8 @@ public final class PolicyProcessorFactory implements ProcessorFactory<PolicyConf
 
     private PolicySet policies = PolicySet.empty();
     private RateLimitBuckets rates;
+    private ApprovalService approvals;
+    private BreakGlassService breakGlass;
 
     @Override
     public String id() {
@@ -52,6 +58,19 @@ public final class PolicyProcessorFactory implements ProcessorFactory<PolicyConf
     public void configureDirectory(List<ConfigFile<?>> files, GatewayContext gateway) {
         policies = PolicySet.compile(files, gateway.endpoints().keySet());
         rates = rateLimits(gateway);
+        approvals = gateway.services().find(ApprovalService.class).orElse(null);
+        breakGlass = gateway.services().find(BreakGlassService.class).orElse(null);
+    }
+
+    /** {@code breakGlass:} in gateway.yaml: who may break glass (the rules say what may be bypassed). */
+    @Override
+    public Optional<GatewaySection<?>> gatewaySection() {
+        return Optional.of(GatewaySection.of("breakGlass", BreakGlassSettings.class));
+    }
+
+    @Override
+    public void configureGateway(Record section, GatewayContext gateway) {
+        // The settings are read by the gateway's break-glass service, which this step asks at run time.
     }
 
     /** The policies of the last load (for tools such as {@code policy explain}). */
@@ -70,7 +89,7 @@ public final class PolicyProcessorFactory implements ProcessorFactory<PolicyConf
         if (rates == null) {
             rates = new LocalRateLimitBuckets(endpoint.clock());
         }
-        return new PolicyProcessor(policies, rates, config, endpoint.clock());
+        return new PolicyProcessor(policies, rates, approvals, breakGlass, config, endpoint.clock());
     }
 
     /** For tests: the rate limits of this load live in this process, on this clock. */

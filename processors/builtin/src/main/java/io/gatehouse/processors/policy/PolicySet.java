@@ -54,6 +54,16 @@ public final class PolicySet {
     /** The lengths of the {@code prefix*} model patterns indexed, ascending. */
     private final int[] prefixLengths;
 
+    /** The rule {@code name} of policy {@code policy}, or null. */
+    CompiledRule rule(String policy, String name) {
+        for (CompiledRule r : rules) {
+            if (r.policy.equals(policy) && r.name.equals(name)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
     private PolicySet(List<PolicyFile> policies, List<CompiledRule> rules, Map<Key, int[]> index) {
         this.policies = policies;
         this.rules = rules;

@@ -4,6 +4,7 @@ import io.gatehouse.processors.support.Durations;
 import io.gatehouse.spi.ConfigException;
 import io.gatehouse.spi.ratelimit.BucketLimit;
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * A rate limit or quota of an allowing rule: at most {@code requests} requests, or {@code tokens} tokens
@@ -20,11 +21,25 @@ import java.time.Duration;
  * @param requests requests per interval; exactly one of requests and tokens
  * @param tokens   tokens per interval, charged after each answer from its usage
  * @param every    the interval; the whole budget is refilled when it ends
+ * @param onExceeded {@code reject} (default: 429 with Retry-After) or {@code require-approval}: the caller
+ *                 over the limit is held for an approver (202), who grants N more requests or tokens for T
+ * @param approvers  {@code require-approval}: groups whose members may grant more (default: the approval step's)
+ * @param maxExtra   {@code require-approval}: the most an approver may grant (default: the limit itself)
+ * @param maxExtraFor {@code require-approval}: the longest a grant may last (default: the interval)
  */
-public record RateLimitConfig(Per per, Long requests, Long tokens, Duration every) {
+public record RateLimitConfig(Per per, Long requests, Long tokens, Duration every, OnExceeded onExceeded,
+                              Set<String> approvers, Long maxExtra, Duration maxExtraFor) {
 
     /** Who shares a budget. */
     public enum Per { IDENTITY, GROUP }
+
+    /** What a request over the limit gets. */
+    public enum OnExceeded { REJECT, REQUIRE_APPROVAL }
+
+    /** A limit that refuses with 429 when exceeded. */
+    public RateLimitConfig(Per per, Long requests, Long tokens, Duration every) {
+        this(per, requests, tokens, every, null, null, null, null);
+    }
 
     public RateLimitConfig {
         per = per == null ? Per.IDENTITY : per;
@@ -43,6 +58,29 @@ public record RateLimitConfig(Per per, Long requests, Long tokens, Duration ever
         if (every.isNegative() || every.isZero()) {
             throw new ConfigException("every", "must be positive, got " + Durations.format(every));
         }
+        onExceeded = onExceeded == null ? OnExceeded.REJECT : onExceeded;
+        approvers = approvers == null ? Set.of() : Set.copyOf(approvers);
+        if (onExceeded == OnExceeded.REJECT) {
+            String extra = !approvers.isEmpty() ? "approvers" : maxExtra != null ? "maxExtra"
+                    : maxExtraFor != null ? "maxExtraFor" : null;
+            if (extra != null) {
+                throw new ConfigException(extra, "only a limit with onExceeded: require-approval has " + extra);
+            }
+        } else {
+            maxExtra = maxExtra == null ? (requests != null ? requests : tokens) : maxExtra;
+            maxExtraFor = maxExtraFor == null ? every : maxExtraFor;
+            if (maxExtra < 1 || maxExtra > Integer.MAX_VALUE) {
+                throw new ConfigException("maxExtra", "must be between 1 and " + Integer.MAX_VALUE + ", got "
+                        + maxExtra);
+            }
+            if (maxExtraFor.isNegative() || maxExtraFor.isZero()) {
+                throw new ConfigException("maxExtraFor", "must be positive, got " + Durations.format(maxExtraFor));
+            }
+        }
+    }
+
+    boolean escalates() {
+        return onExceeded == OnExceeded.REQUIRE_APPROVAL;
     }
 
     long capacity() {

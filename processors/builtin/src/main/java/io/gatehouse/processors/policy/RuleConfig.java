@@ -33,11 +33,22 @@ import java.util.regex.Pattern;
  * @param approvers   {@code require-approval}: groups whose members may approve; default: the approval
  *                    step's
  * @param approvalTtl {@code require-approval}: how long a held request waits; default: the approval step's
+ * @param breakGlass  {@code deny} and {@code require-approval}: members of gateway.yaml's {@code breakGlass.groups}
+ *                    may bypass this rule, with a justification header, while a window they opened is open
  */
 public record RuleConfig(String name, String description, Effect effect, List<String> endpoints, List<String> models,
                          Set<OperationKind> operations, Set<String> methods, List<String> paths, String when,
                          RuleLimits limits, List<RateLimitConfig> rateLimits, List<String> hideFields,
-                         List<String> outputs, Set<String> approvers, Duration approvalTtl) {
+                         List<String> outputs, Set<String> approvers, Duration approvalTtl, Boolean breakGlass) {
+
+    /** A rule nobody may bypass by breaking glass. */
+    public RuleConfig(String name, String description, Effect effect, List<String> endpoints, List<String> models,
+                      Set<OperationKind> operations, Set<String> methods, List<String> paths, String when,
+                      RuleLimits limits, List<RateLimitConfig> rateLimits, List<String> hideFields,
+                      List<String> outputs, Set<String> approvers, Duration approvalTtl) {
+        this(name, description, effect, endpoints, models, operations, methods, paths, when, limits, rateLimits,
+                hideFields, outputs, approvers, approvalTtl, null);
+    }
 
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
@@ -112,5 +123,10 @@ public record RuleConfig(String name, String description, Effect effect, List<St
             throw new ConfigException("approvalTtl", "must be positive");
         }
         limits = limits == null ? RuleLimits.none() : limits;
+        breakGlass = Boolean.TRUE.equals(breakGlass);
+        if (breakGlass && effect == Effect.ALLOW) {
+            throw new ConfigException("breakGlass", "only a deny or require-approval rule can be bypassed by breaking"
+                    + " glass");
+        }
     }
 }

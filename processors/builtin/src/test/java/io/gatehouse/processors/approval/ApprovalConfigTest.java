@@ -85,7 +85,8 @@ class ApprovalConfigTest {
         assertThatThrownBy(() -> new WebhookConfig(url, WebhookConfig.Format.SLACK, null, Set.of("approve"), null,
                 null, null)).hasMessageStartingWith("'approve' is not an approval event (expected one of approved,");
         WebhookConfig slack = new WebhookConfig(url, WebhookConfig.Format.SLACK, null, null, null, null, null);
-        assertThat(slack.events()).containsExactlyInAnyOrder("requested", "approved", "denied", "expired");
+        assertThat(slack.events()).containsExactlyInAnyOrder("requested", "approved", "denied", "expired",
+                "break-glass");
         assertThat(slack.maxAttempts()).isEqualTo(5);
         assertThat(slack.toString()).doesNotContain("hooks.example");
     }

@@ -54,4 +54,14 @@ public interface ApprovalService {
 
     /** Where a listener counts what its notifications did. */
     NotificationStats stats();
+
+    /**
+     * Charges {@code amount} more uses to a granted approval, e.g. the tokens of an answer let through by
+     * a token-quota grant ({@link io.gatehouse.spi.QuotaEscalation}); once its uses reach its maximum it is
+     * used up. Completes when recorded. A service that cannot charge fails the stage.
+     */
+    default CompletionStage<Void> charge(String id, long amount) {
+        return java.util.concurrent.CompletableFuture.failedFuture(
+                new UnsupportedOperationException("this approval service cannot charge uses"));
+    }
 }
