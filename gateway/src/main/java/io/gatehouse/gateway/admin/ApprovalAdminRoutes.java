@@ -94,7 +94,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("netty-http:http://" + host + ":" + port + BASE + "?matchOnUriPrefix=true")
+        from("netty-http:http://" + host + ":" + port + BASE + "?matchOnUriPrefix=true&mapHeaders=false")
                 .routeId("gatehouse-admin-approvals").process(new Api());
     }
 

@@ -2,6 +2,7 @@ package io.gatehouse.gateway.pipeline;
 
 import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.gateway.http.Refusal;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.spi.DecidingRule;
@@ -57,6 +58,7 @@ public final class ExchangeOpener implements Processor {
         ChannelHandlerContext ctx = exchange.getIn().getHeader(NettyConstants.NETTY_CHANNEL_HANDLER_CONTEXT,
                 ChannelHandlerContext.class);
 
+        // The listener let through only targets whose %-escapes are valid (QueryStringDecoder would throw).
         QueryStringDecoder uri = new QueryStringDecoder(netty.uri());
         String path = uri.path();
         String query = uri.rawQuery();
@@ -73,10 +75,12 @@ public final class ExchangeOpener implements Processor {
         InboundRequest request = new InboundRequest(netty.method().name(), path, query, headers,
                 (InetSocketAddress) ctx.channel().remoteAddress(), body);
 
+        // The listener refused the request's framing, target or method: refuse it here, where it is recorded.
+        Refusal refusal = Refusal.decode(netty.headers().get(Refusal.HEADER));
         Operation operation = null;
         String malformed = null;
         try {
-            operation = servesPath(path) ? adapter.parse(request) : null;
+            operation = refusal == null && servesPath(path) ? adapter.parse(request) : null;
         } catch (MalformedRequestException e) {
             malformed = e.getMessage();
         }
@@ -88,7 +92,9 @@ public final class ExchangeOpener implements Processor {
                 .completionListener(completionListener)
                 .build();
         RouteExchanges.attach(exchange, px);
-        if (malformed != null) {
+        if (refusal != null) {
+            refuse(px, refusal.status(), refusal.title(), refusal.detail(), refusal.rule());
+        } else if (malformed != null) {
             refuse(px, 400, "Malformed request", malformed, "malformed-body");
         } else if (operation == null) {
             refuse(px, 404, "Not found", "no endpoint serves path '" + path + "'", "unknown-path");

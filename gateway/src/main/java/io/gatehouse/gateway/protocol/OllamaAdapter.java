@@ -1,12 +1,9 @@
 package io.gatehouse.gateway.protocol;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gatehouse.spi.GatewayRequest;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
-import java.io.IOException;
 import java.util.OptionalInt;
 
 /**
@@ -21,8 +18,6 @@ public final class OllamaAdapter implements ProtocolAdapter {
 
     /** {@code keep_alive: 0}, {@code "0s"}, {@code "0m"}: unload now. Compiled once, not per request. */
     private static final java.util.regex.Pattern ZERO_KEEP_ALIVE = java.util.regex.Pattern.compile("0+[a-z]*");
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
     public String name() {
@@ -60,9 +55,7 @@ public final class OllamaAdapter implements ProtocolAdapter {
         if (kind == OperationKind.LIST_MODELS) {
             batch = 0;
         }
-        JsonNode numPredict = body.path("options").path("num_predict");
-        OptionalInt maxTokens = numPredict.canConvertToInt() && numPredict.asInt() >= 0
-                ? OptionalInt.of(numPredict.asInt()) : OptionalInt.empty();
+        OptionalInt maxTokens = OutputTokenBounds.of(body);
         return new Operation(name(), kind, model, stream, batch, maxTokens);
     }
 
@@ -107,17 +100,6 @@ public final class OllamaAdapter implements ProtocolAdapter {
     }
 
     static JsonNode parseJson(byte[] body) {
-        try {
-            JsonNode node = JSON.readTree(body);
-            if (node == null || !node.isObject()) {
-                throw new MalformedRequestException("the request body must be a JSON object");
-            }
-            return node;
-        } catch (JsonProcessingException e) {
-            throw new MalformedRequestException("the request body is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
-        } catch (IOException e) {
-            throw new MalformedRequestException("the request body could not be read as JSON");
-        }
+        return JsonBodies.object(body);
     }
 }

@@ -1,8 +1,6 @@
 package io.gatehouse.gateway.protocol;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gatehouse.spi.GatewayRequest;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
@@ -14,7 +12,6 @@ import java.util.OptionalInt;
  */
 public final class OpenAiAdapter implements ProtocolAdapter {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** {@code GET /v1/models/{id}}: compiled once, not per request. */
     private static final java.util.regex.Pattern ONE_MODEL = java.util.regex.Pattern.compile(".*/models/[^/]+");
 
@@ -34,14 +31,14 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         // A file upload (/v1/files) is multipart/form-data, not JSON: nothing in it to read.
         boolean multipart = request.headers().first("Content-Type")
                 .map(t -> t.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")).orElse(false);
-        JsonNode body = request.body().length == 0 || multipart ? null : parseJson(request);
+        JsonNode body = request.body().length == 0 || multipart ? null : JsonBodies.object(request.body());
         if (body == null) {
             return new Operation(name(), kind, null, false, kind == OperationKind.LIST_MODELS ? 0 : 1,
                     OptionalInt.empty());
         }
         String model = body.path("model").isTextual() ? body.path("model").asText() : null;
         boolean stream = body.path("stream").asBoolean(false);
-        return new Operation(name(), kind, model, stream, batchOf(kind, body), maxTokensOf(body));
+        return new Operation(name(), kind, model, stream, batchOf(kind, body), OutputTokenBounds.of(body));
     }
 
     static OperationKind classify(String method, String path) {
@@ -84,20 +81,6 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         return OperationKind.RAW;
     }
 
-    private static JsonNode parseJson(GatewayRequest request) {
-        try {
-            JsonNode node = JSON.readTree(request.body());
-            if (node == null || !node.isObject()) {
-                throw new MalformedRequestException("the request body must be a JSON object");
-            }
-            return node;
-        } catch (JsonProcessingException e) {
-            throw new MalformedRequestException("the request body is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
-        } catch (java.io.IOException e) {
-            throw new MalformedRequestException("the request body could not be read as JSON");
-        }
-    }
 
     private static int batchOf(OperationKind kind, JsonNode body) {
         int inputs = 1;
@@ -115,13 +98,4 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         return Math.multiplyExact(inputs, n);
     }
 
-    private static OptionalInt maxTokensOf(JsonNode body) {
-        for (String field : new String[] {"max_completion_tokens", "max_tokens", "max_output_tokens"}) {
-            JsonNode v = body.path(field);
-            if (v.canConvertToInt()) {
-                return OptionalInt.of(v.asInt());
-            }
-        }
-        return OptionalInt.empty();
-    }
 }

@@ -4,8 +4,11 @@ import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.engine.Step;
+import io.gatehouse.gateway.http.GatewayNettyHttpComponent;
 import io.gatehouse.gateway.http.HttpAnswers;
+import io.gatehouse.gateway.http.ListenerSettings;
 import io.gatehouse.gateway.http.Problem;
+import io.gatehouse.gateway.http.Refusal;
 import io.gatehouse.gateway.pipeline.EndpointAnswers;
 import io.gatehouse.gateway.pipeline.ExchangeOpener;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
@@ -32,6 +35,9 @@ public final class EndpointRoutes extends RouteBuilder {
                        List<Step> steps) {
     }
 
+    /** Every method the listener lets through to a route (Camel matches this list by substring). */
+    private static final String ALL_METHODS = "GET,HEAD,POST,PUT,DELETE,PATCH,OPTIONS,TRACE,CONNECT";
+
     private final List<Plan> plans;
     private final Map<String, ListenerConfig> listeners;
     private final long maxResponseBytes;
@@ -52,6 +58,12 @@ public final class EndpointRoutes extends RouteBuilder {
                 + "&chunkedMaxContentLength=" + Math.min(Integer.MAX_VALUE, listener.maxBodyBytes().bytes())
                 + "&maxHeaderSize=" + Math.min(Integer.MAX_VALUE, listener.maxHeaderBytes().bytes())
                 + "&muteException=true"
+                // The gateway reads the Netty request itself: Camel's header mapping would parse the target and
+                // a form body on its own terms (and answer nothing when they do not parse).
+                + "&mapHeaders=false"
+                // Every method reaches the route, which answers and records it (Camel would answer OPTIONS and
+                // TRACE itself, outside the pipeline); the listener refuses TRACE and CONNECT there.
+                + "&traceEnabled=true&httpMethodRestrict=" + ALL_METHODS
                 // The route runs on the connection's event loop (no hand-off to a worker pool per
                 // request): processors never block, and whatever waits resumes on that loop.
                 + "&usingExecutorService=false";
@@ -61,7 +73,17 @@ public final class EndpointRoutes extends RouteBuilder {
     public void configure() {
         // Listeners answer a body over their cap with a problem, not Netty's empty 413.
         if (getContext().hasComponent("netty-http") == null) {
-            getContext().addComponent("netty-http", new io.gatehouse.gateway.http.GatewayNettyHttpComponent());
+            getContext().addComponent("netty-http", new GatewayNettyHttpComponent());
+        }
+        GatewayNettyHttpComponent component = (GatewayNettyHttpComponent) getContext().getComponent("netty-http");
+        for (Map.Entry<String, ListenerConfig> listener : listeners.entrySet()) {
+            if (!listener.getValue().grpc()) {
+                List<String> prefixes = plans.stream()
+                        .filter(p -> p.endpoint().listener().equals(listener.getKey()) && p.endpoint().path() != null)
+                        .map(p -> p.endpoint().path()).toList();
+                component.listener(listener.getValue().port(),
+                        ListenerSettings.of(listener.getKey(), listener.getValue(), prefixes));
+            }
         }
         for (Plan plan : plans) {
             if (!plan.listener().grpc()) {
@@ -117,11 +139,14 @@ public final class EndpointRoutes extends RouteBuilder {
         from(listenerUri(listener, "/"))
                 .routeId("gatehouse-not-found-" + name)
                 .process(exchange -> {
-                    String path = new QueryStringDecoder(
-                            exchange.getIn(NettyHttpMessage.class).getHttpRequest().uri()).path();
+                    io.netty.handler.codec.http.FullHttpRequest request =
+                            exchange.getIn(NettyHttpMessage.class).getHttpRequest();
+                    String path = new QueryStringDecoder(request.uri()).rawPath();
                     String requestId = UUID.randomUUID().toString();
-                    HttpAnswers.problem(exchange, Problem.of(404, "Not found",
-                            "no endpoint serves path '" + path + "' on this listener"), requestId, path, false);
+                    Refusal refusal = Refusal.decode(request.headers().get(Refusal.HEADER));
+                    Problem problem = refusal != null ? Problem.of(refusal.status(), refusal.title(), refusal.detail())
+                            : Problem.of(404, "Not found", "no endpoint serves path '" + path + "' on this listener");
+                    HttpAnswers.problem(exchange, problem, requestId, path, false);
                 });
     }
 }
