@@ -46,7 +46,8 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             maxHeaderBytes = maxHeaderBytes == null ? ListenerConfig.DEFAULT_MAX_HEADER_BYTES : maxHeaderBytes;
             protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
             maxConnections = maxConnections == null ? ListenerConfig.DEFAULT_MAX_CONNECTIONS : maxConnections;
-            toConfig(); // validates, naming the field
+            new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout,
+                    idleTimeout, maxConnections); // validates, naming the field
         }
 
         ListenerConfig toConfig() {

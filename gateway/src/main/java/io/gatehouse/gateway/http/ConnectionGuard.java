@@ -90,8 +90,8 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         Refusal refusal = Refusal.decode(request.headers().get(Refusal.HEADER));
         boolean undecodable = false;
         if (request.decoderResult().isFailure()) {
-            refusal = decodingFailure(request.decoderResult().cause());
             undecodable = "/bad-request".equals(request.uri()) && !request.headers().contains(HttpHeaderNames.HOST);
+            refusal = decodingFailure(request.decoderResult().cause(), undecodable);
         }
         if (refusal == null) {
             refusal = toOriginForm(request);
@@ -112,7 +112,8 @@ final class ConnectionGuard extends ChannelDuplexHandler {
             return;
         }
         String path = new QueryStringDecoder(request.uri()).rawPath();
-        if (undecodable || !settings.servesEndpoint(path)) {
+        // Camel answers a method outside its list itself, emptily: such a request is answered here.
+        if (undecodable || !settings.servesEndpoint(path) || !RequestChecks.METHODS.contains(request.method().name())) {
             answer(ctx, request, refusal, path);
             return;
         }
@@ -138,7 +139,10 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         drop();
     }
 
-    private static Refusal decodingFailure(Throwable cause) {
+    private static Refusal decodingFailure(Throwable cause, boolean inHead) {
+        if (cause instanceof TooLongHttpLineException && !inHead) {
+            return Refusal.badFraming("a chunk-size line is over " + GatewayRequestDecoder.MAX_INITIAL_LINE + " bytes");
+        }
         if (cause instanceof TooLongHttpLineException) {
             return new Refusal(414, "Request line too long", "the request line is over " + GatewayRequestDecoder
                     .MAX_INITIAL_LINE + " bytes; send a shorter target", "request-line-too-long");

@@ -1,6 +1,11 @@
 package io.gatehouse.gateway.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
@@ -22,6 +27,9 @@ final class GatewayRequestDecoder extends HttpRequestDecoder {
     static final int MAX_INITIAL_LINE = 8192;
 
     private final RequestMethods methods;
+    /** Checks the chunk sizes of the chunked body being read, if any. */
+    private ChunkSizeScan chunks;
+    private boolean failed;
 
     GatewayRequestDecoder(int maxHeaderSize, RequestMethods methods) {
         super(new HttpDecoderConfig()
@@ -37,11 +45,39 @@ final class GatewayRequestDecoder extends HttpRequestDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        if (failed) {
+            buffer.skipBytes(buffer.readableBytes());
+            return;
+        }
+        if (chunks != null) {
+            String error = chunks.check(buffer);
+            if (error != null) {
+                // Netty would read a wrapped size; end the message as a decoding failure and read nothing more.
+                failed = true;
+                buffer.skipBytes(buffer.readableBytes());
+                LastHttpContent failure = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+                failure.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(error)));
+                out.add(failure);
+                return;
+            }
+        }
         int before = out.size();
+        int start = buffer.readerIndex();
         super.decode(ctx, buffer, out);
+        if (chunks != null) {
+            chunks.consumed(buffer.readerIndex() - start);
+        }
         for (int i = before; i < out.size(); i++) {
-            if (out.get(i) instanceof HttpRequest request) {
+            Object decoded = out.get(i);
+            if (decoded instanceof HttpRequest request) {
                 methods.add(request.method());
+                if (!request.headers().contains(Refusal.HEADER) && HttpUtil.isTransferEncodingChunked(request)
+                        && request.decoderResult().isSuccess()) {
+                    chunks = new ChunkSizeScan();
+                }
+            }
+            if (decoded instanceof LastHttpContent) {
+                chunks = null;
             }
         }
     }

@@ -96,6 +96,13 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
         }
 
         /** A client that sent {@code Expect: 100-continue} with a size over the cap gets the same problem. */
+        /** The connection of a refused expectation is closed: its body may still be on its way. */
+        @Override
+        protected boolean closeAfterContinueResponse(Object response) {
+            return response instanceof FullHttpResponse r && r.status().code() >= 400
+                    || super.closeAfterContinueResponse(response);
+        }
+
         @Override
         protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
             Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
@@ -103,6 +110,18 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
                     && response.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
                 response.release();
                 return tooLarge(request);
+            }
+            if (answer instanceof FullHttpResponse response && start instanceof HttpRequest request
+                    && response.status().code() == HttpResponseStatus.EXPECTATION_FAILED.code()) {
+                response.release();
+                String requestId = UUID.randomUUID().toString();
+                String path = new QueryStringDecoder(request.uri()).rawPath();
+                LOG.warn("request {} refused before any endpoint: unsupported Expect '{}' ({} {})", requestId,
+                        request.headers().get(HttpHeaderNames.EXPECT), request.method(), path);
+                FullHttpResponse failed = ConnectionGuard.problem(Problem.of(417, "Expectation failed",
+                        "the only Expect value served is 100-continue"), requestId, path);
+                failed.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                return failed;
             }
             return answer;
         }

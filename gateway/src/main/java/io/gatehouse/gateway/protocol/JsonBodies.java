@@ -69,6 +69,40 @@ public final class JsonBodies {
         }
     }
 
+    /**
+     * The headers of a body the adapter will read as JSON: no content coding (the gateway would judge
+     * compressed bytes it cannot read while the model inflates them), a JSON media type when one is named
+     * (a form-encoded body is read as form fields by some servers and as JSON by others), UTF-8 only
+     * (Jackson would detect UTF-16 or UTF-32 on its own; a server told another charset might not).
+     */
+    public static void checkJsonHeaders(io.gatehouse.spi.GatewayRequest request) {
+        String coding = request.headers().first("Content-Encoding").orElse("identity").trim();
+        if (!coding.equalsIgnoreCase("identity")) {
+            throw new MalformedRequestException("request bodies with Content-Encoding '" + coding + "' are not"
+                    + " accepted; send the JSON body uncompressed");
+        }
+        String type = request.headers().first("Content-Type").orElse(null);
+        if (type == null) {
+            return;
+        }
+        String[] parts = type.split(";");
+        String media = parts[0].trim().toLowerCase(java.util.Locale.ROOT);
+        if (!media.equals("application/json") && !media.endsWith("+json")) {
+            throw new MalformedRequestException("the request body must be sent as Content-Type: application/json,"
+                    + " got '" + media + "'");
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String[] param = parts[i].trim().split("=", 2);
+            if (param.length == 2 && param[0].trim().equalsIgnoreCase("charset")) {
+                String charset = param[1].trim().replace("\"", "");
+                if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) {
+                    throw new MalformedRequestException("the request body must be UTF-8, got charset '" + charset
+                            + "'");
+                }
+            }
+        }
+    }
+
     private static MalformedRequestException notJson(JsonProcessingException e) {
         return new MalformedRequestException("the request body is not valid JSON (line "
                 + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");

@@ -29,6 +29,9 @@ public final class OllamaAdapter implements ProtocolAdapter {
         String path = trim(request.path());
         String method = request.method();
         OperationKind kind = classify(method, path);
+        if (request.body().length > 0) {
+            JsonBodies.checkJsonHeaders(request);
+        }
         JsonNode body = request.body().length == 0 ? null : parseJson(request.body());
         if (body == null) {
             if (kind == OperationKind.CHAT || kind == OperationKind.COMPLETION || kind == OperationKind.EMBEDDINGS) {

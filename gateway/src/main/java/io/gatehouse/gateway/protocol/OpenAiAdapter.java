@@ -31,6 +31,16 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         // A file upload (/v1/files) is multipart/form-data, not JSON: nothing in it to read.
         boolean multipart = request.headers().first("Content-Type")
                 .map(t -> t.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")).orElse(false);
+        if (multipart) {
+            String type = request.headers().first("Content-Type").orElse("");
+            if (!type.toLowerCase(java.util.Locale.ROOT).contains("boundary=")) {
+                throw new MalformedRequestException("a multipart body needs a boundary parameter in its Content-Type");
+            }
+        } else if (request.body().length > 0) {
+            JsonBodies.checkJsonHeaders(request);
+        } else if (needsBody(kind)) {
+            throw new MalformedRequestException("a " + kind.configName() + " request needs a JSON body with a model");
+        }
         JsonNode body = request.body().length == 0 || multipart ? null : JsonBodies.object(request.body());
         if (body == null) {
             return new Operation(name(), kind, null, false, kind == OperationKind.LIST_MODELS ? 0 : 1,
@@ -39,6 +49,11 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         String model = body.path("model").isTextual() ? body.path("model").asText() : null;
         boolean stream = body.path("stream").asBoolean(false);
         return new Operation(name(), kind, model, stream, batchOf(kind, body), OutputTokenBounds.of(body));
+    }
+
+    private static boolean needsBody(OperationKind kind) {
+        return kind == OperationKind.CHAT || kind == OperationKind.COMPLETION || kind == OperationKind.EMBEDDINGS
+                || kind == OperationKind.RESPONSES;
     }
 
     static OperationKind classify(String method, String path) {
