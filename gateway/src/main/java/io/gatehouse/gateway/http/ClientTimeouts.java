@@ -48,6 +48,7 @@ final class ClientTimeouts {
     private boolean readingBody;
     private int exchanges;
     private String bodyPath;
+    private long lastProgress = System.nanoTime();
 
     ClientTimeouts(ListenerSettings settings) {
         this.settings = settings;
@@ -73,19 +74,6 @@ final class ClientTimeouts {
             }
 
             @Override
-            public void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
-                if (!c.channel().isWritable()) {
-                    if (stallTimer == null) {
-                        stallTimer = schedule(settings.idleTimeout(), ClientTimeouts.this::stalled);
-                    }
-                } else if (stallTimer != null) {
-                    stallTimer.cancel(false);
-                    stallTimer = null;
-                }
-                super.channelWritabilityChanged(c);
-            }
-
-            @Override
             public void channelInactive(ChannelHandlerContext c) throws Exception {
                 cancelAll();
                 super.channelInactive(c);
@@ -95,6 +83,19 @@ final class ClientTimeouts {
 
     ChannelHandler messages() {
         return new ChannelDuplexHandler() {
+            /** Bytes on their way to the socket: progress is a write completing. */
+            @Override
+            public void write(ChannelHandlerContext c, Object msg, io.netty.channel.ChannelPromise promise) {
+                if (stallTimer == null && exchanges > 0) {
+                    stallTimer = schedule(settings.idleTimeout(), ClientTimeouts.this::checkStall);
+                }
+                c.write(msg, promise.unvoid()).addListener(f -> {
+                    if (f.isSuccess()) {
+                        lastProgress = System.nanoTime();
+                    }
+                });
+            }
+
             @Override
             public void channelRead(ChannelHandlerContext c, Object msg) {
                 if (msg instanceof HttpRequest request) {
@@ -168,13 +169,24 @@ final class ClientTimeouts {
         ctx.channel().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
-    private void stalled() {
+    /**
+     * Every idle timeout while an answer is owed: if bytes wait to go out and none went out for that long,
+     * the client stopped reading; the connection is closed (the stream ends as the client's leaving).
+     */
+    private void checkStall() {
         stallTimer = null;
-        if (!ctx.channel().isWritable()) {
+        if (exchanges == 0 || !ctx.channel().isActive()) {
+            return;
+        }
+        io.netty.channel.ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
+        boolean waiting = outbound != null && outbound.totalPendingWriteBytes() > 0 || !ctx.channel().isWritable();
+        if (waiting && System.nanoTime() - lastProgress >= settings.idleTimeout().toNanos()) {
             LOG.warn("listener {}: the client has not read its answer for {}; closing the connection",
                     settings.name(), settings.idleTimeout());
             ctx.channel().close();
+            return;
         }
+        stallTimer = schedule(settings.idleTimeout(), this::checkStall);
     }
 
     private ScheduledFuture<?> schedule(Duration after, Runnable task) {

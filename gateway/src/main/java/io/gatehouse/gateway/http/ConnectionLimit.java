@@ -1,13 +1,10 @@
 package io.gatehouse.gateway.http;
 
-import io.gatehouse.gateway.http.Problem;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -54,11 +51,23 @@ final class ConnectionLimit extends ChannelInboundHandlerAdapter {
             LOG.warn("listener {} is at its limit of {} connections (listeners.<name>.maxConnections): refused {}"
                     + " connection(s) with 503", settings.name(), settings.maxConnections(), refused);
         }
-        FullHttpResponse response = ConnectionGuard.problem(Problem.of(503, "Too many connections",
-                "this gateway listener holds its maximum of " + settings.maxConnections() + " connections; retry"
-                        + " later or reuse a kept-alive connection"), UUID.randomUUID().toString(), null);
-        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE).set(HttpHeaderNames.RETRY_AFTER, 1);
-        ctx.channel().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        // Written as bytes from the front of the pipeline: nothing behind this handler has seen the connection.
+        String requestId = UUID.randomUUID().toString();
+        byte[] body = Problem.of(503, "Too many connections", "this gateway listener holds its maximum of "
+                + settings.maxConnections() + " connections; retry later or reuse a kept-alive connection")
+                .toJson(requestId, null, false);
+        String head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: " + Problem.CONTENT_TYPE
+                + "\r\nContent-Length: " + body.length + "\r\n" + HttpAnswers.REQUEST_ID_HEADER + ": " + requestId
+                + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";
+        ByteBuf bytes = ctx.alloc().buffer(head.length() + body.length);
+        bytes.writeCharSequence(head, StandardCharsets.US_ASCII);
+        bytes.writeBytes(body);
+        ctx.writeAndFlush(bytes).addListener(f -> {
+            if (!f.isSuccess()) {
+                LOG.warn("listener {}: the 503 could not be written", settings.name(), f.cause());
+            }
+            ctx.channel().close();
+        });
     }
 
     @Override
