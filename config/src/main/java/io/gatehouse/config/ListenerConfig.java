@@ -78,7 +78,7 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
 
     private static void timeout(String field, Duration value) {
         if (value.compareTo(MIN_TIMEOUT) < 0 || value.compareTo(MAX_TIMEOUT) > 0) {
-            throw new ConfigException(field, "must be between 100ms and 1h, got " + value);
+            throw new ConfigException(field, "must be between 100ms and 1h, got " + value.toMillis() + "ms");
         }
     }
 
