@@ -89,6 +89,9 @@ final class RequestChecks {
                 }
                 continue;
             }
+            if (i == query) {
+                continue; // the '?' that starts the query
+            }
             if (!allowed(c, i > query && query >= 0)) {
                 return Refusal.badTarget("the request target has the character " + describe(c) + " at position " + i
                         + ", which must be %-encoded");

@@ -104,6 +104,8 @@ class FramingCasesIT {
                 chat("Content-Type: application/json", "Content-Length: " + CHAT.length()) + CHAT
                         + chat("Content-Type: application/json", "Content-Length: " + CHAT.length()) + CHAT,
                 200, false, 2, 2, true));
+        c.add(new Case("query string with escapes and a second '?' is served", "http",
+                head("GET", "/v1/models?a=%20b&c=d?e"), 200, false, 1, 1, true));
         c.add(new Case("absolute-form target is served as origin-form", "http",
                 head("POST", "http://gw/v1/chat/completions", "Content-Type: application/json",
                         "Content-Length: " + CHAT.length()) + CHAT, 200, false, 1, 1, true));
