@@ -32,8 +32,11 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         OperationKind kind = classify(request.method(), request.path());
         if (kind == OperationKind.RAW) { // TGI's and llama.cpp's own routes beside their /v1
             String path = request.path();
+            if (request.body().length > 0) {
+                JsonBodies.checkJsonHeaders(request);
+            }
             Operation native_ = NativeRoutes.parse(request, path,
-                    request.body().length == 0 ? null : parseJson(request));
+                    request.body().length == 0 ? null : JsonBodies.object(request.body()));
             if (native_ != null) {
                 return native_;
             }
