@@ -107,18 +107,22 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
     }
 
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
-                    ListenerProtocol protocol) {
+                    ListenerProtocol protocol, java.time.Duration headerReadTimeout,
+                    java.time.Duration bodyReadTimeout, java.time.Duration idleTimeout, Integer maxConnections) {
         Listener {
             host = host == null ? ListenerConfig.DEFAULT_HOST : host;
             port = port == null ? ListenerConfig.DEFAULT_PORT : port;
             maxBodyBytes = maxBodyBytes == null ? ListenerConfig.DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
             maxHeaderBytes = maxHeaderBytes == null ? ListenerConfig.DEFAULT_MAX_HEADER_BYTES : maxHeaderBytes;
             protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
-            new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol); // validates, naming the field
+            maxConnections = maxConnections == null ? ListenerConfig.DEFAULT_MAX_CONNECTIONS : maxConnections;
+            new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout,
+                    idleTimeout, maxConnections); // validates, naming the field
         }
 
         ListenerConfig toConfig() {
-            return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol);
+            return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout,
+                    bodyReadTimeout, idleTimeout, maxConnections);
         }
     }
 

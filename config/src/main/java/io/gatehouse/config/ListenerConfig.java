@@ -3,6 +3,7 @@ package io.gatehouse.config;
 import io.gatehouse.spi.ConfigException;
 
 import io.gatehouse.spi.ByteSize;
+import java.time.Duration;
 
 /**
  * An inbound listener from {@code gateway.yaml}.
@@ -15,14 +16,34 @@ import io.gatehouse.spi.ByteSize;
  * @param protocol       what the listener speaks: {@code http} (HTTP/1.1, endpoints chosen by path; the
  *                       default) or {@code grpc} (HTTP/2 cleartext, {@code inference.GRPCInferenceService},
  *                       endpoints chosen by model; {@code maxBodyBytes} caps each message)
+ * @param headerReadTimeout the most a client may take to send a request's line and headers, counted from
+ *                       its first byte; default {@value #DEFAULT_HEADER_READ_TIMEOUT_TEXT} (slowloris)
+ * @param bodyReadTimeout the most a client may take to send a request's body, counted from the end of its
+ *                       headers; default {@value #DEFAULT_BODY_READ_TIMEOUT_TEXT}
+ * @param idleTimeout    how long a kept-alive connection may sit with no request in progress, and how long
+ *                       an answer may wait for a client that does not read it; default
+ *                       {@value #DEFAULT_IDLE_TIMEOUT_TEXT}
+ * @param maxConnections the most connections this listener holds open at once; one more is answered 503
+ *                       and closed; default {@value #DEFAULT_MAX_CONNECTIONS}
  */
 public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
-                             ListenerProtocol protocol) {
+                             ListenerProtocol protocol, Duration headerReadTimeout, Duration bodyReadTimeout,
+                             Duration idleTimeout, int maxConnections) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
     public static final ByteSize DEFAULT_MAX_BODY_BYTES = ByteSize.ofBytes(10L * 1024 * 1024);
     public static final ByteSize DEFAULT_MAX_HEADER_BYTES = ByteSize.ofBytes(32L * 1024);
+    static final String DEFAULT_HEADER_READ_TIMEOUT_TEXT = "10s";
+    static final String DEFAULT_BODY_READ_TIMEOUT_TEXT = "60s";
+    static final String DEFAULT_IDLE_TIMEOUT_TEXT = "60s";
+    public static final Duration DEFAULT_HEADER_READ_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_BODY_READ_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    /** Bounds of the timeouts: below 100ms a healthy client on a slow link fails; above an hour nothing is bounded. */
+    private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
+    private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
     public ListenerConfig {
         protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
@@ -30,14 +51,35 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
         Checks.port("port", port);
         Checks.positive("maxBodyBytes", maxBodyBytes);
         Checks.positive("maxHeaderBytes", maxHeaderBytes);
+        headerReadTimeout = headerReadTimeout == null ? DEFAULT_HEADER_READ_TIMEOUT : headerReadTimeout;
+        bodyReadTimeout = bodyReadTimeout == null ? DEFAULT_BODY_READ_TIMEOUT : bodyReadTimeout;
+        idleTimeout = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
+        timeout("headerReadTimeout", headerReadTimeout);
+        timeout("bodyReadTimeout", bodyReadTimeout);
+        timeout("idleTimeout", idleTimeout);
+        if (maxConnections < 1 || maxConnections > 1_000_000) {
+            throw new ConfigException("maxConnections", "must be between 1 and 1000000, got " + maxConnections);
+        }
         if (protocol == ListenerProtocol.GRPC && maxBodyBytes.bytes() > Integer.MAX_VALUE) {
             throw new ConfigException("maxBodyBytes", "a gRPC message can be at most 2GiB, got " + maxBodyBytes);
         }
     }
 
+    /** A listener with the default timeouts and connection limit. */
+    public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
+                          ListenerProtocol protocol) {
+        this(host, port, maxBodyBytes, maxHeaderBytes, protocol, null, null, null, DEFAULT_MAX_CONNECTIONS);
+    }
+
     /** An HTTP listener. */
     public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes) {
         this(host, port, maxBodyBytes, maxHeaderBytes, ListenerProtocol.HTTP);
+    }
+
+    private static void timeout(String field, Duration value) {
+        if (value.compareTo(MIN_TIMEOUT) < 0 || value.compareTo(MAX_TIMEOUT) > 0) {
+            throw new ConfigException(field, "must be between 100ms and 1h, got " + value.toMillis() + "ms");
+        }
     }
 
     public boolean grpc() {
@@ -46,6 +88,7 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
 
     /** The same listener on another port (a port 0 resolved). */
     public ListenerConfig withPort(int port) {
-        return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol);
+        return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout,
+                bodyReadTimeout, idleTimeout, maxConnections);
     }
 }

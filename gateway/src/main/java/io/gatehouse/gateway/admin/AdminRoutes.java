@@ -29,14 +29,14 @@ public final class AdminRoutes extends RouteBuilder {
     @Override
     public void configure() {
         String base = "netty-http:http://" + host + ":" + port;
-        from(base + "/healthz").routeId("gatehouse-admin-healthz")
+        from(base + "/healthz?mapHeaders=false").routeId("gatehouse-admin-healthz")
                 .process(e -> answer(e, 200, "application/json", "{\"status\":\"UP\"}"));
-        from(base + "/readyz").routeId("gatehouse-admin-readyz")
+        from(base + "/readyz?mapHeaders=false").routeId("gatehouse-admin-readyz")
                 .process(e -> {
                     Readiness.Report report = readiness.get();
                     answer(e, report.ready() ? 200 : 503, "application/json", report.toJson());
                 });
-        from(base + "/metrics").routeId("gatehouse-admin-metrics")
+        from(base + "/metrics?mapHeaders=false").routeId("gatehouse-admin-metrics")
                 .process(e -> answer(e, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
     }
 

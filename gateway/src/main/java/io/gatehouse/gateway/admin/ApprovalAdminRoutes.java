@@ -112,7 +112,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("netty-http:http://" + host + ":" + port + BASE + "?matchOnUriPrefix=true")
+        from("netty-http:http://" + host + ":" + port + BASE + "?matchOnUriPrefix=true&mapHeaders=false")
                 .routeId("gatehouse-admin-approvals").process(new Api());
         if (breakGlass != null) {
             from("netty-http:http://" + host + ":" + port + BreakGlassAdminCalls.BASE + "?matchOnUriPrefix=true")

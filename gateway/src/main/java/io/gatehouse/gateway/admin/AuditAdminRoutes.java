@@ -88,9 +88,9 @@ public final class AuditAdminRoutes extends RouteBuilder {
     public void configure() {
         // Two prefixes, not "/admin": other parts of the admin API (approvals) live beside these.
         Api api = new Api();
-        from("netty-http:http://" + host + ":" + port + "/admin/sessions?matchOnUriPrefix=true")
+        from("netty-http:http://" + host + ":" + port + "/admin/sessions?matchOnUriPrefix=true&mapHeaders=false")
                 .routeId("gatehouse-admin-sessions").process(api);
-        from("netty-http:http://" + host + ":" + port + "/admin/audit?matchOnUriPrefix=true")
+        from("netty-http:http://" + host + ":" + port + "/admin/audit?matchOnUriPrefix=true&mapHeaders=false")
                 .routeId("gatehouse-admin-audit").process(api);
     }
 

@@ -8,19 +8,33 @@ import org.apache.camel.component.netty.http.NettyHttpConsumer;
 
 /**
  * camel-netty-http as the gateway registers it: the same component, whose servers set up their channels
- * with {@link ListenerCapInitializer} so that a body over a listener's cap gets a problem answer. One
+ * with {@link ListenerCapInitializer} (strict framing, one request at a time, timeouts, a connection
+ * limit, and problem answers where Netty and Camel would answer emptily). One
  * server per address, shared by every route on it, as in camel-netty-http.
  */
 public final class GatewayNettyHttpComponent extends NettyHttpComponent {
 
     private final Map<String, HttpServerBootstrapFactory> servers = new ConcurrentHashMap<>();
+    private final Map<Integer, ListenerSettings> listeners = new ConcurrentHashMap<>();
+
+    /** The settings of the listener on {@code port}; a port without any (the admin port) gets the defaults. */
+    public void listener(int port, ListenerSettings settings) {
+        listeners.put(port, settings);
+    }
+
+    /** As {@link #listener}, unless the port already has settings (a reload adding routes keeps the first). */
+    public void listenerIfAbsent(int port, ListenerSettings settings) {
+        listeners.putIfAbsent(port, settings);
+    }
 
     @Override
     protected HttpServerBootstrapFactory getOrCreateHttpNettyServerBootstrapFactory(NettyHttpConsumer consumer) {
         return servers.computeIfAbsent(consumer.getConfiguration().getAddress(), address -> {
             HttpServerBootstrapFactory server = new HttpServerBootstrapFactory(
                     getMultiplexChannelHandler(consumer.getConfiguration().getPort()));
-            server.init(getCamelContext(), consumer.getConfiguration(), new ListenerCapInitializer(consumer));
+            ListenerSettings settings = listeners.computeIfAbsent(consumer.getConfiguration().getPort(),
+                    port -> ListenerSettings.admin());
+            server.init(getCamelContext(), consumer.getConfiguration(), new ListenerCapInitializer(consumer, settings));
             return server;
         });
     }

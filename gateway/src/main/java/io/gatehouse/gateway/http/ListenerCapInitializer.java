@@ -37,21 +37,43 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
     private static final Logger LOG = LoggerFactory.getLogger(ListenerCapInitializer.class);
 
     private final int maxBodyBytes;
+    private final int maxHeaderBytes;
+    private final ListenerSettings settings;
 
-    ListenerCapInitializer(NettyHttpConsumer consumer) {
+    ListenerCapInitializer(NettyHttpConsumer consumer, ListenerSettings settings) {
         super(consumer);
         this.maxBodyBytes = consumer.getConfiguration().getChunkedMaxContentLength();
+        this.maxHeaderBytes = consumer.getConfiguration().getMaxHeaderSize();
+        this.settings = settings;
     }
 
     @Override
     public ServerInitializerFactory createPipelineFactory(NettyConsumer consumer) {
-        return new ListenerCapInitializer((NettyHttpConsumer) consumer);
+        return new ListenerCapInitializer((NettyHttpConsumer) consumer, settings);
     }
 
+    /**
+     * Camel's pipeline ({@code decoder, encoder, aggregator, outbound-streamer, handler}) with the gateway's
+     * pieces put in:
+     * <pre>
+     * limit → timeouts-bytes → decoder (strict) → timeouts-messages → encoder (HEAD-aware) → aggregator (problem 413)
+     *   → guard (one request at a time, refusals) → outbound-streamer → handler (Camel)
+     * </pre>
+     * The guard sits below the outbound streamer so that it sees a streamed answer's last chunk.
+     */
     @Override
     protected void initChannel(Channel ch) throws Exception {
         super.initChannel(ch);
-        ch.pipeline().replace("aggregator", "aggregator", new ProblemAggregator(maxBodyBytes));
+        ChannelPipeline pipeline = ch.pipeline();
+        RequestMethods methods = new RequestMethods();
+        ClientTimeouts timeouts = new ClientTimeouts(settings);
+        pipeline.replace("decoder", "decoder", new GatewayRequestDecoder(maxHeaderBytes, methods));
+        pipeline.replace("encoder", "encoder", new HeadAwareResponseEncoder(methods));
+        pipeline.addFirst("timeouts-bytes", timeouts.bytes());
+        pipeline.addFirst("limit", new ConnectionLimit(settings));
+        pipeline.addAfter("decoder", "timeouts-messages", timeouts.messages());
+        pipeline.replace("aggregator", "aggregator", new ProblemAggregator(maxBodyBytes));
+        pipeline.addAfter("aggregator", "guard", new ConnectionGuard(settings, timeouts));
     }
 
     /** Netty's aggregator, answering an oversized request with a problem. */
@@ -74,6 +96,13 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
         }
 
         /** A client that sent {@code Expect: 100-continue} with a size over the cap gets the same problem. */
+        /** The connection of a refused expectation is closed: its body may still be on its way. */
+        @Override
+        protected boolean closeAfterContinueResponse(Object response) {
+            return response instanceof FullHttpResponse r && r.status().code() >= 400
+                    || super.closeAfterContinueResponse(response);
+        }
+
         @Override
         protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
             Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
@@ -82,12 +111,24 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
                 response.release();
                 return tooLarge(request);
             }
+            if (answer instanceof FullHttpResponse response && start instanceof HttpRequest request
+                    && response.status().code() == HttpResponseStatus.EXPECTATION_FAILED.code()) {
+                response.release();
+                String requestId = UUID.randomUUID().toString();
+                String path = new QueryStringDecoder(request.uri()).rawPath();
+                LOG.warn("request {} refused before any endpoint: unsupported Expect '{}' ({} {})", requestId,
+                        request.headers().get(HttpHeaderNames.EXPECT), request.method(), path);
+                FullHttpResponse failed = ConnectionGuard.problem(Problem.of(417, "Expectation failed",
+                        "the only Expect value served is 100-continue"), requestId, path);
+                failed.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                return failed;
+            }
             return answer;
         }
 
         private FullHttpResponse tooLarge(HttpRequest request) {
             String requestId = UUID.randomUUID().toString();
-            String path = new QueryStringDecoder(request.uri()).path();
+            String path = new QueryStringDecoder(request.uri()).rawPath();
             LOG.warn("request {} refused before any endpoint: its body is over the listener's cap of {} bytes ({} {})",
                     requestId, max, request.method(), path);
             Problem problem = Problem.of(413, "Request body too large", "the request body is over this gateway"

@@ -26,7 +26,7 @@ public final class GatewayJwksRoute extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("netty-http:http://" + host + ":" + port + GatewaySigner.JWKS_PATH).routeId("gatehouse-admin-jwks")
+        from("netty-http:http://" + host + ":" + port + GatewaySigner.JWKS_PATH + "?mapHeaders=false").routeId("gatehouse-admin-jwks")
                 .process(exchange -> {
                     Headers headers = new Headers().set("Cache-Control", "max-age=300");
                     HttpAnswers.whole(exchange, 200, headers, "application/jwk-set+json",

@@ -2,6 +2,7 @@ package io.gatehouse.gateway.pipeline;
 
 import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.gateway.http.Refusal;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import io.gatehouse.spi.DecidingRule;
@@ -65,15 +66,21 @@ public final class ExchangeOpener implements Processor {
                 ChannelHandlerContext.class);
         if (pipeline == null) {
             // No endpoint serves this path (none was ever, or a reload removed it): not recorded, as no
-            // endpoint saw it.
-            String path = new QueryStringDecoder(netty.uri()).path();
-            io.gatehouse.gateway.http.HttpAnswers.problem(exchange, io.gatehouse.gateway.http.Problem.of(404,
-                    "Not found", "no endpoint serves path '" + path + "' on this listener"), requestId, path, false);
+            // endpoint saw it. A listener refusal here (bad framing or target) keeps its own answer; the raw
+            // path, since a refused target's %-escapes may not decode.
+            String path = new QueryStringDecoder(netty.uri()).rawPath();
+            Refusal refused = Refusal.decode(netty.headers().get(Refusal.HEADER));
+            io.gatehouse.gateway.http.Problem problem = refused != null
+                    ? io.gatehouse.gateway.http.Problem.of(refused.status(), refused.title(), refused.detail())
+                    : io.gatehouse.gateway.http.Problem.of(404, "Not found",
+                            "no endpoint serves path '" + path + "' on this listener");
+            io.gatehouse.gateway.http.HttpAnswers.problem(exchange, problem, requestId, path, false);
             exchange.setRouteStop(true);
             return;
         }
         ProtocolAdapter adapter = pipeline.adapter();
 
+        // The listener let through only targets whose %-escapes are valid (QueryStringDecoder would throw).
         QueryStringDecoder uri = new QueryStringDecoder(netty.uri());
         String path = uri.path();
         String query = uri.rawQuery();
@@ -90,10 +97,12 @@ public final class ExchangeOpener implements Processor {
         InboundRequest request = new InboundRequest(netty.method().name(), path, query, headers,
                 (InetSocketAddress) ctx.channel().remoteAddress(), body);
 
+        // The listener refused the request's framing, target or method: refuse it here, where it is recorded.
+        Refusal refusal = Refusal.decode(netty.headers().get(Refusal.HEADER));
         Operation operation = null;
         String malformed = null;
         try {
-            operation = servesPath(path) ? adapter.parse(request) : null;
+            operation = refusal == null && servesPath(path) ? adapter.parse(request) : null;
         } catch (MalformedRequestException e) {
             malformed = e.getMessage();
         }
@@ -107,7 +116,9 @@ public final class ExchangeOpener implements Processor {
         px.attributes().put(StandardAttributes.CONFIG_VERSION, pipeline.version());
         RouteExchanges.attach(exchange, px);
         RouteExchanges.attach(exchange, pipeline);
-        if (pipeline.closing()) {
+        if (refusal != null) {
+            refuse(px, refusal.status(), refusal.title(), refusal.detail(), refusal.rule());
+        } else if (pipeline.closing()) {
             px.refuse(EndpointPipeline.shuttingDown());
         } else if (malformed != null) {
             refuse(px, 400, "Malformed request", malformed, "malformed-body");

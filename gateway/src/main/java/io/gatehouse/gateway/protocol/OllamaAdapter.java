@@ -1,12 +1,9 @@
 package io.gatehouse.gateway.protocol;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gatehouse.spi.GatewayRequest;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
-import java.io.IOException;
 import java.util.OptionalInt;
 
 /**
@@ -22,8 +19,6 @@ public final class OllamaAdapter implements ProtocolAdapter {
     /** {@code keep_alive: 0}, {@code "0s"}, {@code "0m"}: unload now. Compiled once, not per request. */
     private static final java.util.regex.Pattern ZERO_KEEP_ALIVE = java.util.regex.Pattern.compile("0+[a-z]*");
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @Override
     public String name() {
         return "ollama";
@@ -34,6 +29,9 @@ public final class OllamaAdapter implements ProtocolAdapter {
         String path = trim(request.path());
         String method = request.method();
         OperationKind kind = classify(method, path);
+        if (request.body().length > 0) {
+            JsonBodies.checkJsonHeaders(request);
+        }
         JsonNode body = request.body().length == 0 ? null : parseJson(request.body());
         if (body == null) {
             if (kind == OperationKind.CHAT || kind == OperationKind.COMPLETION || kind == OperationKind.EMBEDDINGS) {
@@ -60,9 +58,7 @@ public final class OllamaAdapter implements ProtocolAdapter {
         if (kind == OperationKind.LIST_MODELS) {
             batch = 0;
         }
-        JsonNode numPredict = body.path("options").path("num_predict");
-        OptionalInt maxTokens = numPredict.canConvertToInt() && numPredict.asInt() >= 0
-                ? OptionalInt.of(numPredict.asInt()) : OptionalInt.empty();
+        OptionalInt maxTokens = OutputTokenBounds.of(body);
         return new Operation(name(), kind, model, stream, batch, maxTokens);
     }
 
@@ -107,17 +103,6 @@ public final class OllamaAdapter implements ProtocolAdapter {
     }
 
     static JsonNode parseJson(byte[] body) {
-        try {
-            JsonNode node = JSON.readTree(body);
-            if (node == null || !node.isObject()) {
-                throw new MalformedRequestException("the request body must be a JSON object");
-            }
-            return node;
-        } catch (JsonProcessingException e) {
-            throw new MalformedRequestException("the request body is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
-        } catch (IOException e) {
-            throw new MalformedRequestException("the request body could not be read as JSON");
-        }
+        return JsonBodies.object(body);
     }
 }

@@ -1,8 +1,6 @@
 package io.gatehouse.gateway.protocol;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gatehouse.spi.GatewayRequest;
 import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
@@ -16,7 +14,6 @@ import java.util.OptionalInt;
  */
 public final class OpenAiAdapter implements ProtocolAdapter {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** {@code GET /v1/models/{id}}: compiled once, not per request. */
     private static final java.util.regex.Pattern ONE_MODEL = java.util.regex.Pattern.compile(".*/models/[^/]+");
 
@@ -35,8 +32,11 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         OperationKind kind = classify(request.method(), request.path());
         if (kind == OperationKind.RAW) { // TGI's and llama.cpp's own routes beside their /v1
             String path = request.path();
+            if (request.body().length > 0) {
+                JsonBodies.checkJsonHeaders(request);
+            }
             Operation native_ = NativeRoutes.parse(request, path,
-                    request.body().length == 0 ? null : parseJson(request));
+                    request.body().length == 0 ? null : JsonBodies.object(request.body()));
             if (native_ != null) {
                 return native_;
             }
@@ -44,7 +44,17 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         // A file upload (/v1/files) is multipart/form-data, not JSON: nothing in it to read.
         boolean multipart = request.headers().first("Content-Type")
                 .map(t -> t.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")).orElse(false);
-        JsonNode body = request.body().length == 0 || multipart ? null : parseJson(request);
+        if (multipart) {
+            String type = request.headers().first("Content-Type").orElse("");
+            if (!type.toLowerCase(java.util.Locale.ROOT).contains("boundary=")) {
+                throw new MalformedRequestException("a multipart body needs a boundary parameter in its Content-Type");
+            }
+        } else if (request.body().length > 0) {
+            JsonBodies.checkJsonHeaders(request);
+        } else if (needsBody(kind)) {
+            throw new MalformedRequestException("a " + kind.configName() + " request needs a JSON body with a model");
+        }
+        JsonNode body = request.body().length == 0 || multipart ? null : JsonBodies.object(request.body());
         if (body == null) {
             return new Operation(name(), kind, null, false, kind == OperationKind.LIST_MODELS ? 0 : 1,
                     OptionalInt.empty());
@@ -54,7 +64,12 @@ public final class OpenAiAdapter implements ProtocolAdapter {
             model = body.path("lora_name").asText();
         }
         boolean stream = body.path("stream").asBoolean(false);
-        return new Operation(name(), kind, model, stream, batchOf(kind, body), maxTokensOf(body));
+        return new Operation(name(), kind, model, stream, batchOf(kind, body), OutputTokenBounds.of(body));
+    }
+
+    private static boolean needsBody(OperationKind kind) {
+        return kind == OperationKind.CHAT || kind == OperationKind.COMPLETION || kind == OperationKind.EMBEDDINGS
+                || kind == OperationKind.RESPONSES;
     }
 
     static OperationKind classify(String method, String path) {
@@ -97,20 +112,6 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         return OperationKind.RAW;
     }
 
-    private static JsonNode parseJson(GatewayRequest request) {
-        try {
-            JsonNode node = JSON.readTree(request.body());
-            if (node == null || !node.isObject()) {
-                throw new MalformedRequestException("the request body must be a JSON object");
-            }
-            return node;
-        } catch (JsonProcessingException e) {
-            throw new MalformedRequestException("the request body is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
-        } catch (java.io.IOException e) {
-            throw new MalformedRequestException("the request body could not be read as JSON");
-        }
-    }
 
     private static int batchOf(OperationKind kind, JsonNode body) {
         int inputs = 1;
@@ -128,13 +129,4 @@ public final class OpenAiAdapter implements ProtocolAdapter {
         return Math.multiplyExact(inputs, n);
     }
 
-    private static OptionalInt maxTokensOf(JsonNode body) {
-        for (String field : new String[] {"max_completion_tokens", "max_tokens", "max_output_tokens"}) {
-            JsonNode v = body.path(field);
-            if (v.canConvertToInt()) {
-                return OptionalInt.of(v.asInt());
-            }
-        }
-        return OptionalInt.empty();
-    }
 }

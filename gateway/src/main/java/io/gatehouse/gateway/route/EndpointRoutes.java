@@ -4,6 +4,8 @@ import io.gatehouse.config.EndpointConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.engine.Step;
+import io.gatehouse.gateway.http.GatewayNettyHttpComponent;
+import io.gatehouse.gateway.http.ListenerSettings;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +25,9 @@ public final class EndpointRoutes extends RouteBuilder {
     public record Plan(EndpointConfig endpoint, ListenerConfig listener, ProtocolAdapter adapter,
                        List<Step> steps) {
     }
+
+    /** Every method the listener lets through to a route (Camel matches this list by substring). */
+    private static final String ALL_METHODS = "GET,HEAD,POST,PUT,DELETE,PATCH,OPTIONS,TRACE,CONNECT";
 
     private final List<Mount> mounts;
     private final long maxResponseBytes;
@@ -53,6 +58,12 @@ public final class EndpointRoutes extends RouteBuilder {
                 + "&chunkedMaxContentLength=" + Math.min(Integer.MAX_VALUE, listener.maxBodyBytes().bytes())
                 + "&maxHeaderSize=" + Math.min(Integer.MAX_VALUE, listener.maxHeaderBytes().bytes())
                 + "&muteException=true"
+                // The gateway reads the Netty request itself: Camel's header mapping would parse the target and
+                // a form body on its own terms (and answer nothing when they do not parse).
+                + "&mapHeaders=false"
+                // Every method reaches the route, which answers and records it (Camel would answer OPTIONS and
+                // TRACE itself, outside the pipeline); the listener refuses TRACE and CONNECT there.
+                + "&traceEnabled=true&httpMethodRestrict=" + ALL_METHODS
                 // The route runs on the connection's event loop (no hand-off to a worker pool per
                 // request): processors never block, and whatever waits resumes on that loop.
                 + "&usingExecutorService=false";
@@ -62,8 +73,26 @@ public final class EndpointRoutes extends RouteBuilder {
     public void configure() {
         // Listeners answer a body over their cap with a problem, not Netty's empty 413.
         if (getContext().hasComponent("netty-http") == null) {
-            getContext().addComponent("netty-http", new io.gatehouse.gateway.http.GatewayNettyHttpComponent());
+            getContext().addComponent("netty-http", new GatewayNettyHttpComponent());
         }
+        GatewayNettyHttpComponent component = (GatewayNettyHttpComponent) getContext().getComponent("netty-http");
+        // A listener's settings (timeouts, limits, the endpoint prefixes its refusals go to) are taken when its
+        // server starts: routes a reload adds later do not change them (a refusal on such a path is answered by
+        // the listener itself, not recorded by the endpoint).
+        Map<String, java.util.List<String>> prefixes = new java.util.LinkedHashMap<>();
+        Map<String, ListenerConfig> listeners = new java.util.LinkedHashMap<>();
+        for (Mount mount : mounts) {
+            if (!mount.grpc()) {
+                listeners.put(mount.listenerName(), mount.listener());
+                java.util.List<String> paths = prefixes.computeIfAbsent(mount.listenerName(),
+                        n -> new java.util.ArrayList<>());
+                if (mount.endpointId() != null && mount.path() != null) {
+                    paths.add(mount.path());
+                }
+            }
+        }
+        listeners.forEach((name, listener) -> component.listenerIfAbsent(listener.port(),
+                ListenerSettings.of(name, listener, prefixes.get(name))));
         for (Mount mount : mounts) {
             EndpointRouteTemplate.build(this, mount, maxResponseBytes, completionListener);
         }
