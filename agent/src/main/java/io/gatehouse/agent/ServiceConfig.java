@@ -24,9 +24,11 @@ import java.util.Locale;
  * @param trustedCa       for an {@code https://} or {@code grpcs://} service: the PEM CA certificate(s)
  *                        its server certificate must chain to; null = the JVM's trusted CAs. The host
  *                        name (or IP) of the URL must match the certificate either way.
+ * @param circuitBreaker  when to stop calling a failing HTTP service for a while ({@link CircuitBreakerConfig});
+ *                        absent = the defaults (on)
  */
 public record ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
-                            Path trustedCa) {
+                            Path trustedCa, CircuitBreakerConfig circuitBreaker) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(300);
@@ -64,11 +66,20 @@ public record ServiceConfig(URI url, CredentialConfig credential, Duration conne
             throw new ConfigException("trustedCa", "is only for https:// and grpcs:// services ('" + url
                     + "' does not use TLS)");
         }
+        if (circuitBreaker == null) {
+            circuitBreaker = CircuitBreakerConfig.defaults();
+        }
+    }
+
+    /** A service with the default circuit breaker. */
+    public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
+                         Path trustedCa) {
+        this(url, credential, connectTimeout, responseTimeout, trustedCa, null);
     }
 
     /** A service that trusts the JVM's CAs. */
     public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout) {
-        this(url, credential, connectTimeout, responseTimeout, null);
+        this(url, credential, connectTimeout, responseTimeout, null, null);
     }
 
     /** True for a {@code grpc://} or {@code grpcs://} service. */
