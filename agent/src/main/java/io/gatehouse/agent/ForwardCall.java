@@ -322,8 +322,7 @@ final class ForwardCall {
             fail(UpstreamFailures.classify(upstream, reason));
             return;
         }
-        String message = "service '" + upstream.name() + "' broke off the response ("
-                + reason.getClass().getSimpleName() + ")";
+        String message = "service '" + upstream.name() + "' broke off the response: " + UpstreamFailures.what(reason);
         finish("failure UPSTREAM_ERROR after head", Verdict.FAILED, () -> {
             out.onNext(UpstreamFailures.failure(ForwardResponse.Failure.Code.UPSTREAM_ERROR, message));
             out.onCompleted();
