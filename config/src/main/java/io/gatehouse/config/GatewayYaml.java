@@ -37,18 +37,21 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
     }
 
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
-                    ListenerProtocol protocol) {
+                    ListenerProtocol protocol, Http2Limits http2) {
         Listener {
             host = host == null ? ListenerConfig.DEFAULT_HOST : host;
             port = port == null ? ListenerConfig.DEFAULT_PORT : port;
             maxBodyBytes = maxBodyBytes == null ? ListenerConfig.DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
             maxHeaderBytes = maxHeaderBytes == null ? ListenerConfig.DEFAULT_MAX_HEADER_BYTES : maxHeaderBytes;
             protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
-            new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol); // validates, naming the field
+            if (http2 != null && protocol != ListenerProtocol.GRPC) {
+                throw new ConfigException("http2", "is only for a listener with protocol: grpc (this one speaks HTTP/1.1)");
+            }
+            new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, http2); // validates, naming the field
         }
 
         ListenerConfig toConfig() {
-            return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol);
+            return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, http2);
         }
     }
 

@@ -15,9 +15,11 @@ import io.gatehouse.spi.ByteSize;
  * @param protocol       what the listener speaks: {@code http} (HTTP/1.1, endpoints chosen by path; the
  *                       default) or {@code grpc} (HTTP/2 cleartext, {@code inference.GRPCInferenceService},
  *                       endpoints chosen by model; {@code maxBodyBytes} caps each message)
+ * @param http2          on a gRPC listener: what one HTTP/2 connection may do ({@link Http2Limits});
+ *                       absent = the defaults
  */
 public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
-                             ListenerProtocol protocol) {
+                             ListenerProtocol protocol, Http2Limits http2) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -33,6 +35,13 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
         if (protocol == ListenerProtocol.GRPC && maxBodyBytes.bytes() > Integer.MAX_VALUE) {
             throw new ConfigException("maxBodyBytes", "a gRPC message can be at most 2GiB, got " + maxBodyBytes);
         }
+        http2 = http2 == null ? Http2Limits.defaults() : http2;
+    }
+
+    /** A listener with the default HTTP/2 limits. */
+    public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
+                          ListenerProtocol protocol) {
+        this(host, port, maxBodyBytes, maxHeaderBytes, protocol, null);
     }
 
     /** An HTTP listener. */
@@ -46,6 +55,6 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
 
     /** The same listener on another port (a port 0 resolved). */
     public ListenerConfig withPort(int port) {
-        return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol);
+        return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, http2);
     }
 }

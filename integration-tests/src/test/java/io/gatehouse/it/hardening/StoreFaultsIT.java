@@ -21,7 +21,6 @@ import io.gatehouse.store.audit.AuditVerifier;
 import io.gatehouse.store.audit.TrustedKeys;
 import io.gatehouse.store.audit.VerifyReport;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -68,6 +67,8 @@ class StoreFaultsIT {
     private static final String POSTGRES_ADMIN = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
     private static final String AUDIENCE = "gatehouse";
     private static final int CLIENTS = 8;
+    /** Longer than the store's connection timeout (3 s), so that the writer gives up and refuses. */
+    private static final Duration OUTAGE = Duration.ofSeconds(8);
 
     /** How one exchange ended, as the client saw it. */
     enum Outcome {
@@ -102,7 +103,7 @@ class StoreFaultsIT {
             String viaProxy = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + database
                     + "?user=postgres&connectTimeout=2&socketTimeout=10";
             Run run = runUnderFault("store:\n  url: " + viaProxy + "\n  onStoreFailure: " + policy + "\n", null,
-                    proxy::cut, proxy::restore, () -> {
+                    false, proxy::cut, proxy::restore, () -> {
                         try {
                             return DriverManager.getConnection(direct);
                         } catch (Exception e) {
@@ -130,7 +131,9 @@ class StoreFaultsIT {
                 "needs to mount a tmpfs (root): the disk-full case is skipped here");
         Path ballast = mount.resolve("ballast");
         try {
-            Run run = runUnderFault("", mount.resolve("data"), () -> fill(ballast), () -> {
+            // A journal that could not be written is not trusted again by the running gateway (the writer stops,
+            // as PostgreSQL does after a failed fsync): it answers 503 until it is restarted with space back.
+            Run run = runUnderFault("", mount.resolve("data"), true, () -> fill(ballast), () -> {
                 try {
                     Files.deleteIfExists(ballast);
                 } catch (IOException e) {
@@ -164,25 +167,28 @@ class StoreFaultsIT {
     }
 
     /**
-     * Starts the stack, runs the load, breaks the store ({@code breakStore}) for three seconds, repairs it,
-     * waits until answers are 200 again, stops the gateway and reads what the store holds.
+     * Starts the stack, runs the load, breaks the store ({@code breakStore}) for {@link #OUTAGE}, repairs it,
+     * waits until answers are 200 again (or, with {@code restartAfterRepair}, stops the load, restarts the
+     * gateway and sends ten requests one after the other), stops the gateway and reads what the store holds.
      *
      * @param dataDirectory where the gateway keeps its data (null: a temp directory)
      * @param storeConnection the store as the test reads it (null: the gateway's embedded store)
      */
-    private Run runUnderFault(String storeYaml, Path dataDirectory, Runnable breakStore, Runnable repairStore,
-                              Supplier<Connection> storeConnection) throws Exception {
+    private Run runUnderFault(String storeYaml, Path dataDirectory, boolean restartAfterRepair, Runnable breakStore,
+                              Runnable repairStore, Supplier<Connection> storeConnection) throws Exception {
         Path root = Files.createTempDirectory("gatehouse-it-storefaults-");
         Closer started = new Closer();
         try {
             FaultyModel model = started.add(new FaultyModel(1, 0, new FaultyModel.Drip(1, 1)));
             Path data = dataDirectory != null ? dataDirectory : root.resolve("data");
-            AgentServer agent = started.add(TestAgent.start(root.resolve("agent/agent.yaml"), root.resolve("agent-data"),
+            // The agent and the gateway share the data directory: the development certificates of their mutual TLS.
+            AgentServer agent = started.add(TestAgent.start(root.resolve("agent/agent.yaml"), data,
                     Map.of("model", model.uri()), "GATEHOUSE_IT_MODEL_KEY", TestAgent.randomKey()));
             RSAKey devKey = DevKeys.loadOrCreate(root.resolve("issuer"));
             DevIssuer issuer = started.add(DevIssuer.start("127.0.0.1", 0, devKey, false));
             Path config = root.resolve("config");
-            write(config.resolve("gateway.yaml"), "listeners:\n  http:\n    host: 127.0.0.1\n    port: 0\n"
+            int port = io.gatehouse.it.support.Loopback.freePort(); // kept across a restart
+            write(config.resolve("gateway.yaml"), "listeners:\n  http:\n    host: 127.0.0.1\n    port: " + port + "\n"
                     + "admin:\n  host: 127.0.0.1\n  port: 0\n  auth:\n    providers: [dev]\n"
                     + "agents:\n  local:\n    address: 127.0.0.1:" + agent.port() + "\n"
                     + "identity:\n  providers:\n    dev:\n      issuer: " + issuer.issuer() + "\n"
@@ -214,12 +220,12 @@ class StoreFaultsIT {
             long t0 = System.nanoTime();
             breakStore.run();
             int brokenAt = next.get();
-            Thread.sleep(3_000);
+            Thread.sleep(OUTAGE.toMillis());
             repairStore.run();
             long faultMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             int repairedAt = next.get();
             // Recovered: ten complete answers in a row, all sent after the repair.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(restartAfterRepair ? 1 : 60);
             int recoveredAfter = -1;
             while (System.nanoTime() < deadline && recoveredAfter < 0) {
                 Thread.sleep(200);
@@ -235,6 +241,18 @@ class StoreFaultsIT {
             stop.set(true);
             clients.shutdown();
             assertThat(clients.awaitTermination(2, TimeUnit.MINUTES)).as("the load stopped").isTrue();
+            if (restartAfterRepair) {
+                gateway.close();
+                gateway = TestConfig.startGateway(config);
+                int first = next.get();
+                boolean allComplete = true;
+                for (int i = 0; i < 10; i++) {
+                    Seen s = send(http, chat, token, next.getAndIncrement());
+                    seen.add(s);
+                    allComplete &= judge(s) == Outcome.COMPLETE;
+                }
+                recoveredAfter = allComplete ? next.get() - first - 10 : -1;
+            }
             gateway.close();
             long spoolLeft = countSpool(data.resolve("spool"), "audit-");
             if (storeConnection == null) {
@@ -308,8 +326,8 @@ class StoreFaultsIT {
                 + "| answers neither whole nor a clear 503 | " + run.violations().size() + " |\n"
                 + "| complete 2xx without start and end record (lost) | " + run.lost().size() + " of " + complete + " |\n"
                 + "| refused as unrecordable yet forwarded | " + run.forwardedButRefused().size() + " |\n"
-                + "| whole answers again after the repair | from the " + run.recoveredAfter()
-                + "th request sent after it |\n"
+                + "| whole answers again after the repair | " + (run.recoveredAfter() < 0 ? "no" : "yes, from request "
+                + run.recoveredAfter() + " after it") + " |\n"
                 + "| spool left after the stop | " + run.spoolLeft() + " files |\n"
                 + "| audit chain verifies | " + run.verified() + " |\n");
     }
@@ -347,17 +365,18 @@ class StoreFaultsIT {
         HttpRequest request = HttpRequest.newBuilder(chat).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                 .header("X-Fault-Seq", Integer.toString(n)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        // The request timeout covers the head only: the whole answer is bounded here, so a hang is seen as one.
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> answer =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
         try {
-            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            String id = response.headers().firstValue("Gatehouse-Request-Id").orElse(null);
-            try (InputStream in = response.body()) {
-                return new Seen(n, response.statusCode(), id, new String(in.readAllBytes(), StandardCharsets.UTF_8),
-                        false, null);
-            } catch (IOException e) {
-                return new Seen(n, response.statusCode(), id, "", true, e.toString());
-            }
-        } catch (IOException e) {
-            return new Seen(n, -1, null, "", true, e.toString());
+            HttpResponse<String> response = answer.get(45, TimeUnit.SECONDS);
+            return new Seen(n, response.statusCode(), response.headers().firstValue("Gatehouse-Request-Id")
+                    .orElse(null), response.body(), false, null);
+        } catch (java.util.concurrent.TimeoutException hang) {
+            answer.cancel(true);
+            return new Seen(n, -1, null, "", true, "no whole answer within 45 s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            return new Seen(n, -1, null, "", true, e.getCause().toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Seen(n, -1, null, "", true, e.toString());
