@@ -15,7 +15,8 @@ class Http2LimitsTest {
 
     @Test
     void aGrpcListenerWithoutHttp2KeysGetsSafeDefaults() {
-        Http2Limits limits = new ListenerConfig("127.0.0.1", 9090, null, null, ListenerProtocol.GRPC).http2();
+        Http2Limits limits = new ListenerConfig("127.0.0.1", 9090, ListenerConfig.DEFAULT_MAX_BODY_BYTES,
+                ListenerConfig.DEFAULT_MAX_HEADER_BYTES, ListenerProtocol.GRPC).http2();
 
         assertThat(limits).isEqualTo(new Http2Limits(100, 200, Duration.ofSeconds(10), Duration.ofMinutes(5),
                 Duration.ofMinutes(5)));
@@ -62,10 +63,10 @@ class Http2LimitsTest {
         dir.write("endpoints/chat.yaml", ConfigDir.endpoint("chat", "/v1"));
 
         assertThat(dir.errors()).containsExactly(
-                "gateway.yaml:3:5: listener 'http' field 'http2': is only for a listener with protocol: grpc "
+                "gateway.yaml:4:12: listener 'http' field 'http2': is only for a listener with protocol: grpc "
                         + "(this one speaks HTTP/1.1)",
-                "gateway.yaml:8:14: listener 'grpc' field 'http2.maxConcurrentStreams': must be between 1 and 100000, got 0",
-                "gateway.yaml:12:14: listener 'other' field 'http2.resetWindow': must be whole seconds from 1s to 1h, "
+                "gateway.yaml:8:35: listener 'grpc' field 'http2.maxConcurrentStreams': must be between 1 and 100000, got 0",
+                "gateway.yaml:12:26: listener 'other' field 'http2.resetWindow': must be whole seconds from 1s to 1h, "
                         + "got PT1.5S");
     }
 }

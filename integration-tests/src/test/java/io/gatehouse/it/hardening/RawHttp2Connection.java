@@ -179,8 +179,12 @@ final class RawHttp2Connection implements AutoCloseable {
             }
             received.add(f);
             if (f.type() == SETTINGS && (f.flags() & ACK) == 0) {
-                frame(SETTINGS, ACK, 0, new byte[0]);
-                flush();
+                try {
+                    frame(SETTINGS, ACK, 0, new byte[0]);
+                    flush();
+                } catch (IOException closing) {
+                    // the server is ending the connection: read what it still sent
+                }
             }
             if (until.test(f)) {
                 return f;
