@@ -124,6 +124,17 @@ final class DemoCommand implements Callable<Integer> {
         say("       -d '{\"model\":\"demo-small\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
                 + "\"stream these words one by one\"}]}'");
         say("  curl -i " + base + "/models        # no token: 401 application/problem+json");
+        loaded.config().endpoints().stream().filter(e -> "ollama".equals(e.protocol()) && e.path() != null)
+                .findFirst().ifPresent(e -> {
+                    String ollama = "http://127.0.0.1:" + port + e.path();
+                    say("Ollama's own API at " + ollama + " (Ollama clients: host " + ollama
+                            + ", Authorization: Bearer $TOKEN):");
+                    say("  curl -N " + ollama + "/api/chat -H \"Authorization: Bearer $TOKEN\" \\");
+                    say("       -H 'Content-Type: application/json' \\");
+                    say("       -d '{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\",\"content\":"
+                            + "\"Hello over Ollama\"}]}'");
+                    say("  curl -s " + ollama + "/api/tags -H \"Authorization: Bearer $TOKEN\"");
+                });
         say("");
         say("Agent and model log: " + data.resolve("demo").resolve("agent.log") + ". Press Ctrl-C to stop.");
         new CountDownLatch(1).await();

@@ -80,7 +80,7 @@ class PolicyCommandTest {
         String out = run(BOB, "POST /v1/load_lora_adapter\n\n{\"lora_name\":\"x\",\"lora_path\":\"/tmp/x\"}", 0);
 
         assertThat(out).contains("decision: deny (403 Forbidden by policy): policy 'default' rule 'default-deny':"
-                        + " no rule of policy ml-engineers allows model-load at endpoint 'openai'\n",
+                        + " no rule of policy ml-engineers allows model-load on model 'x' at endpoint 'openai'\n",
                 "  ml-engineers/inference (allow): skipped: operation model-load is not in [chat, completion,"
                         + " embeddings, infer, responses]\n");
     }

@@ -46,7 +46,12 @@ class ConfigLoaderTest {
         assertThat(config.store().onStoreFailure()).isEqualTo(StoreConfig.OnFailure.FAIL_CLOSED);
         assertThat(config.pluginsDirectory()).contains(Path.of("../plugins/header-stamp/target").toAbsolutePath()
                 .normalize());
-        assertThat(config.endpoints()).extracting(EndpointConfig::id).containsExactlyInAnyOrder("openai", "kserve-grpc");
+        assertThat(config.endpoints()).extracting(EndpointConfig::id)
+                .containsExactlyInAnyOrder("openai", "ollama", "kserve-grpc");
+        EndpointConfig ollama = config.endpoint("ollama").orElseThrow();
+        assertThat(ollama.path()).isEqualTo("/ollama");
+        assertThat(ollama.protocol()).isEqualTo("ollama");
+        assertThat(ollama.target()).isEqualTo(new TargetConfig("local", "demo-model", true));
         assertThat(config.endpoint("kserve-grpc").orElseThrow().models()).containsExactly("demo-small", "demo-large");
         EndpointConfig openai = config.endpoint("openai").orElseThrow();
         assertThat(openai.listener()).isEqualTo("http");

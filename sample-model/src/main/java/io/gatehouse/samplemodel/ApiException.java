@@ -3,7 +3,7 @@ package io.gatehouse.samplemodel;
 import java.util.Map;
 
 /** An OpenAI-style error response: {@code {"error":{"message","type","param","code"}}} with an HTTP status. */
-final class ApiException extends RuntimeException {
+class ApiException extends RuntimeException {
 
     static final String INVALID_REQUEST = "invalid_request_error";
 

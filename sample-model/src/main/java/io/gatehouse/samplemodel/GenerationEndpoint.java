@@ -2,7 +2,6 @@ package io.gatehouse.samplemodel;
 
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,8 +15,8 @@ import java.util.Map;
 abstract class GenerationEndpoint implements Endpoint {
 
     /** Request header that overrides the server's token delay for one request. */
-    static final String TOKEN_DELAY_HEADER = "X-Sample-Token-Delay-Ms";
-    static final int MAX_TOKEN_DELAY_MS = 60_000;
+    static final String TOKEN_DELAY_HEADER = Pacing.TOKEN_DELAY_HEADER;
+    static final int MAX_TOKEN_DELAY_MS = Pacing.MAX_TOKEN_DELAY_MS;
     static final int MAX_N = 128;
     /** Most choices one request may ask for (prompts × n), so a small body cannot demand a huge answer. */
     static final int MAX_CHOICES = 1024;
@@ -51,7 +50,7 @@ abstract class GenerationEndpoint implements Endpoint {
 
     @Override
     public final void handle(HttpExchange exchange) throws IOException {
-        Duration delay = tokenDelay(exchange);
+        Duration delay = Pacing.tokenDelay(exchange, context);
         RequestBody body = HttpIo.readJson(exchange);
         String model = context.requireModel(body);
         Prompt prompt = readPrompt(body);
@@ -107,7 +106,7 @@ abstract class GenerationEndpoint implements Endpoint {
         int longest = choices.stream().mapToInt(Choice::completionTokens).max().orElse(0);
         for (int word = 0; word < longest; word++) {
             if (word > 0) {
-                sleep(delay);
+                Pacing.sleep(delay);
             }
             for (Choice choice : choices) {
                 if (word < choice.completionTokens()) {
@@ -137,35 +136,5 @@ abstract class GenerationEndpoint implements Endpoint {
             chunk.put("usage", null);
         }
         return chunk;
-    }
-
-    private Duration tokenDelay(HttpExchange exchange) {
-        String header = exchange.getRequestHeaders().getFirst(TOKEN_DELAY_HEADER);
-        if (header == null) {
-            return context.settings().tokenDelay();
-        }
-        try {
-            int millis = Integer.parseInt(header.strip());
-            if (millis >= 0 && millis <= MAX_TOKEN_DELAY_MS) {
-                return Duration.ofMillis(millis);
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw ApiException.badRequest("invalid_header", null, "Invalid " + TOKEN_DELAY_HEADER
-                + " header: expected an integer from 0 to " + MAX_TOKEN_DELAY_MS + " (milliseconds), but got '"
-                + header + "'.");
-    }
-
-    private static void sleep(Duration delay) throws InterruptedIOException {
-        if (delay.isZero()) {
-            return;
-        }
-        try {
-            Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("stream interrupted: the server is stopping");
-        }
     }
 }

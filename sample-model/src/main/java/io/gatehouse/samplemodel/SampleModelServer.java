@@ -22,7 +22,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A small OpenAI-compatible model server on the JDK's {@link HttpServer}: {@code GET /v1/models},
+ * A small model server on the JDK's {@link HttpServer} that speaks the APIs of the servers Gatehouse fronts,
+ * all with the same echo: Ollama's native {@code /api/*} ({@link OllamaApi}), vLLM's LoRA admin
+ * ({@link LoraAdaptersEndpoint}), llama.cpp server's {@code /completion}, {@code /slots}, {@code /props}
+ * ({@link LlamaCppApi}), TGI's {@code /generate}, {@code /generate_stream}, {@code /info} ({@link TgiApi}),
+ * OpenAI fine-tuning ({@link FineTuningEndpoint}), and the OpenAI-compatible API: {@code GET /v1/models},
  * {@code POST /v1/chat/completions}, {@code POST /v1/completions}, {@code POST /v1/embeddings},
  * {@code /v1/files} (upload, list, get, content), {@code /v1/batches} (create, which runs the batch at
  * once, list, get), and an unauthenticated {@code GET /health}. Answers are deterministic
@@ -48,6 +52,8 @@ public final class SampleModelServer implements AutoCloseable {
     static final int IDLE_SECONDS = 30;
     static final String HEALTH_PATH = "/health";
     static final String DEBUG_GRPC_PATH = "/debug/grpc";
+    /** How often each admin operation reached the model ({@link AdminCounters}). */
+    static final String DEBUG_ADMIN_PATH = "/debug/admin";
     /** Largest gRPC request message, the HTTP side's body limit. */
     static final int MAX_GRPC_MESSAGE_BYTES = HttpIo.MAX_REQUEST_BYTES;
 
@@ -64,6 +70,7 @@ public final class SampleModelServer implements AutoCloseable {
     private final byte[] apiKey;
     private final Map<String, Route> routes;
     private final GrpcCounters grpcCounters = new GrpcCounters();
+    private final AdminCounters admin;
     private final ScheduledThreadPoolExecutor grpcTimer;
     private final Server grpcServer;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -73,13 +80,14 @@ public final class SampleModelServer implements AutoCloseable {
         SampleFiles files = new SampleFiles();
         this.apiKey = settings.apiKey().getBytes(StandardCharsets.UTF_8);
         ModelRepository repository = new ModelRepository(settings.models());
-        this.routes = Map.of(
+        Map<String, Route> routes = new java.util.HashMap<>(Map.of(
                 ModelsEndpoint.PATH, new Route("GET", new ModelsEndpoint(context), true),
                 "/v1/chat/completions", new Route("POST", new ChatCompletionsEndpoint(context), true),
                 "/v1/completions", new Route("POST", new CompletionsEndpoint(context), true),
                 "/v1/embeddings", new Route("POST", new EmbeddingsEndpoint(context), true),
                 FilesEndpoint.PATH, new Route(ANY_METHOD, new FilesEndpoint(files), true),
                 BatchesEndpoint.PATH, new Route(ANY_METHOD, new BatchesEndpoint(context, files), true),
+                FineTuningEndpoint.PATH, new Route(ANY_METHOD, new FineTuningEndpoint(context, files), true),
                 HEALTH_PATH, new Route("GET", exchange -> {
                     exchange.sendResponseHeaders(200, -1);
                 }, false),
@@ -87,7 +95,22 @@ public final class SampleModelServer implements AutoCloseable {
                     Map<String, Object> json = new LinkedHashMap<>(grpcCounters.toJson());
                     json.put("models", repository.states());
                     HttpIo.sendJson(exchange, 200, json);
-                }, true));
+                }, true),
+                DEBUG_ADMIN_PATH, new Route("GET", exchange -> HttpIo.sendJson(exchange, 200,
+                        context.admin().toJson()), true)));
+        // The native APIs of the servers Gatehouse fronts, beside the OpenAI-compatible one (as each server
+        // serves both): vLLM's LoRA admin, Ollama, llama.cpp server, TGI.
+        LoraAdaptersEndpoint lora = new LoraAdaptersEndpoint(context);
+        routes.put(LoraAdaptersEndpoint.LOAD, new Route("POST", lora, true));
+        routes.put(LoraAdaptersEndpoint.UNLOAD, new Route("POST", lora, true));
+        OllamaApi ollama = new OllamaApi(context);
+        OllamaApi.PATHS.forEach(path -> routes.put(path, new Route(ANY_METHOD, ollama, true)));
+        LlamaCppApi llama = new LlamaCppApi(context);
+        LlamaCppApi.PATHS.forEach(path -> routes.put(path, new Route(ANY_METHOD, llama, true)));
+        TgiApi tgi = new TgiApi(context);
+        TgiApi.PATHS.forEach(path -> routes.put(path, new Route(ANY_METHOD, tgi, true)));
+        this.routes = Map.copyOf(routes);
+        this.admin = context.admin();
         this.workers = new ThreadPoolExecutor(settings.maxThreads(), settings.maxThreads(),
                 IDLE_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), workerThreads());
         this.workers.allowCoreThreadTimeOut(true);
@@ -135,6 +158,11 @@ public final class SampleModelServer implements AutoCloseable {
     /** The bound gRPC port (the free port chosen when the settings said 0). */
     public int grpcPort() {
         return grpcServer.getPort();
+    }
+
+    /** How often each admin operation (Ollama pull, LoRA load, fine-tuning job…) reached this model. */
+    public AdminCounters adminCounters() {
+        return admin;
     }
 
     /** What the gRPC side has seen so far (live counters, not a copy). */
@@ -198,7 +226,7 @@ public final class SampleModelServer implements AutoCloseable {
         if (route == null && path.startsWith(ModelsEndpoint.PATH + "/") && path.length() > ModelsEndpoint.PATH.length() + 1) {
             route = routes.get(ModelsEndpoint.PATH);
         }
-        for (String parent : new String[] {FilesEndpoint.PATH, BatchesEndpoint.PATH}) {
+        for (String parent : new String[] {FilesEndpoint.PATH, BatchesEndpoint.PATH, FineTuningEndpoint.PATH}) {
             if (route == null && path.startsWith(parent + "/")) {
                 route = routes.get(parent);
             }

@@ -79,6 +79,7 @@ public class AgentComponent extends DefaultComponent {
         if (service == null || service.isBlank()) {
             throw new IllegalArgumentException("agent:" + remaining + " needs ?service=NAME, the agent's service to call");
         }
-        return new AgentEndpoint(uri, this, remaining, service);
+        String stripPrefix = getAndRemoveParameter(parameters, "stripPrefix", String.class);
+        return new AgentEndpoint(uri, this, remaining, service, stripPrefix);
     }
 }

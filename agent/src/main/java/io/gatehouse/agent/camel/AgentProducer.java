@@ -52,7 +52,7 @@ public class AgentProducer extends DefaultAsyncProducer {
             callback.done(true);
             return true;
         }
-        ForwardRequest request = toRequest(gateway, endpoint.getService());
+        ForwardRequest request = toRequest(gateway, endpoint.getService(), endpoint.getStripPrefix());
         Instant deadline = gateway.attributes().get(StandardAttributes.DEADLINE).orElse(null);
         ResponseStream responses = new ResponseStream(exchange, callback, endpoint.getAgentName(), client.target());
         Executor home = gateway instanceof PipelineExchange px ? px.home() : null;
@@ -66,8 +66,14 @@ public class AgentProducer extends DefaultAsyncProducer {
 
     /** The Forward request for a gateway exchange; the caller's credentials and internal headers stay behind. */
     static ForwardRequest toRequest(GatewayExchange gateway, String service) {
+        return toRequest(gateway, service, null);
+    }
+
+    /** @param stripPrefix the endpoint's path prefix to remove (segment-exact), or null to send the path as it is */
+    static ForwardRequest toRequest(GatewayExchange gateway, String service, String stripPrefix) {
         GatewayRequest request = gateway.request();
-        String path = request.query().isEmpty() ? request.path() : request.path() + "?" + request.query();
+        String requestPath = stripped(request.path(), stripPrefix);
+        String path = request.query().isEmpty() ? requestPath : requestPath + "?" + request.query();
         ForwardRequest.Builder builder = ForwardRequest.newBuilder()
                 .setRequestId(gateway.requestId())
                 .setService(service)
@@ -82,6 +88,18 @@ public class AgentProducer extends DefaultAsyncProducer {
         gateway.identity().ifPresent(id -> builder.setIdentity(identity(id)));
         gateway.attributes().get(StandardAttributes.IDENTITY_TOKEN).ifPresent(builder::setIdentityToken);
         return builder.build();
+    }
+
+    /** {@code /ollama/api/chat} without {@code /ollama} is {@code /api/chat}; {@code /ollama} alone is {@code /}. */
+    static String stripped(String path, String prefix) {
+        if (prefix == null || !path.startsWith(prefix)) {
+            return path;
+        }
+        String rest = path.substring(prefix.length());
+        if (rest.isEmpty()) {
+            return "/";
+        }
+        return rest.charAt(0) == '/' ? rest : path; // segment-exact: /ollamax is not under /ollama
     }
 
     private static CallerIdentity identity(Identity id) {

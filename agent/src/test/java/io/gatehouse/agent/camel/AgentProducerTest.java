@@ -313,4 +313,12 @@ class AgentProducerTest {
         assertThat(logs.lines()).isNotEmpty()
                 .noneMatch(l -> l.contains(AgentFixture.SECRET) || l.contains("callers-own-token"));
     }
+
+    @Test
+    void anEndpointThatStripsItsPathSendsTheRestOnSegmentExactly() {
+        assertThat(AgentProducer.stripped("/ollama/api/chat", "/ollama")).isEqualTo("/api/chat");
+        assertThat(AgentProducer.stripped("/ollama", "/ollama")).isEqualTo("/");
+        assertThat(AgentProducer.stripped("/ollamax/api/chat", "/ollama")).isEqualTo("/ollamax/api/chat");
+        assertThat(AgentProducer.stripped("/v1/models", null)).isEqualTo("/v1/models");
+    }
 }

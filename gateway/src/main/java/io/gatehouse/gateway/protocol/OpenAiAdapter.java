@@ -10,7 +10,9 @@ import java.util.OptionalInt;
 
 /**
  * The OpenAI API as served by vLLM, llama.cpp, Ollama (/v1) and TGI: classifies the operation by
- * method and path, and reads model, stream, batch size and token cap from the JSON body.
+ * method and path, and reads model, stream, batch size and token cap from the JSON body. vLLM's LoRA
+ * admin names the adapter ({@code lora_name}) as the model; TGI's and llama.cpp's own routes are
+ * {@link NativeRoutes}.
  */
 public final class OpenAiAdapter implements ProtocolAdapter {
 
@@ -31,6 +33,14 @@ public final class OpenAiAdapter implements ProtocolAdapter {
     @Override
     public Operation parse(GatewayRequest request) {
         OperationKind kind = classify(request.method(), request.path());
+        if (kind == OperationKind.RAW) { // TGI's and llama.cpp's own routes beside their /v1
+            String path = request.path();
+            Operation native_ = NativeRoutes.parse(request, path,
+                    request.body().length == 0 ? null : parseJson(request));
+            if (native_ != null) {
+                return native_;
+            }
+        }
         // A file upload (/v1/files) is multipart/form-data, not JSON: nothing in it to read.
         boolean multipart = request.headers().first("Content-Type")
                 .map(t -> t.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")).orElse(false);
@@ -40,6 +50,9 @@ public final class OpenAiAdapter implements ProtocolAdapter {
                     OptionalInt.empty());
         }
         String model = body.path("model").isTextual() ? body.path("model").asText() : null;
+        if (model == null && body.path("lora_name").isTextual()) { // vLLM: the adapter is the model loaded
+            model = body.path("lora_name").asText();
+        }
         boolean stream = body.path("stream").asBoolean(false);
         return new Operation(name(), kind, model, stream, batchOf(kind, body), maxTokensOf(body));
     }

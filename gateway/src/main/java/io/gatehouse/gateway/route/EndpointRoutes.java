@@ -109,7 +109,10 @@ public final class EndpointRoutes extends RouteBuilder {
     };
 
     static String agentUri(Plan plan) {
-        return "agent:" + plan.endpoint().target().agent() + "?service=" + plan.endpoint().target().service();
+        String uri = "agent:" + plan.endpoint().target().agent() + "?service=" + plan.endpoint().target().service();
+        String path = plan.endpoint().path();
+        boolean strip = plan.endpoint().target().stripPath() && path != null && !path.equals("/");
+        return strip ? uri + "&stripPrefix=RAW(" + path + ")" : uri;
     }
 
     /** Paths no endpoint serves get a problem+json 404 rather than Netty's empty one. */

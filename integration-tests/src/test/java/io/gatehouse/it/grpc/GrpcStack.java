@@ -81,6 +81,7 @@ final class GrpcStack implements AutoCloseable {
             write(config.resolve("endpoints").resolve("openai.yaml"), "id: openai\nlistener: http\npath: /v1\n"
                     + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n  - auth:\n"
                     + "      providers: [dev]\n  - policy: {}\n");
+            TestConfig.writeOllamaEndpoint(config, "demo-grpc"); // the demo's policies name it
             TestConfig.copyDemoPolicies(config);
             GatewayRuntime gateway = started.add(TestConfig.startGateway(config));
             return new GrpcStack(root, devKey, issuer, gateway, model, started);

@@ -68,6 +68,7 @@ final class PolicyStack implements AutoCloseable {
             write(config.resolve("endpoints").resolve("openai.yaml"), "id: openai\nlistener: http\npath: /v1\n"
                     + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n"
                     + "  - recording: {}\n  - limits:\n      requestTimeout: 30s\n  - auth:\n      providers: [dev]\n  - policy:\n");
+            TestConfig.writeOllamaEndpoint(config, "demo-model"); // the demo's policies name it
             TestConfig.copyDemoPolicies(config);
             GatewayRuntime gateway = started.add(TestConfig.startGateway(config));
             return new PolicyStack(root, devKey, issuer, gateway, started);

@@ -26,6 +26,16 @@ public final class TestConfig {
         }
     }
 
+    /**
+     * Writes the {@code ollama} endpoint the demo's policies name (at {@code /ollama}, to {@code service}), for
+     * stacks that copy those policies but test other endpoints.
+     */
+    public static void writeOllamaEndpoint(Path config, String service) throws IOException {
+        TempDirs.write(config.resolve("endpoints").resolve("ollama.yaml"), "id: ollama\nlistener: http\n"
+                + "path: /ollama\nprotocol: ollama\ntarget:\n  agent: local\n  service: " + service + "\n"
+                + "  stripPath: true\npipeline:\n  - auth:\n      providers: [dev]\n  - policy: {}\n");
+    }
+
     /** Loads {@code config}, or fails with all its errors. */
     public static GatewayAssembly.Loaded load(Path config) {
         // The gateway's own environment has no model key: only the agent was told.

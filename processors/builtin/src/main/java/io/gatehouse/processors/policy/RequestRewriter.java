@@ -13,7 +13,9 @@ import java.util.Set;
 
 /**
  * What an allowing rule writes into the request before it goes on: the output cap when the request sets
- * none (so output cost is bounded), the usage chunk of a stream whose tokens count against a quota, and
+ * none (so output cost is bounded), in the field the request's dialect reads ({@code max_tokens},
+ * Ollama's {@code options.num_predict}, TGI's {@code parameters.max_new_tokens}, llama.cpp's
+ * {@code n_predict}, KServe's {@code parameters.max_tokens}), the usage chunk of a stream whose tokens count against a quota, and
  * the KServe {@code outputs[]} the caller may see.
  */
 final class RequestRewriter {
@@ -62,6 +64,12 @@ final class RequestRewriter {
                     ObjectNode o = options instanceof ObjectNode on ? on : body.putObject("options");
                     o.put("num_predict", cap);
                 }
+                case "tgi" -> { // TGI's own /generate and /generate_stream
+                    JsonNode params = body.get("parameters");
+                    ObjectNode p = params instanceof ObjectNode pn ? pn : body.putObject("parameters");
+                    p.put("max_new_tokens", cap);
+                }
+                case "llama-cpp" -> body.put("n_predict", cap); // llama.cpp's own /completion
                 case "kserve-v2" -> {
                     JsonNode params = body.get("parameters");
                     ObjectNode p = params instanceof ObjectNode pn ? pn : body.putObject("parameters");

@@ -178,4 +178,50 @@ class SseMaskingTest {
         assertThat(new String(t.onChunk(bytes(": ping bob@example.com\n\n")), StandardCharsets.UTF_8))
                 .isEqualTo(": ping [EMAIL]\n\n");
     }
+
+    @Test
+    void aTgiTokenStreamMasksAValueSplitAcrossTokensAndChunksAndSendsTheTailInTheClosingEvent() {
+        String out = String.join("\n", run(sse(MaskingProtocol.OPENAI),
+                "data:{\"index\":1,\"token\":{\"id\":1,\"text\":\"mail bob@exa\",\"logprob\":-0.1,\"special\":false},"
+                        + "\"generated_text\":null,\"details\":null}\n\ndata:{\"index\":2,\"tok",
+                "en\":{\"id\":2,\"text\":\"mple.com\",\"logprob\":-0.1,\"special\":false},\"generated_text\":null,"
+                        + "\"details\":null}\n\n",
+                "data:{\"index\":3,\"token\":{\"id\":3,\"text\":\" now\",\"logprob\":-0.1,\"special\":false},"
+                        + "\"generated_text\":\"mail bob@example.com now\",\"details\":{\"finish_reason\":\"eos_token\","
+                        + "\"generated_tokens\":3}}\n\n"));
+
+        assertThat(out).doesNotContain("bob@", "example.com", "exa");
+        assertThat(out).isEqualTo("{\"index\":1,\"token\":{\"id\":1,\"text\":\"mail \",\"logprob\":-0.1,"
+                + "\"special\":false},\"generated_text\":null,\"details\":null}\n"
+                + "{\"index\":2,\"token\":{\"id\":2,\"text\":\"\",\"logprob\":-0.1,\"special\":false},"
+                + "\"generated_text\":null,\"details\":null}\n"
+                + "{\"index\":3,\"token\":{\"id\":3,\"text\":\"[EMAIL] now\",\"logprob\":-0.1,\"special\":false},"
+                + "\"generated_text\":\"mail [EMAIL] now\",\"details\":{\"finish_reason\":\"eos_token\","
+                + "\"generated_tokens\":3}}");
+    }
+
+    @Test
+    void aLlamaCppCompletionStreamMasksAcrossEventsAndSendsTheTailInTheStopEvent() {
+        List<String> out = run(sse(MaskingProtocol.OPENAI),
+                "data: {\"index\":0,\"content\":\"card 4111 1111\",\"stop\":false}\n\n",
+                "data: {\"index\":0,\"content\":\" 1111 1111\",\"stop\":false}\n\n",
+                "data: {\"index\":0,\"content\":\"\",\"stop\":true,\"prompt\":\"say 4111 1111 1111 1111\"}\n\n");
+
+        assertThat(out).containsExactly("{\"index\":0,\"content\":\"card \",\"stop\":false}",
+                "{\"index\":0,\"content\":\"\",\"stop\":false}",
+                "{\"index\":0,\"content\":\"[CREDIT_CARD]\",\"stop\":true,\"prompt\":\"say [CREDIT_CARD]\"}");
+    }
+
+    @Test
+    void aTgiStreamThatEndsWithoutItsClosingEventStillSendsWhatWasHeldMasked() {
+        List<String> out = run(sse(MaskingProtocol.OPENAI),
+                "data:{\"index\":1,\"token\":{\"id\":1,\"text\":\"ip 10.0\",\"special\":false},"
+                        + "\"generated_text\":null,\"details\":null}\n\n",
+                "data:{\"index\":2,\"token\":{\"id\":2,\"text\":\".0.1\",\"special\":false},"
+                        + "\"generated_text\":null,\"details\":null}\n\n");
+
+        assertThat(String.join("", out)).doesNotContain("10.0");
+        assertThat(out.get(out.size() - 1)).isEqualTo("{\"index\":2,\"token\":{\"id\":0,\"text\":\"[IP_ADDRESS]\","
+                + "\"logprob\":0.0,\"special\":false},\"generated_text\":null,\"details\":null}");
+    }
 }
