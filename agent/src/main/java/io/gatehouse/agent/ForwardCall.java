@@ -67,7 +67,12 @@ final class ForwardCall {
     private boolean informational;
     private boolean written;
     private boolean retried;
+    /** The service's circuit breaker let this call through: its end is reported to the breaker once. */
+    private boolean permitted;
     private int status = -1;
+
+    /** What the end of a call says about the service, for its circuit breaker. */
+    private enum Verdict { SUCCEEDED, FAILED, NEUTRAL }
 
     ForwardCall(Upstream upstream, ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out, EventLoop loop) {
         this.upstream = upstream;
@@ -79,7 +84,7 @@ final class ForwardCall {
 
     /** Called from the gRPC service method: registers the gRPC callbacks, then starts on the call's loop. */
     void start() {
-        out.setOnCancelHandler(() -> onLoop(() -> finish("cancelled", null)));
+        out.setOnCancelHandler(() -> onLoop(() -> finish("cancelled", Verdict.NEUTRAL, null)));
         out.setOnReadyHandler(() -> onLoop(this::readIfReady));
         onLoop(this::begin);
     }
@@ -99,8 +104,22 @@ final class ForwardCall {
         try {
             http = upstream.build(request);
         } catch (IllegalArgumentException e) {
-            finish("invalid", () -> out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException()));
+            finish("invalid", Verdict.NEUTRAL, () -> out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException()));
             return;
+        }
+        ServiceBreaker breaker = upstream.breaker();
+        if (breaker != null) {
+            if (!breaker.tryAcquire()) {
+                ForwardResponse.Failure refused = ForwardResponse.Failure.newBuilder()
+                        .setCode(ForwardResponse.Failure.Code.CIRCUIT_OPEN).setMessage(breaker.refusal())
+                        .setRetryAfterMillis(breaker.retryAfterMillis()).build();
+                finish("failure CIRCUIT_OPEN", Verdict.NEUTRAL, () -> {
+                    out.onNext(ForwardResponse.newBuilder().setFailure(refused).build());
+                    out.onCompleted();
+                });
+                return;
+            }
+            permitted = true;
         }
         long deadline = request.getDeadlineUnixMillis();
         if (deadline > 0) {
@@ -260,7 +279,7 @@ final class ForwardCall {
         byte[] body = whole == null ? null : heldBody.toByteArray();
         heldHead = null;
         heldBody = null;
-        finish("completed", () -> {
+        finish("completed", status >= 500 ? Verdict.FAILED : Verdict.SUCCEEDED, () -> {
             if (whole != null) {
                 headSent = true;
                 out.onNext(ForwardResponse.newBuilder().setWhole(ForwardResponse.Whole.newBuilder().setHead(whole)
@@ -303,9 +322,8 @@ final class ForwardCall {
             fail(UpstreamFailures.classify(upstream, reason));
             return;
         }
-        String message = "service '" + upstream.name() + "' broke off the response ("
-                + reason.getClass().getSimpleName() + ")";
-        finish("failure UPSTREAM_ERROR after head", () -> {
+        String message = "service '" + upstream.name() + "' broke off the response: " + UpstreamFailures.what(reason);
+        finish("failure UPSTREAM_ERROR after head", Verdict.FAILED, () -> {
             out.onNext(UpstreamFailures.failure(ForwardResponse.Failure.Code.UPSTREAM_ERROR, message));
             out.onCompleted();
         });
@@ -320,26 +338,37 @@ final class ForwardCall {
 
     private void deadlinePassed() {
         long elapsed = (System.nanoTime() - startNanos) / 1_000_000;
-        finish("deadline", () -> out.onError(Status.DEADLINE_EXCEEDED
+        // The caller's budget ran out: says nothing certain about the service, so not counted.
+        finish("deadline", Verdict.NEUTRAL, () -> out.onError(Status.DEADLINE_EXCEEDED
                 .withDescription("the deadline passed after " + elapsed + " ms").asRuntimeException()));
     }
 
     private void fail(ForwardResponse.Failure failure) {
-        finish("failure " + failure.getCode(), () -> {
+        finish("failure " + failure.getCode(), Verdict.FAILED, () -> {
             out.onNext(ForwardResponse.newBuilder().setFailure(failure).build());
             out.onCompleted();
         });
     }
 
     /**
-     * Ends the call once: runs {@code action} (the last writes to the gRPC stream), stops the timers,
+     * Ends the call once: tells the service's circuit breaker what the call says about the service,
+     * runs {@code action} (the last writes to the gRPC stream), stops the timers,
      * closes the connection of an exchange that did not end cleanly, and logs the call.
      */
-    private void finish(String outcome, Runnable action) {
+    private void finish(String outcome, Verdict verdict, Runnable action) {
         if (finished) {
             return;
         }
         finished = true;
+        if (permitted) {
+            permitted = false;
+            ServiceBreaker breaker = upstream.breaker();
+            switch (verdict) {
+                case SUCCEEDED -> breaker.succeeded(startNanos);
+                case FAILED -> breaker.failed(startNanos);
+                case NEUTRAL -> breaker.released();
+            }
+        }
         if (action != null) {
             try {
                 action.run();

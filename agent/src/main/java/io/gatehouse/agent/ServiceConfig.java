@@ -25,9 +25,11 @@ import java.util.Locale;
  *                        its server certificate must chain to; null = the JVM's trusted CAs. The host
  *                        name (or IP) of the URL must match the certificate either way.
  * @param upstreamToken   a short-lived JWT the agent signs per request ({@link UpstreamTokenConfig}); null = none
+ * @param circuitBreaker  when to stop calling a failing HTTP service for a while ({@link CircuitBreakerConfig});
+ *                        absent = the defaults (on)
  */
 public record ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
-                            Path trustedCa, UpstreamTokenConfig upstreamToken) {
+                            Path trustedCa, UpstreamTokenConfig upstreamToken, CircuitBreakerConfig circuitBreaker) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(300);
@@ -72,17 +74,32 @@ public record ServiceConfig(URI url, CredentialConfig credential, Duration conne
             throw new ConfigException("trustedCa", "is only for https:// and grpcs:// services ('" + url
                     + "' does not use TLS)");
         }
+        if (circuitBreaker == null) {
+            circuitBreaker = CircuitBreakerConfig.defaults();
+        }
     }
 
-    /** A service without upstream token. */
+    /** A service without upstream token, with the default circuit breaker. */
     public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
                          Path trustedCa) {
-        this(url, credential, connectTimeout, responseTimeout, trustedCa, null);
+        this(url, credential, connectTimeout, responseTimeout, trustedCa, null, null);
+    }
+
+    /** A service with this upstream token (null = none) and the default circuit breaker. */
+    public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
+                         Path trustedCa, UpstreamTokenConfig upstreamToken) {
+        this(url, credential, connectTimeout, responseTimeout, trustedCa, upstreamToken, null);
+    }
+
+    /** A service without upstream token, with this circuit breaker (null = the defaults). */
+    public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,
+                         Path trustedCa, CircuitBreakerConfig circuitBreaker) {
+        this(url, credential, connectTimeout, responseTimeout, trustedCa, null, circuitBreaker);
     }
 
     /** A service that trusts the JVM's CAs. */
     public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout) {
-        this(url, credential, connectTimeout, responseTimeout, null);
+        this(url, credential, connectTimeout, responseTimeout, null, null);
     }
 
     /** True for a {@code grpc://} or {@code grpcs://} service. */

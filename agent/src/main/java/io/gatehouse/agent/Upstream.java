@@ -48,6 +48,8 @@ final class Upstream implements ServiceTarget {
     private final String hostHeader;
     private final SslContext sslContext;
     private final AccessLog accessLog;
+    /** Null when the service's circuit breaker is off. */
+    private final ServiceBreaker breaker;
     private final Map<EventLoop, UpstreamPool> pools = new IdentityHashMap<>();
 
     /**
@@ -77,6 +79,7 @@ final class Upstream implements ServiceTarget {
         URI uri = config.url();
         this.hostHeader = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
         this.sslContext = config.usesTls() ? sslContext(config) : null;
+        this.breaker = ServiceBreaker.of(name, config.circuitBreaker());
         for (EventLoop loop : loops.all()) {
             pools.put(loop, new UpstreamPool(this, loop, loops));
         }
@@ -132,6 +135,11 @@ final class Upstream implements ServiceTarget {
 
     AccessLog accessLog() {
         return accessLog;
+    }
+
+    /** The service's circuit breaker, or null when it is off. */
+    ServiceBreaker breaker() {
+        return breaker;
     }
 
     UpstreamPool pool(EventLoop loop) {

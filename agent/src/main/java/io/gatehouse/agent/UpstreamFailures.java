@@ -3,6 +3,8 @@ package io.gatehouse.agent;
 import io.gatehouse.agent.proto.ForwardResponse;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -39,9 +41,31 @@ final class UpstreamFailures {
                 return failureOf(ForwardResponse.Failure.Code.UPSTREAM_UNREACHABLE, unreachable + "host not found");
             }
         }
-        Throwable named = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        return failureOf(ForwardResponse.Failure.Code.UPSTREAM_ERROR, "request to service '" + name + "' failed ("
-                + named.getClass().getSimpleName() + ")");
+        return failureOf(ForwardResponse.Failure.Code.UPSTREAM_ERROR, "request to service '" + name + "' failed: "
+                + what(cause));
+    }
+
+    /**
+     * What broke, in words an operator can act on: the model server reset or closed the connection, or
+     * sent what is not HTTP; else the exception's type. Never its message (it may quote what was sent).
+     */
+    static String what(Throwable cause) {
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof PrematureChannelClosureException) {
+                return "the model server closed the connection";
+            }
+            if (c instanceof java.io.IOException && String.valueOf(c.getMessage()).contains("Connection reset")) {
+                return "the model server reset the connection";
+            }
+            if (c instanceof javax.net.ssl.SSLException) {
+                return "the TLS handshake with the model server failed (" + c.getClass().getSimpleName() + ")";
+            }
+            if (c instanceof DecoderException || c instanceof TooLongFrameException) {
+                Throwable named = c.getCause() != null ? c.getCause() : c;
+                return "the model server's response is not valid HTTP/1.1 (" + named.getClass().getSimpleName() + ")";
+            }
+        }
+        return "the connection failed (" + cause.getClass().getSimpleName() + ")";
     }
 
     static ForwardResponse.Failure failureOf(ForwardResponse.Failure.Code code, String message) {

@@ -194,7 +194,7 @@ class AgentServerTest {
         assertThat(collected.body()).isEqualTo("data: {\"n\":1}\n\n");
         ForwardResponse.Failure failure = collected.failure();
         assertThat(failure.getCode()).isEqualTo(ForwardResponse.Failure.Code.UPSTREAM_ERROR);
-        assertThat(failure.getMessage()).startsWith("service 'echo' broke off the response (");
+        assertThat(failure.getMessage()).isEqualTo("service 'echo' broke off the response: the model server closed the connection");
     }
 
     @Test

@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A model server on a free loopback port (Netty, HTTP/1.1 keep-alive; HTTPS with a given context)
  * that counts the connections it accepted. {@code /ok} answers a small JSON body with Content-Length;
  * {@code /close} the same, then closes the connection without saying so; {@code /close-header} the
- * same with {@code Connection: close}, closing only 2 s later; {@code /gzip} a gzip-encoded body as is; {@code /endless?id=ID}
+ * same with {@code Connection: close}, closing only 2 s later; {@code /fail} a 503 with a JSON body; {@code /gzip} a gzip-encoded body as is; {@code /endless?id=ID}
  * chunked 64 KiB pieces for as long as the connection takes them (it writes only while the socket is
  * writable, so {@link #written} shows what the client actually read or buffered).
  */
@@ -124,6 +124,12 @@ public final class CountingModel implements AutoCloseable {
                     ctx.writeAndFlush(response);
                     // Closes late, so a client that ignored the header would still find the connection open.
                     ctx.executor().schedule(() -> ctx.close(), 2, TimeUnit.SECONDS);
+                }
+                case "/fail" -> {
+                    FullHttpResponse response = ok("{\"error\":\"overloaded\"}".getBytes(StandardCharsets.UTF_8),
+                            "application/json");
+                    response.setStatus(HttpResponseStatus.SERVICE_UNAVAILABLE);
+                    ctx.writeAndFlush(response);
                 }
                 case "/gzip" -> {
                     FullHttpResponse response = ok(GZIP_BODY, "application/json");

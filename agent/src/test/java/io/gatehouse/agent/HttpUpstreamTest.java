@@ -198,7 +198,7 @@ class HttpUpstreamTest {
         assertThat(collected.error()).isNull();
         ForwardResponse.Failure failure = collected.failure();
         assertThat(failure.getCode()).isEqualTo(ForwardResponse.Failure.Code.UPSTREAM_ERROR);
-        assertThat(failure.getMessage()).isEqualTo("request to service 'tls-untrusted' failed (SSLHandshakeException)");
+        assertThat(failure.getMessage()).isEqualTo("request to service 'tls-untrusted' failed: the TLS handshake with the model server failed (SSLHandshakeException)");
         assertThat(tlsModel.authorizations()).isEmpty();
         assertThat(collected.everything()).doesNotContain(AgentFixture.SECRET);
     }
@@ -209,7 +209,7 @@ class HttpUpstreamTest {
 
         ForwardResponse.Failure failure = collected.failure();
         assertThat(failure.getCode()).isEqualTo(ForwardResponse.Failure.Code.UPSTREAM_ERROR);
-        assertThat(failure.getMessage()).isEqualTo("request to service 'tls-other-name' failed (SSLHandshakeException)");
+        assertThat(failure.getMessage()).isEqualTo("request to service 'tls-other-name' failed: the TLS handshake with the model server failed (SSLHandshakeException)");
         assertThat(otherNameModel.authorizations()).isEmpty();
     }
 

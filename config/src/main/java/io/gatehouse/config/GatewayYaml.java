@@ -108,7 +108,8 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
 
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
                     ListenerProtocol protocol, java.time.Duration headerReadTimeout,
-                    java.time.Duration bodyReadTimeout, java.time.Duration idleTimeout, Integer maxConnections) {
+                    java.time.Duration bodyReadTimeout, java.time.Duration idleTimeout, Integer maxConnections,
+                    Http2Limits http2) {
         Listener {
             host = host == null ? ListenerConfig.DEFAULT_HOST : host;
             port = port == null ? ListenerConfig.DEFAULT_PORT : port;
@@ -116,13 +117,16 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             maxHeaderBytes = maxHeaderBytes == null ? ListenerConfig.DEFAULT_MAX_HEADER_BYTES : maxHeaderBytes;
             protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
             maxConnections = maxConnections == null ? ListenerConfig.DEFAULT_MAX_CONNECTIONS : maxConnections;
+            if (http2 != null && protocol != ListenerProtocol.GRPC) {
+                throw new ConfigException("http2", "is only for a listener with protocol: grpc (this one speaks HTTP/1.1)");
+            }
             new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout,
-                    idleTimeout, maxConnections); // validates, naming the field
+                    idleTimeout, maxConnections, http2); // validates, naming the field
         }
 
         ListenerConfig toConfig() {
             return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout,
-                    bodyReadTimeout, idleTimeout, maxConnections);
+                    bodyReadTimeout, idleTimeout, maxConnections, http2);
         }
     }
 

@@ -25,10 +25,12 @@ import java.time.Duration;
  *                       {@value #DEFAULT_IDLE_TIMEOUT_TEXT}
  * @param maxConnections the most connections this listener holds open at once; one more is answered 503
  *                       and closed; default {@value #DEFAULT_MAX_CONNECTIONS}
+ * @param http2          on a gRPC listener: what one HTTP/2 connection may do ({@link Http2Limits});
+ *                       absent = the defaults
  */
 public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
                              ListenerProtocol protocol, Duration headerReadTimeout, Duration bodyReadTimeout,
-                             Duration idleTimeout, int maxConnections) {
+                             Duration idleTimeout, int maxConnections, Http2Limits http2) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -63,12 +65,27 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
         if (protocol == ListenerProtocol.GRPC && maxBodyBytes.bytes() > Integer.MAX_VALUE) {
             throw new ConfigException("maxBodyBytes", "a gRPC message can be at most 2GiB, got " + maxBodyBytes);
         }
+        http2 = http2 == null ? Http2Limits.defaults() : http2;
     }
 
-    /** A listener with the default timeouts and connection limit. */
+    /** A listener with the default timeouts, connection limit and HTTP/2 limits. */
     public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
                           ListenerProtocol protocol) {
-        this(host, port, maxBodyBytes, maxHeaderBytes, protocol, null, null, null, DEFAULT_MAX_CONNECTIONS);
+        this(host, port, maxBodyBytes, maxHeaderBytes, protocol, null, null, null, DEFAULT_MAX_CONNECTIONS, null);
+    }
+
+    /** A listener with these timeouts and connection limit, and the default HTTP/2 limits. */
+    public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
+                          ListenerProtocol protocol, Duration headerReadTimeout, Duration bodyReadTimeout,
+                          Duration idleTimeout, int maxConnections) {
+        this(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout, idleTimeout,
+                maxConnections, null);
+    }
+
+    /** A listener with these HTTP/2 limits, and the default timeouts and connection limit. */
+    public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
+                          ListenerProtocol protocol, Http2Limits http2) {
+        this(host, port, maxBodyBytes, maxHeaderBytes, protocol, null, null, null, DEFAULT_MAX_CONNECTIONS, http2);
     }
 
     /** An HTTP listener. */
@@ -89,6 +106,6 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
     /** The same listener on another port (a port 0 resolved). */
     public ListenerConfig withPort(int port) {
         return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout,
-                bodyReadTimeout, idleTimeout, maxConnections);
+                bodyReadTimeout, idleTimeout, maxConnections, http2);
     }
 }

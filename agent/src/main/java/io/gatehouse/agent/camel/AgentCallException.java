@@ -20,6 +20,8 @@ public final class AgentCallException extends Exception {
         UPSTREAM_UNREACHABLE,
         /** The model server sent no response head within the service's response timeout. */
         UPSTREAM_TIMEOUT,
+        /** The service failed too many recent calls; the agent refuses calls to it for a while ({@link #retryAfterMillis()}). */
+        CIRCUIT_OPEN,
         /** The exchange's deadline passed. */
         DEADLINE_EXCEEDED,
         /** Anything else: the model server or the agent failed. */
@@ -28,6 +30,7 @@ public final class AgentCallException extends Exception {
 
     private final Kind kind;
     private final int grpcStatus;
+    private long retryAfterMillis;
 
     public AgentCallException(Kind kind, String message) {
         this(kind, message, null);
@@ -45,6 +48,17 @@ public final class AgentCallException extends Exception {
         super(message, cause);
         this.kind = Objects.requireNonNull(kind, "kind");
         this.grpcStatus = grpcStatus;
+    }
+
+    /** For {@link Kind#CIRCUIT_OPEN}: when the agent lets calls through again; returns this. */
+    public AgentCallException retryAfter(long millis) {
+        this.retryAfterMillis = millis;
+        return this;
+    }
+
+    /** When a retry may succeed, in milliseconds; 0 when the agent did not say. */
+    public long retryAfterMillis() {
+        return retryAfterMillis;
     }
 
     public Kind kind() {

@@ -66,7 +66,7 @@ final class ResponseStream implements ClientResponseObserver<ForwardRequest, For
             case FAILURE -> {
                 ForwardResponse.Failure f = response.getFailure();
                 AgentCallException error = new AgentCallException(kindOf(f.getCode()), f.getMessage(), null,
-                        f.getGrpcStatus());
+                        f.getGrpcStatus()).retryAfter(f.getRetryAfterMillis());
                 if (body == null) {
                     failBeforeHead(error);
                 } else {
@@ -167,6 +167,7 @@ final class ResponseStream implements ClientResponseObserver<ForwardRequest, For
             case UNKNOWN_SERVICE -> AgentCallException.Kind.UNKNOWN_SERVICE;
             case UPSTREAM_UNREACHABLE -> AgentCallException.Kind.UPSTREAM_UNREACHABLE;
             case UPSTREAM_TIMEOUT -> AgentCallException.Kind.UPSTREAM_TIMEOUT;
+            case CIRCUIT_OPEN -> AgentCallException.Kind.CIRCUIT_OPEN;
             default -> AgentCallException.Kind.UPSTREAM_ERROR;
         };
     }

@@ -230,7 +230,7 @@ class AgentProducerTest {
         assertThat(reader.await().error()).isInstanceOf(AgentCallException.class);
         AgentCallException error = (AgentCallException) reader.error();
         assertThat(error.kind()).isEqualTo(AgentCallException.Kind.UPSTREAM_ERROR);
-        assertThat(error.getMessage()).startsWith("service 'echo' broke off the response (");
+        assertThat(error.getMessage()).isEqualTo("service 'echo' broke off the response: the model server closed the connection");
         assertThat(reader.text()).isEqualTo("data: {\"n\":1}\n\n");
     }
 

@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.grpc;
 
+import io.gatehouse.config.Http2Limits;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.kserve.grpc.GRPCInferenceServiceGrpc;
 import java.util.List;
@@ -35,6 +36,16 @@ public final class GrpcListeners {
         configuration.setMaxMessageSize((int) Math.min(Integer.MAX_VALUE, listener.maxBodyBytes().bytes()));
         configuration.setMaxInboundMetadataSize((int) Math.min(Integer.MAX_VALUE, listener.maxHeaderBytes().bytes()));
         configuration.setServerInterceptors(List.of(new GrpcCallInterceptor()));
+        // HTTP/2 abuse: streams per connection, rapid reset (CVE-2023-44487), ping floods, idle connections.
+        // Metadata (CONTINUATION floods included) is capped above; Netty ends a connection whose flow-control
+        // window overflows or whose frames break the protocol.
+        Http2Limits http2 = listener.http2();
+        configuration.setMaxConcurrentCallsPerConnection(http2.maxConcurrentStreams());
+        configuration.setMaxRstFramesPerWindow(http2.maxResetStreams());
+        configuration.setMaxRstPeriodSeconds((int) http2.resetWindow().toSeconds());
+        configuration.setPermitKeepAliveTime(http2.permitKeepAliveTime().toMillis());
+        configuration.setPermitKeepAliveWithoutCalls(false);
+        configuration.setMaxConnectionIdle(http2.maxConnectionIdle().toMillis());
         return endpoint;
     }
 }

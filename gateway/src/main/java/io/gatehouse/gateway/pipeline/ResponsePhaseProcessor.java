@@ -87,6 +87,14 @@ public final class ResponsePhaseProcessor extends AsyncProcessorSupport {
         byte[] bytes;
         try {
             bytes = body.transformedWhole();
+        } catch (io.gatehouse.spi.UnreadableBodyException e) {
+            // The model's answer is not what it says it is: its fault, answered as such, never passed on.
+            LOG.warn("request {}: the model's answer was withheld: {}", px.requestId(), e.getMessage());
+            body.pipeline().ended(e);
+            answers.fail(exchange, px, 502, "Bad gateway", "the model's answer could not be read by the gateway, so it "
+                    + "was withheld: " + e.getMessage() + ". Request id " + px.requestId() + ".", e.toString());
+            callback.done(false);
+            return;
         } catch (RuntimeException e) {
             LOG.error("a response transformer failed (request {})", px.requestId(), e);
             body.pipeline().ended(e);

@@ -52,6 +52,10 @@ final class FailureResponder implements Processor {
                                 + "config disagree. " + agent.getMessage());
                 case UPSTREAM_UNREACHABLE -> Problem.of(503, "Model unavailable",
                         "the agent cannot reach the model server; retry later. " + agent.getMessage());
+                case CIRCUIT_OPEN -> new Problem(503, "Model unavailable", "the model server failed too many recent "
+                        + "calls, so the agent is not calling it for now; retry after the time in Retry-After. "
+                        + agent.getMessage(), null, java.util.Map.of("Retry-After",
+                        Long.toString(Math.max(1, (agent.retryAfterMillis() + 999) / 1000))));
                 case UPSTREAM_TIMEOUT, DEADLINE_EXCEEDED -> Problem.of(504, "Gateway timeout",
                         "the model did not answer in time. " + agent.getMessage());
                 default -> Problem.of(502, "Bad gateway", "the model's answer failed. " + agent.getMessage());

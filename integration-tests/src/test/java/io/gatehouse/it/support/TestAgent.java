@@ -34,6 +34,15 @@ public final class TestAgent {
      */
     public static AgentServer start(Path agentYaml, Path data, Map<String, URI> services, String keyVariable,
                                     String key) throws IOException {
+        return start(agentYaml, data, services, keyVariable, key, "");
+    }
+
+    /**
+     * As {@link #start(Path, Path, Map, String, String)}, with {@code serviceYaml} (keys indented by four
+     * spaces, e.g. {@code "    responseTimeout: 2s\n"}) added to every service.
+     */
+    public static AgentServer start(Path agentYaml, Path data, Map<String, URI> services, String keyVariable,
+                                    String key, String serviceYaml) throws IOException {
         StringBuilder yaml = new StringBuilder()
                 .append("listen:\n  host: 127.0.0.1\n  port: 0\n")
                 .append("dataDirectory: ").append(data).append('\n')
@@ -43,7 +52,8 @@ public final class TestAgent {
                 .append("    credential:\n")
                 .append("      header: Authorization\n")
                 .append("      scheme: Bearer\n")
-                .append("      secret: env:").append(keyVariable).append('\n'));
+                .append("      secret: env:").append(keyVariable).append('\n')
+                .append(serviceYaml));
         TempDirs.write(agentYaml, yaml.toString());
         Function<String, String> env = name -> keyVariable.equals(name) ? key : null;
         LoadResult<AgentSettings> settings = YamlFiles.bind(agentYaml, AgentSettings.class, env,

@@ -385,7 +385,27 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
             if (first != null) {
                 items.add(first);
                 queue.drainTo(items, settings.maxBatch() - 1);
-                process(items);
+                try {
+                    process(items);
+                } catch (RuntimeException e) {
+                    // Never let the writer thread die: every later append would wait forever. What was not
+                    // acknowledged fails (the exchanges are refused), the head is read again, and the store
+                    // is probed as after any failure.
+                    LOG.error("audit writer failed on a batch; refusing it and probing the store", e);
+                    headDirty = true;
+                    state = AuditHealth.State.FAILED;
+                    detail = "the audit writer failed (" + e + ")";
+                    nextRetryNanos = System.nanoTime() + settings.retryInterval().toNanos();
+                    StoreException error = new StoreException(detail, e);
+                    for (Object item : items) {
+                        if (item instanceof Pending p && !p.done.isDone()) {
+                            failed.incrementAndGet();
+                            acks.execute(() -> p.done.completeExceptionally(error));
+                        } else if (item instanceof Control c && !c.done.isDone()) {
+                            acks.execute(() -> c.done.completeExceptionally(error));
+                        }
+                    }
+                }
                 items.clear();
             }
             try {

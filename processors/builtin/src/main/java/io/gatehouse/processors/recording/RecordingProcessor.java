@@ -80,6 +80,9 @@ public final class RecordingProcessor implements GatewayProcessor {
     private final JsonRedactor redactor;
     private final java.util.List<String> redactedHeaders;
     private final StoredMasking masking;
+    /** While the store is down every request fails the same way: one line per period, with a count. */
+    private final OutageLog notForwarded = new OutageLog();
+    private final OutageLog notDurable = new OutageLog();
 
     /** @param masking the recording's own masking ({@code recording.masking}), or null */
     RecordingProcessor(RecordingConfig config, AuditLog log, Clock clock, StoredMasking masking) {
@@ -115,8 +118,12 @@ public final class RecordingProcessor implements GatewayProcessor {
                 record.started = true;
                 return Outcome.proceed();
             }
-            LOG.error("request {} not forwarded: its start record cannot be made durable: {}", exchange.requestId(),
-                    rootMessage(error));
+            long unlogged = notForwarded.admit();
+            if (unlogged >= 0) {
+                LOG.error("request {} not forwarded: its start record cannot be made durable: {}{}",
+                        exchange.requestId(), rootMessage(error), unlogged == 0 ? ""
+                                : " (and " + unlogged + " more requests not logged in the last 10 s)");
+            }
             return Outcome.deny(503, "Recording unavailable", "the gateway cannot record this exchange, so it was"
                             + " not forwarded; retry later",
                     new DecidingRule(RecordingProcessorFactory.ID, "store-unavailable",
@@ -200,10 +207,12 @@ public final class RecordingProcessor implements GatewayProcessor {
                     completion.denial(), completion.error()));
         }
         log.append(entry).whenComplete((ok, error) -> {
-            if (error != null) {
-                LOG.warn("the {} record of request {} is not durable ({}); it will read as incomplete",
+            long unlogged = error == null ? -1 : notDurable.admit();
+            if (unlogged >= 0) {
+                LOG.warn("the {} record of request {} is not durable ({}); it will read as incomplete{}",
                         entry.kind().name().toLowerCase(java.util.Locale.ROOT), exchange.requestId(),
-                        rootMessage(error));
+                        rootMessage(error), unlogged == 0 ? ""
+                                : " (and " + unlogged + " more records not logged in the last 10 s)");
             }
         });
     }

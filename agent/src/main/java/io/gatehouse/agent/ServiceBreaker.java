@@ -1,0 +1,99 @@
+package io.gatehouse.agent;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The circuit breaker of one service, over Resilience4j's {@link CircuitBreaker} (lock-free state,
+ * a short synchronized window update per call: safe on an event loop, it never waits). A call asks
+ * {@link #tryAcquire()} before it goes to the service and then reports exactly once: {@link #succeeded},
+ * {@link #failed} or {@link #released} (not the service's doing). A permission that is never reported
+ * would hold a half-open circuit forever, so every end of a call reports.
+ */
+final class ServiceBreaker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceBreaker.class);
+
+    /** What Resilience4j is told failed; the reason is in the agent's access log, not here. */
+    private static final Exception SERVICE_FAILED = new Exception("the service failed the call", null, false, false) {
+    };
+
+    private final String service;
+    private final CircuitBreaker breaker;
+    private final Duration openDuration;
+    private volatile long openedAtNanos;
+
+    private ServiceBreaker(String service, CircuitBreakerConfig config) {
+        this.service = service;
+        this.openDuration = config.openDuration();
+        this.breaker = CircuitBreaker.of("agent-service-" + service,
+                io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
+                        .slidingWindow(config.slidingWindowSize(), config.minimumCalls(), SlidingWindowType.COUNT_BASED)
+                        .failureRateThreshold(config.failureRateThreshold())
+                        .waitDurationInOpenState(config.openDuration())
+                        .permittedNumberOfCallsInHalfOpenState(config.halfOpenCalls())
+                        // Trial calls are let through by the next caller once the period is over; no timer thread.
+                        .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                        .writableStackTraceEnabled(false)
+                        .build());
+        breaker.getEventPublisher().onStateTransition(event -> {
+            CircuitBreaker.State to = event.getStateTransition().getToState();
+            if (to == CircuitBreaker.State.OPEN) {
+                openedAtNanos = System.nanoTime();
+                CircuitBreaker.Metrics m = breaker.getMetrics();
+                LOG.warn("service '{}': circuit open, calls refused for {} ms ({} of the last {} calls failed)",
+                        service, openDuration.toMillis(), m.getNumberOfFailedCalls(), m.getNumberOfBufferedCalls());
+            } else {
+                LOG.info("service '{}': circuit {}", service, to.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+            }
+        });
+    }
+
+    /** The breaker of {@code service}, or null when {@code config} turns it off. */
+    static ServiceBreaker of(String service, CircuitBreakerConfig config) {
+        return config == null || !config.enabled() ? null : new ServiceBreaker(service, config);
+    }
+
+    /** True when a call may go to the service; false while the circuit is open (or its trial calls are out). */
+    boolean tryAcquire() {
+        return breaker.tryAcquirePermission();
+    }
+
+    void succeeded(long startNanos) {
+        breaker.onSuccess(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+
+    void failed(long startNanos) {
+        breaker.onError(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS, SERVICE_FAILED);
+    }
+
+    /** The call ended for a reason that says nothing about the service (cancelled, invalid, caller's deadline). */
+    void released() {
+        breaker.releasePermission();
+    }
+
+    /** Milliseconds until trial calls are let through (at least 1 s, for a Retry-After). */
+    long retryAfterMillis() {
+        long left = openDuration.toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openedAtNanos);
+        return Math.max(1000, left);
+    }
+
+    /** Why a call was refused, for the caller: names the service and when to retry, never a secret. */
+    String refusal() {
+        CircuitBreaker.Metrics m = breaker.getMetrics();
+        String why = breaker.getState() == CircuitBreaker.State.HALF_OPEN
+                ? "its trial calls after a failure period are still running"
+                : m.getNumberOfFailedCalls() + " of its last " + m.getNumberOfBufferedCalls() + " calls failed";
+        return "service '" + service + "' is failing, so the agent stopped calling it for now (circuit open: " + why
+                + "); retry in " + Math.max(1, retryAfterMillis() / 1000) + " s";
+    }
+
+    /** closed, open, half-open (for tests and health). */
+    String state() {
+        return breaker.getState().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+}
