@@ -99,7 +99,7 @@ public record ServiceConfig(URI url, CredentialConfig credential, Duration conne
 
     /** A service that trusts the JVM's CAs. */
     public ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout) {
-        this(url, credential, connectTimeout, responseTimeout, null, null);
+        this(url, credential, connectTimeout, responseTimeout, null, null, null);
     }
 
     /** True for a {@code grpc://} or {@code grpcs://} service. */

@@ -230,7 +230,7 @@ final class DemoCommand implements Callable<Integer> {
         c.agents().forEach((name, a) -> agents.put(name, new AgentConnectionConfig(name, List.of(), a.tls(),
                 List.of(io.gatehouse.agent.DevCertificates.AGENT_COMMON_NAME))));
         return new io.gatehouse.config.GatewayConfig(c.directory(), c.listeners(), c.admin(), agents, c.dataDirectory(),
-                c.pluginsDirectory(), c.endpoints(), c.sections(), c.store(), c.directories(),
+                c.pluginsDirectory(), c.endpoints(), c.sections(), c.store(), c.directories(), c.lifecycle(),
                 new io.gatehouse.config.AgentTunnelConfig("127.0.0.1", 7444, null,
                         io.gatehouse.config.AgentTunnelConfig.DEFAULT_SLOT_WAIT));
     }

@@ -35,6 +35,9 @@ public final class RestartKeys {
             keys.add("plugins.directory");
         }
         mapKeys("agents", running.agents(), next.agents(), keys);
+        if (!Objects.equals(running.agentTunnel(), next.agentTunnel())) {
+            keys.add("agentTunnel"); // its listener is bound at start, like the endpoint listeners
+        }
         if (running.lifecycle().watch() != next.lifecycle().watch()) {
             keys.add("reload.watch");
         }
