@@ -14,11 +14,13 @@ class SampleModelConcurrencyTest {
 
     @Test
     void threeHundredSlowStreamsRunAtOnceAndAllComplete() throws Exception {
-        // 18 words of prompt -> 20 words of answer -> 19 pauses of 200 ms: each stream lasts about 3.8 s.
+        // 18 words of prompt -> 20 words of answer -> 19 pauses of 500 ms: each stream lasts about 9.5 s, long
+        // enough that opening all 300 fits inside one stream's life even on a busy 2-core machine (at 200 ms, a
+        // build beside it made the last stream open after the first one ended).
         String prompt = "w ".repeat(18).strip();
         String body = "{\"model\":\"demo-small\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
         try (SampleModelServer server = SampleModelServer.start(
-                SampleModelSettings.loopback(TestClient.KEY).withTokenDelay(Duration.ofMillis(200)))) {
+                SampleModelSettings.loopback(TestClient.KEY).withTokenDelay(Duration.ofMillis(500)))) {
             TestClient client = new TestClient(server);
 
             List<SseRecorder> streams = new ArrayList<>();
