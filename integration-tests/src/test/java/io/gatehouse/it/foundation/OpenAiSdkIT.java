@@ -74,8 +74,9 @@ class OpenAiSdkIT {
         assertThat(String.join("", pieces)).isEqualTo("You said: " + Http.words(18));
         long spreadMillis = (arrivals.get(arrivals.size() - 1) - arrivals.get(0)) / 1_000_000;
         // Chunks that arrive spread over the model's own pace were passed on as produced, not collected:
-        // a buffered answer would arrive within a few milliseconds.
-        assertThat(spreadMillis).as("ms between the first and the last chunk").isGreaterThan(1_000);
+        // a buffered answer would arrive within a few milliseconds. The bound is well below the model's 1.9 s so
+        // that a busy machine delaying the first chunks (it once measured 904 ms) does not fail a streamed answer.
+        assertThat(spreadMillis).as("ms between the first and the last chunk").isGreaterThan(400);
     }
 
     @Test
