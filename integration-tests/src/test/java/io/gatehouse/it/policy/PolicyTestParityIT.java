@@ -84,6 +84,7 @@ class PolicyTestParityIT {
                 + "models: [demo-small, demo-large]\nserverCalls: true\nprotocol: kserve-v2\n"
                 + "target:\n  agent: local\n  service: demo-grpc\n" + pipeline);
         TestConfig.copyDemoPolicies(config);
+        TestConfig.writeOllamaEndpoint(config, "demo-model"); // the demo's policies name it too
         Path tests = Files.createDirectories(config.resolve("policies/tests"));
         try (Stream<Path> files = Files.list(TestConfig.DEMO_POLICIES.resolve("tests"))) {
             for (Path f : files.toList()) {
