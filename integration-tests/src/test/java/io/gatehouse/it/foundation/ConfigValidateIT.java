@@ -70,7 +70,7 @@ class ConfigValidateIT {
         Run run = validate(demo());
 
         assertThat(run.exitCode()).as("exit code; stderr: %s", run.err()).isZero();
-        assertThat(run.out()).contains(demo() + ": valid (2 endpoint(s): kserve-grpc (gRPC: demo-small, demo-large), openai /v1)");
+        assertThat(run.out()).contains(demo() + ": valid (3 endpoint(s): kserve-grpc (gRPC: demo-small, demo-large), ollama /ollama, openai /v1)");
     }
 
     @Test
@@ -78,7 +78,7 @@ class ConfigValidateIT {
         Run run = validate(copy);
 
         assertThat(run.exitCode()).as("exit code; stderr: %s", run.err()).isZero();
-        assertThat(run.out()).contains(copy + ": valid (2 endpoint(s): kserve-grpc (gRPC: demo-small, demo-large), openai /v1)");
+        assertThat(run.out()).contains(copy + ": valid (3 endpoint(s): kserve-grpc (gRPC: demo-small, demo-large), ollama /ollama, openai /v1)");
     }
 
     @Test

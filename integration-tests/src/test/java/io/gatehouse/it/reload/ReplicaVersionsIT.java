@@ -54,10 +54,16 @@ class ReplicaVersionsIT {
 
         one.writePolicy("[demo-large]");
         HttpResponse<String> reload = one.admin("POST", "/admin/config/reload", one.dave());
-        JsonNode seenByTwo = status(two);
-
         assertThat(reload.statusCode()).as(reload.body()).isEqualTo(200);
         String applied = ReloadStack.json(reload.body()).path("version").asText();
+        // The replica's row is written once the reload's audit event is durable, after the reload answered:
+        // the other replica sees it when that write lands.
+        JsonNode seenByTwo = status(two);
+        for (int i = 0; i < 100 && !applied.equals(seenByTwo.path("replicas").path(0).path("version").asText()); i++) {
+            Thread.sleep(100);
+            seenByTwo = status(two);
+        }
+
         assertThat(seenByTwo.path("replica").asText()).isEqualTo("gw-two");
         assertThat(seenByTwo.path("version").asText()).isEqualTo(started);
         assertThat(seenByTwo.path("replicas")).hasSize(2);

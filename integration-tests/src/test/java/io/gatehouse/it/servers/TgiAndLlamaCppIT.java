@@ -51,7 +51,7 @@ class TgiAndLlamaCppIT {
 
         List<JsonNode> events = events(r);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.body()).doesNotContain("4111");
+        assertThat(r.body()).doesNotContainPattern("(?<![0-9])4111(?![0-9])"); // a word, not digits of a timestamp
         assertThat(events.stream().map(e -> e.at("/token/text").asText()).collect(Collectors.joining()))
                 .isEqualTo("You said: card [CREDIT_CARD] ok");
         JsonNode last = events.get(events.size() - 1);
@@ -103,7 +103,8 @@ class TgiAndLlamaCppIT {
         HttpResponse<String> slots = stack.send("GET", "/llama/slots", stack.alice(), null);
 
         assertThat(masked.statusCode()).as(masked.body()).isEqualTo(200);
-        assertThat(masked.body()).doesNotContain("4111", "bob@example.com");
+        assertThat(masked.body()).doesNotContain("bob@example.com")
+                .doesNotContainPattern("(?<![0-9])4111(?![0-9])"); // the card's first group as a word, not digits of a timestamp
         assertThat(events(masked).stream().map(e -> e.path("content").asText()).collect(Collectors.joining()))
                 .isEqualTo("You said: mail me at [EMAIL] or [CREDIT_CARD]");
         assertThat(batch.statusCode()).isEqualTo(403);
