@@ -85,7 +85,9 @@ public final class JsonBodies {
         if (type == null) {
             return;
         }
-        String[] parts = type.split(";");
+        // -1 keeps empty parts: a Content-Type of ";" alone is one empty media type (refused below), not an
+        // empty array (found by ProtocolAdaptersFuzzTest).
+        String[] parts = type.split(";", -1);
         String media = parts[0].trim().toLowerCase(java.util.Locale.ROOT);
         if (!media.equals("application/json") && !media.endsWith("+json")) {
             throw new MalformedRequestException("the request body must be sent as Content-Type: application/json,"
