@@ -197,22 +197,28 @@ class Http2AbuseIT {
         byte[] block = h2.grpcHeaderBlock(1, SERVER_LIVE, "authorization", "Bearer " + token,
                 "x-padding", "p".repeat(40 * 1024));
         int at = 0;
-        while (at < block.length) {
-            int end = Math.min(block.length, at + 16_384);
-            boolean last = end == block.length;
-            h2.frame(at == 0 ? RawHttp2Connection.HEADERS : RawHttp2Connection.CONTINUATION,
-                    last ? RawHttp2Connection.END_HEADERS : 0, 1, Arrays.copyOfRange(block, at, end));
-            at = end;
+        try {
+            while (at < block.length) {
+                int end = Math.min(block.length, at + 16_384);
+                boolean last = end == block.length;
+                h2.frame(at == 0 ? RawHttp2Connection.HEADERS : RawHttp2Connection.CONTINUATION,
+                        last ? RawHttp2Connection.END_HEADERS : 0, 1, Arrays.copyOfRange(block, at, end));
+                at = end;
+            }
+            h2.grpcMessage(1, new byte[0], true);
+            h2.flush();
+        } catch (IOException closedByTheServer) {
+            // the server may refuse the block with GOAWAY and close before the rest is written
         }
-        h2.grpcMessage(1, new byte[0], true);
-        h2.flush();
 
         Frame answer = h2.readUntil(f -> (f.streamId() == 1 && (f.type() == RawHttp2Connection.RST_STREAM
                 || f.type() == RawHttp2Connection.HEADERS)) || f.type() == RawHttp2Connection.GOAWAY, 10_000);
 
-        assertThat(answer).as("frames: %s", h2.received()).isNotNull();
+        assertThat(answer != null || h2.closedByServer()).as("frames: %s", h2.received()).isTrue();
         String got;
-        if (answer.type() == RawHttp2Connection.HEADERS) {
+        if (answer == null) {
+            got = "connection closed by the server after " + at + " bytes of the header block";
+        } else if (answer.type() == RawHttp2Connection.HEADERS) {
             Http2Headers headers = decodeAll(h2, answer);
             assertThat(headers.get("grpc-status")).as("%s", headers).isNotNull();
             assertThat(headers.get("grpc-status").toString()).isNotEqualTo("0");
