@@ -47,7 +47,21 @@ final class AuditRepository {
                 ps.setString(14, e.hash());
                 ps.addBatch();
             }
+            executeBatch(ps);
+        }
+    }
+
+    /**
+     * pgjdbc (42.7) throws an {@link AssertionError} from {@code executeBatch} when the connection breaks
+     * mid-batch (its result handler asks the closed connection for its auto-commit mode): to the writer that is
+     * a broken connection like any other, so it is one here.
+     */
+    private static void executeBatch(PreparedStatement ps) throws SQLException {
+        try {
             ps.executeBatch();
+        } catch (AssertionError driverFailedOnABrokenConnection) {
+            throw new SQLException("the connection to the store broke during a batch insert ("
+                    + driverFailedOnABrokenConnection.getMessage() + ")", "08006", driverFailedOnABrokenConnection);
         }
     }
 

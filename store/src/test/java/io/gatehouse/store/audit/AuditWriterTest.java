@@ -163,6 +163,51 @@ class AuditWriterTest {
         }
     }
 
+    // StoreFaultsIT found this: cut off from PostgreSQL mid-batch, pgjdbc threw an AssertionError out of
+    // executeBatch, the writer thread died and every later exchange waited for it forever.
+    @ParameterizedTest
+    @EnumSource(FailurePolicy.class)
+    void aDriverThatThrowsAnErrorFromABatchIsAStoreFailureAndTheWriterKeepsWriting(FailurePolicy policy)
+            throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        try (TestStores stores = TestStores.create(Dialect.POSTGRESQL, temp)) {
+            Store store = stores.storeWhoseBatchesFail(failing::get,
+                    () -> new AssertionError("pgStatement.getConnection().getAutoCommit() should not throw"));
+            try (AuditWriter writer = AuditWriter.start(store, settings("r-error").withFailurePolicy(policy),
+                    Clock.systemUTC())) {
+                await(writer.append(Events.start("before", "chat", T0)));
+
+                failing.set(true);
+                CompletableFuture<Void> during = writer.append(Events.start("during", "chat", T0));
+                if (policy == FailurePolicy.FAIL_CLOSED) {
+                    assertThatThrownBy(() -> during.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                            .cause().isInstanceOf(StoreException.class)
+                            .hasMessageStartingWith("the store cannot take records (");
+                } else {
+                    during.get(10, TimeUnit.SECONDS);
+                    assertThat(writer.health().state()).isEqualTo(AuditHealth.State.SPOOLING);
+                }
+
+                failing.set(false);
+                await(writer.append(Events.start("after", "chat", T0)));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (writer.health().state() != AuditHealth.State.OK && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertThat(writer.health().state()).isEqualTo(AuditHealth.State.OK);
+            }
+            List<String> ids = Events.rows(store).stream().map(AuditEvent::recordId).toList();
+            assertThat(ids).contains("before", "after");
+            if (policy == FailurePolicy.SPOOL) {
+                assertThat(ids).contains("during");
+            } else {
+                assertThat(ids).doesNotContain("during");
+            }
+            VerifyReport report = Events.verify(store);
+            assertThat(report.ok()).as(report.describe()).isTrue();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Dialect.class)
     void underSpoolAppendsSucceedWhileTheStoreFailsAndTheSpoolIsDrainedInChainOrder(Dialect dialect) throws Exception {
