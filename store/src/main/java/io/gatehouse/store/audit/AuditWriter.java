@@ -320,10 +320,12 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     }
 
     private void loadHead(Connection c) throws SQLException {
-        Optional<AuditRepository.Head> head = AuditRepository.head(c, settings.replicaId());
+        // Only this writer appends to its chain and a failed commit can only have added to it, so the head is
+        // at or after the one known; after a store failure this runs per batch and must not read the chain whole.
+        Optional<AuditRepository.Head> head = AuditRepository.head(c, settings.replicaId(), headSeq);
         headSeq = head.map(AuditRepository.Head::seq).orElse(0L);
         headHash = head.map(AuditRepository.Head::hash).orElse(Hashes.GENESIS);
-        Optional<Checkpoint> last = AuditRepository.lastCheckpoint(c, settings.replicaId());
+        Optional<Checkpoint> last = AuditRepository.lastCheckpoint(c, settings.replicaId(), checkpointNo);
         checkpointNo = last.map(Checkpoint::number).orElse(0L);
         checkpointDigest = last.map(Checkpoint::digest).orElse(Hashes.GENESIS);
         checkpointSeq = last.map(Checkpoint::chainSeq).orElse(0L);
