@@ -448,6 +448,14 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
             }
         }
         try {
+            if (spooling && !broken) {
+                // A stop after the store came back, before the next retry: drain now rather than at the next start.
+                tryDrain();
+                if (spooling) {
+                    LOG.info("replica {}: the audit spool {} is drained at the next start", settings.replicaId(),
+                            spool.file());
+                }
+            }
             checkpointIfNeeded();
             finalSync();
             journal.close();
