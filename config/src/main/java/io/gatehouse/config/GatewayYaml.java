@@ -109,7 +109,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
                     ListenerProtocol protocol, java.time.Duration headerReadTimeout,
                     java.time.Duration bodyReadTimeout, java.time.Duration idleTimeout, Integer maxConnections,
-                    Http2Limits http2) {
+                    Http2Limits http2, Integer refusalRecordsPerSecond) {
         Listener {
             host = host == null ? ListenerConfig.DEFAULT_HOST : host;
             port = port == null ? ListenerConfig.DEFAULT_PORT : port;
@@ -117,16 +117,18 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             maxHeaderBytes = maxHeaderBytes == null ? ListenerConfig.DEFAULT_MAX_HEADER_BYTES : maxHeaderBytes;
             protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
             maxConnections = maxConnections == null ? ListenerConfig.DEFAULT_MAX_CONNECTIONS : maxConnections;
+            refusalRecordsPerSecond = refusalRecordsPerSecond == null
+                    ? ListenerConfig.DEFAULT_REFUSAL_RECORDS_PER_SECOND : refusalRecordsPerSecond;
             if (http2 != null && protocol != ListenerProtocol.GRPC) {
                 throw new ConfigException("http2", "is only for a listener with protocol: grpc (this one speaks HTTP/1.1)");
             }
             new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout,
-                    idleTimeout, maxConnections, http2); // validates, naming the field
+                    idleTimeout, maxConnections, http2, refusalRecordsPerSecond); // validates, naming the field
         }
 
         ListenerConfig toConfig() {
             return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout,
-                    bodyReadTimeout, idleTimeout, maxConnections, http2);
+                    bodyReadTimeout, idleTimeout, maxConnections, http2, refusalRecordsPerSecond);
         }
     }
 

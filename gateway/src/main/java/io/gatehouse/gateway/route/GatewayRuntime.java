@@ -208,6 +208,11 @@ public final class GatewayRuntime implements AutoCloseable {
             AgentComponent component = new AgentComponent();
             agents.registerWith(component);
             camel.addComponent("agent", component);
+            // The listeners record what they refuse before any endpoint (bounded: ListenerRefusals).
+            io.gatehouse.gateway.http.GatewayNettyHttpComponent http =
+                    new io.gatehouse.gateway.http.GatewayNettyHttpComponent();
+            http.recordRefusalsTo(services.services().find(io.gatehouse.spi.audit.AuditLog.class).orElse(null), clock);
+            camel.addComponent("netty-http", http);
             Consumer<PipelineExchange.CompletedExchange> finished = done -> {
                 metrics.record(done);
                 AccessLog.record(done);
