@@ -109,10 +109,10 @@ class ReplayDiffIT {
                 + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n"
                 + "  - recording:\n      masking:\n        detectors: {email: redact}\n"
                 + "  - auth:\n      providers: [dev]\n");
-        // Records cut at 120 bytes: a longer prompt's stored body is incomplete. The prefix is stripped.
+        // Records cut at 400 bytes: a longer prompt's stored body is incomplete. The prefix is stripped.
         TempDirs.write(config.resolve("endpoints/cut.yaml"), "id: cut\nlistener: http\npath: /cut\n"
                 + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\n  stripPath: true\npipeline:\n"
-                + "  - recording:\n      maxBodyBytes: 120\n"
+                + "  - recording:\n      maxBodyBytes: 400\n"
                 + "  - auth:\n      providers: [dev]\n");
         Path certs = root.resolve("agent-data").resolve(DevCertificates.DIRECTORY);
         Files.createDirectories(data.resolve(DevCertificates.DIRECTORY));
@@ -243,8 +243,8 @@ class ReplayDiffIT {
     @Test
     void aMaskedOrIncompleteStoredBodyIsRefusedAndNeverSent() throws Exception {
         String masked = chat("alice", "/v1/chat/completions", "write to alice@example.com about it", false);
-        String cut = chat("alice", "/cut/v1/chat/completions", "this prompt is far longer than the one hundred and"
-                + " twenty bytes the cut endpoint records of each request body", false);
+        String cut = chat("alice", "/cut/v1/chat/completions", "this prompt is longer than the four hundred bytes"
+                + " the cut endpoint records of each request body. ".repeat(9), false);
         String whole = chat("alice", "/cut/v1/chat/completions", "short", false);
         int shadowCalls = shadow.keyUses(key);
 
@@ -321,7 +321,9 @@ class ReplayDiffIT {
         assertThat(batch).contains(first).contains("/choices/0/message/content")
                 .contains("the stored request body has masked fields: /messages/0/content")
                 .contains("to shadow-model: 2 replayed: 0 same, 1 different, 1 failed").contains("exit=2");
-        JsonNode summary = JSON.readTree(batchJson.substring(0, batchJson.lastIndexOf("exit="))).path("summary");
+        // Log lines of the gateway in this JVM may surround the printed JSON: take the top-level object.
+        String printed = batchJson.substring(batchJson.indexOf("{\n"), batchJson.lastIndexOf("\n}\n") + 2);
+        JsonNode summary = JSON.readTree(printed).path("summary");
         assertThat(summary.path("same").asInt()).isEqualTo(1);
         assertThat(summary.path("different").asInt()).isEqualTo(0);
         assertThat(summary.path("failed").asInt()).isEqualTo(1);
