@@ -23,7 +23,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         if (listeners == null || listeners.isEmpty()) {
             throw new ConfigException("listeners", "at least one listener is required, e.g. listeners: {http: {port: 8080}}");
         }
-        admin = admin == null ? new Admin(null, null, null, null, null) : admin;
+        admin = admin == null ? new Admin(null, null, null, null, null, null) : admin;
         if (agents == null || agents.isEmpty()) {
             throw new ConfigException("agents", "at least one agent is required, e.g. agents: {local: {address: 127.0.0.1:7443}}");
         }
@@ -134,16 +134,17 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
 
     /** {@code auth} is the {@code auth} step's config, bound by {@link ConfigLoader} to that step's record. */
     record Admin(String host, Integer port, org.snakeyaml.engine.v2.nodes.Node auth, java.util.List<String> auditors,
-                 Console console) {
+                 Console console, java.util.List<String> replayers) {
         Admin {
             host = host == null ? AdminConfig.DEFAULT_HOST : host;
             port = port == null ? AdminConfig.DEFAULT_PORT : port;
-            new AdminConfig(host, port, java.util.Optional.empty(), auditors); // validates, naming the field
+            new AdminConfig(host, port, java.util.Optional.empty(), auditors, java.util.Optional.empty(),
+                    replayers); // validates, naming the field
         }
 
         AdminConfig toConfig() {
             return new AdminConfig(host, port, java.util.Optional.empty(), auditors,
-                    java.util.Optional.ofNullable(console).map(Console::toConfig));
+                    java.util.Optional.ofNullable(console).map(Console::toConfig), replayers);
         }
     }
 

@@ -234,6 +234,8 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.addRoutes(new GatewayJwksRoute(config.admin().host(), adminPort, services.signingKey()));
             camel.addRoutes(new ConfigAdminRoutes(config.admin().host(), adminPort, () -> runtime[0],
                     created.adminAuth(), audit.writer(), clock));
+            camel.addRoutes(new ReplayAdminRoutes(config.admin().host(), adminPort, () -> runtime[0],
+                    created.adminAuth(), audit.writer(), audit.query(), clock));
             if (config.admin().console().isPresent()) {
                 camel.addRoutes(new io.gatehouse.gateway.console.ConsoleRoutes(config.admin().host(), adminPort,
                         config.admin().console().get(), created.adminAuth(), clock));
