@@ -497,6 +497,45 @@ class ApprovalsTest {
         assertThat(millis).isLessThan(1000);
     }
 
+    @ParameterizedTest
+    @EnumSource(Dialect.class)
+    void aWatcherHearsOfEveryChangeMadeOnThisReplicaUntilItStops(Dialect dialect) throws Exception {
+        Approvals approvals = approvals(dialect);
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Runnable stop = approvals.watch(heard::add);
+
+        Approval held = await(approvals.hold(request(ALICE)));
+        approvals.decide(held.id(), CAROL, true, "fine");
+        stop.run();
+        Approval other = await(approvals.hold(request(ALICE)));
+
+        // held and approved, told at once; on PostgreSQL the replica's own notifications may come again
+        assertThat(heard).containsOnly(held.id()).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(heard).doesNotContain(other.id());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Dialect.class, names = "POSTGRESQL")
+    void aWatcherHearsOfARequestHeldOnAnotherReplicaByNotification(Dialect dialect) throws Exception {
+        stores = TestStores.create(dialect, temp);
+        Approvals.Settings noPolling = new Approvals.Settings(Duration.ofMinutes(1), Duration.ofHours(1));
+        Approvals replicaA = approvals(stores.store(), "r-a", noPolling);
+        Store storeB = Store.open(stores.settings());
+        open.add(storeB);
+        Approvals replicaB = approvals(storeB, "r-b", noPolling);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!(replicaA.notifiedAcrossReplicas() && replicaB.notifiedAcrossReplicas())
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        java.util.concurrent.BlockingQueue<String> heardOnB = new java.util.concurrent.LinkedBlockingQueue<>();
+        replicaB.watch(heardOnB::add);
+
+        Approval held = await(replicaA.hold(request(ALICE)));
+
+        assertThat(heardOnB.poll(10, TimeUnit.SECONDS)).isEqualTo(held.id());
+    }
+
     private static long count(Store store, String sql) throws Exception {
         try (Connection c = store.connection(); PreparedStatement ps = c.prepareStatement(sql);
              ResultSet rs = ps.executeQuery()) {
