@@ -76,7 +76,7 @@ public final class ConsoleRoutes extends RouteBuilder {
     private final ConsoleConfig config;
     private final AdminAuth auth;
     private final OidcClient oidc;
-    private final ConsoleSessions sessions;
+    final ConsoleSessions sessions;
     private final AdminApiProxy admin;
     private final ConsoleAssets assets;
     private final URI publicUrl;
