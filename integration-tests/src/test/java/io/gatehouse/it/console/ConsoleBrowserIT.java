@@ -114,6 +114,20 @@ class ConsoleBrowserIT {
                       approvers: [ml-leads]
                       maxWait: 90s
                 """);
+        TempDirs.write(config.resolve("endpoints/mfa.yaml"), """
+                id: mfa
+                path: /mfa/v1
+                protocol: openai
+                target: {agent: local, service: demo-model}
+                pipeline:
+                  - recording: {}
+                  - auth: {providers: [keycloak]}
+                  - approval:
+                      when: {operations: [batch-create]}
+                      approvers: [ml-leads]
+                      requireMfa: {amr: [otp]}
+                      maxWait: 120s
+                """);
         gateway = STARTED.add(TestConfig.startGateway(config));
     }
 
@@ -288,6 +302,74 @@ class ConsoleBrowserIT {
         assertThat(browser.getCurrentUrl()).startsWith(keycloak.issuer());
     }
 
+    @Test
+    @Order(6)
+    void anApprovalNeedingASecondFactorSendsCarolBackToKeycloakWithAcrValuesAndErinsOtpSignInDecidesIt()
+            throws Exception {
+        String bob = keycloak.passwordToken("gatehouse", "bob", "bob-password");
+        String fileId = upload(bob, "/mfa/v1/files", "{\"custom_id\":\"m1\",\"method\":\"POST\",\"url\":"
+                + "\"/v1/chat/completions\",\"body\":{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"hi\"}]}}\n");
+        CompletableFuture<HttpResponse<String>> waiting = HTTP.sendAsync(HttpRequest.newBuilder(uri("/mfa/v1/batches"))
+                .timeout(Duration.ofSeconds(150)).header("Authorization", "Bearer " + bob)
+                .header("Content-Type", "application/json").header("Prefer", "wait=120")
+                .header("Gatehouse-Reason", "needs a second factor")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + fileId + "\",\"endpoint\":"
+                        + "\"/v1/chat/completions\",\"completion_window\":\"24h\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        signIn("carol", "carol-password");
+        By mfaCard = By.xpath("//div[contains(@class,'approval') and contains(.,'needs a second factor')]");
+        WebElement card = await().until(ExpectedConditions.visibilityOfElementLocated(mfaCard));
+        assertThat(card.getText()).contains("on mfa").contains("second factor: amr otp");
+        card.findElement(By.className("approve")).click();
+        await().until(ExpectedConditions.visibilityOfNestedElementsLocatedBy(card, By.cssSelector(".notice a")));
+        assertThat(card.findElement(By.className("message")).getText())
+                .contains("needs a sign-in with a second factor (amr otp)");
+        screenshot("keycloak-step-up-asked");
+        card.findElement(By.cssSelector(".notice a")).click();
+
+        // Keycloak asks again (prompt=login) although carol's Keycloak session is still there, told acr_values=2
+        await().until(ExpectedConditions.visibilityOfElementLocated(By.id("password")));
+        assertThat(browser.getCurrentUrl()).startsWith(keycloak.issuer()).contains("acr_values=2")
+                .contains("prompt=login");
+        WebElement username = browser.findElements(By.id("username")).stream().filter(WebElement::isDisplayed)
+                .findFirst().orElse(null);
+        if (username != null && username.getAttribute("value").isEmpty()) {
+            username.sendKeys("carol");
+        }
+        browser.findElement(By.id("password")).sendKeys("carol-password");
+        browser.findElement(By.id("kc-login")).click();
+        WebElement again = await().until(ExpectedConditions.visibilityOfElementLocated(mfaCard));
+        again.findElement(By.className("approve")).click();
+        await().until(ExpectedConditions.visibilityOfNestedElementsLocatedBy(again, By.cssSelector(".notice a")));
+        // carol has no OTP credential in the realm: a fresh sign-in still shows amr [pwd], and her vote is refused
+        assertThat(again.findElement(By.className("message")).getText())
+                .contains("needs a sign-in with a second factor (amr otp)");
+        assertThat(waiting).isNotDone();
+        browser.findElement(By.id("logout")).click();
+        await().until(ExpectedConditions.visibilityOfElementLocated(By.id("signin")));
+
+        // erin is enrolled in OTP: Keycloak asks her for a code after her password, and her token says amr otp
+        browser.findElement(By.id("signin")).click();
+        await().until(ExpectedConditions.visibilityOfElementLocated(By.id("username"))).sendKeys("erin");
+        browser.findElement(By.id("password")).sendKeys("erin-password");
+        browser.findElement(By.id("kc-login")).click();
+        await().until(ExpectedConditions.visibilityOfElementLocated(By.id("otp")))
+                .sendKeys(io.gatehouse.it.identity.Totp.now(KeycloakServer.ERIN_TOTP_SECRET));
+        screenshot("keycloak-otp");
+        browser.findElement(By.id("kc-login")).click();
+        await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "erin"));
+        WebElement erins = await().until(ExpectedConditions.visibilityOfElementLocated(mfaCard));
+        erins.findElement(By.className("reason")).sendKeys("second factor shown");
+        erins.findElement(By.className("approve")).click();
+
+        HttpResponse<String> answer = waiting.get(90, TimeUnit.SECONDS);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        await().until(ExpectedConditions.textToBePresentInElement(erins, "Approved by you"));
+        screenshot("keycloak-step-up-approved");
+    }
+
     // ---- helpers ----
 
     private void signIn(String user, String password) {
@@ -323,11 +405,15 @@ class ConsoleBrowserIT {
     }
 
     private static String upload(String token, String jsonl) throws Exception {
+        return upload(token, "/v1/files", jsonl);
+    }
+
+    private static String upload(String token, String path, String jsonl) throws Exception {
         String boundary = "gatehouse-it-" + UUID.randomUUID();
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--"
                 + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"requests.jsonl\"\r\n"
                 + "Content-Type: application/jsonl\r\n\r\n" + jsonl + "\r\n--" + boundary + "--\r\n";
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri("/v1/files")).timeout(Duration.ofSeconds(30))
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + token)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
