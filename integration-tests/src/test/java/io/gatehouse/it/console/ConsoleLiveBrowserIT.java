@@ -30,7 +30,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -77,6 +76,7 @@ class ConsoleLiveBrowserIT {
         TempDirs.write(config.resolve("gateway.yaml"), """
                 listeners:
                   http: {host: 127.0.0.1, port: 0}
+                  guarded: {host: 127.0.0.1, port: 0}
                 admin:
                   host: 127.0.0.1
                   port: 0
@@ -111,7 +111,8 @@ class ConsoleLiveBrowserIT {
                 """);
         TempDirs.write(config.resolve("endpoints/guarded.yaml"), """
                 id: guarded
-                path: /guarded/v1
+                listener: guarded
+                path: /v1
                 protocol: openai
                 target: {agent: remote, service: demo-model}
                 pipeline:
@@ -232,7 +233,8 @@ class ConsoleLiveBrowserIT {
         HttpResponse<String> opened = admin("POST", "/admin/break-glass/open", frank,
                 "{\"reason\":\"INC-7 summariser down\",\"for\":\"30m\"}");
         assertThat(opened.statusCode()).as(opened.body()).isEqualTo(200);
-        HttpResponse<String> broken = HTTP.send(HttpRequest.newBuilder(uri("/guarded/v1/chat/completions"))
+        HttpResponse<String> broken = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + gateway.port("guarded") + "/v1/chat/completions"))
                 .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + frank)
                 .header("Content-Type", "application/json").header("Gatehouse-Break-Glass", "restoring INC-7")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"demo-small\",\"messages\":[{\"role\":"
@@ -244,7 +246,7 @@ class ConsoleLiveBrowserIT {
             signIn(carol, "#/break-glass", "carol");
             WebElement use = carol.await().until(ExpectedConditions.visibilityOfElementLocated(
                     By.cssSelector(".card.break-glass-use")));
-            assertThat(use.getText()).contains("frank passed responders / no-model-access on guarded")
+            assertThat(use.getText()).contains("frank passed responders / no-model-access").contains("on guarded")
                     .contains("restoring INC-7").contains(recordId).contains("waiting for review");
             carol.screenshot("break-glass-review");
             use.findElement(By.className("reason")).sendKeys("checked the INC-7 timeline");
@@ -278,13 +280,8 @@ class ConsoleLiveBrowserIT {
 
     private static CompletableFuture<HttpResponse<String>> holdABatch(String reason) throws Exception {
         String bob = token("bob", "ml-engineers");
-        String fileId = upload(bob);
-        return HTTP.sendAsync(HttpRequest.newBuilder(uri("/v1/batches")).timeout(Duration.ofSeconds(120))
-                .header("Authorization", "Bearer " + bob).header("Content-Type", "application/json")
-                .header("Prefer", "wait=90").header("Gatehouse-Reason", reason)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + fileId + "\",\"endpoint\":"
-                        + "\"/v1/chat/completions\",\"completion_window\":\"24h\"}")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        String fileId = HeldBatches.upload(uri("/v1/files"), bob, HeldBatches.ONE_CHAT);
+        return HeldBatches.hold(uri("/v1/batches"), bob, fileId, reason, 90);
     }
 
     private static HttpResponse<String> admin(String method, String path, String token, String body)
@@ -294,21 +291,6 @@ class ConsoleLiveBrowserIT {
                 .header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String upload(String token) throws Exception {
-        String boundary = "gatehouse-it-" + UUID.randomUUID();
-        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--"
-                + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"requests.jsonl\"\r\n"
-                + "Content-Type: application/jsonl\r\n\r\n{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":"
-                + "\"/v1/chat/completions\",\"body\":{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\","
-                + "\"content\":\"hi\"}]}}\n\r\n--" + boundary + "--\r\n";
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri("/v1/files")).timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return JSON.readTree(r.body()).path("id").asText();
     }
 
     private static String console(String hash) {

@@ -468,18 +468,10 @@ class ApprovalsTest {
     @ParameterizedTest
     @EnumSource(value = Dialect.class, names = "POSTGRESQL")
     void aDecisionOnAnotherReplicaReleasesAWaiterWithinASecondByNotification(Dialect dialect) throws Exception {
-        stores = TestStores.create(dialect, temp);
         // Polling every minute: only LISTEN/NOTIFY can release the waiter in time.
-        Approvals.Settings noPolling = new Approvals.Settings(Duration.ofMinutes(1), Duration.ofHours(1));
-        Approvals replicaA = approvals(stores.store(), "r-a", noPolling);
-        Store storeB = Store.open(stores.settings());
-        open.add(storeB);
-        Approvals replicaB = approvals(storeB, "r-b", noPolling);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!(replicaA.notifiedAcrossReplicas() && replicaB.notifiedAcrossReplicas())
-                && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        Approvals[] replicas = twoReplicasListening(dialect);
+        Approvals replicaA = replicas[0];
+        Approvals replicaB = replicas[1];
         Approval held = await(replicaA.hold(request(ALICE)));
         CountDownLatch released = new CountDownLatch(1);
         long[] releasedAt = new long[1];
@@ -517,6 +509,19 @@ class ApprovalsTest {
     @ParameterizedTest
     @EnumSource(value = Dialect.class, names = "POSTGRESQL")
     void aWatcherHearsOfARequestHeldOnAnotherReplicaByNotification(Dialect dialect) throws Exception {
+        Approvals[] replicas = twoReplicasListening(dialect);
+        Approvals replicaA = replicas[0];
+        Approvals replicaB = replicas[1];
+        java.util.concurrent.BlockingQueue<String> heardOnB = new java.util.concurrent.LinkedBlockingQueue<>();
+        replicaB.watch(heardOnB::add);
+
+        Approval held = await(replicaA.hold(request(ALICE)));
+
+        assertThat(heardOnB.poll(10, TimeUnit.SECONDS)).isEqualTo(held.id());
+    }
+
+    /** Two replicas on one store, polling once a minute, both listening for the other's notifications. */
+    private Approvals[] twoReplicasListening(Dialect dialect) throws Exception {
         stores = TestStores.create(dialect, temp);
         Approvals.Settings noPolling = new Approvals.Settings(Duration.ofMinutes(1), Duration.ofHours(1));
         Approvals replicaA = approvals(stores.store(), "r-a", noPolling);
@@ -528,12 +533,7 @@ class ApprovalsTest {
                 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        java.util.concurrent.BlockingQueue<String> heardOnB = new java.util.concurrent.LinkedBlockingQueue<>();
-        replicaB.watch(heardOnB::add);
-
-        Approval held = await(replicaA.hold(request(ALICE)));
-
-        assertThat(heardOnB.poll(10, TimeUnit.SECONDS)).isEqualTo(held.id());
+        return new Approvals[] {replicaA, replicaB};
     }
 
     private static long count(Store store, String sql) throws Exception {
