@@ -41,11 +41,23 @@ public final class Store implements AutoCloseable {
      * @throws StoreException when the database cannot be reached or migrated
      */
     public static Store open(StoreSettings settings) {
+        return open(settings, null);
+    }
+
+    /**
+     * As {@link #open(StoreSettings)}, with the pool's connections taken from {@code connections} instead of
+     * the settings' URL: tests put a driver that fails in chosen ways between the store and its database.
+     */
+    static Store open(StoreSettings settings, DataSource connections) {
         if (settings.dialect() == Dialect.H2) {
             createH2Directory(settings.url());
         }
         HikariConfig hikari = new HikariConfig();
-        hikari.setJdbcUrl(settings.url());
+        if (connections != null) {
+            hikari.setDataSource(connections);
+        } else {
+            hikari.setJdbcUrl(settings.url());
+        }
         if (settings.username() != null) {
             hikari.setUsername(settings.username());
         }

@@ -68,6 +68,18 @@ public final class TestStores implements AutoCloseable {
         return store;
     }
 
+    /**
+     * The store, opened on a driver that throws {@code failure} from every {@code executeBatch} while
+     * {@code failing} is set: the way pgjdbc fails a batch on a connection that broke under it.
+     */
+    public Store storeWhoseBatchesFail(java.util.function.BooleanSupplier failing,
+                                       java.util.function.Supplier<Throwable> failure) {
+        if (store == null) {
+            store = Store.open(settings, new FailingBatches(settings, failing, failure));
+        }
+        return store;
+    }
+
     /** Closes the open store, so the next {@link #store()} opens it again (a restart). */
     public void reopen() {
         if (store != null) {

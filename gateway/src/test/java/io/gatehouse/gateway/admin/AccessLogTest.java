@@ -53,4 +53,19 @@ class AccessLogTest {
                 .isEqualTo("request_id=req-7 endpoint=openai method=POST path=/v1/chat/completions status=403"
                         + " outcome=denied duration_ms=1.500 client=127.0.0.1 model=\"demo small\" rule=analysts/no-large");
     }
+
+    @Test
+    void durationsAreWrittenAsMillisecondsWithThreeDecimals() {
+        assertThat(millis(0)).isEqualTo("0.000");
+        assertThat(millis(7_000)).isEqualTo("0.007");
+        assertThat(millis(42_999)).isEqualTo("0.042");
+        assertThat(millis(1_500_000)).isEqualTo("1.500");
+        assertThat(millis(28_212_790_123L)).isEqualTo("28212.790");
+    }
+
+    private static String millis(long nanos) {
+        StringBuilder line = new StringBuilder();
+        AccessLog.millisWithThreeDecimals(line, nanos);
+        return line.toString();
+    }
 }

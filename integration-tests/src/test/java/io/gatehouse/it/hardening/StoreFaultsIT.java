@@ -85,23 +85,11 @@ class StoreFaultsIT {
     record Seen(int n, int status, String requestId, String body, boolean cut, String error) {
     }
 
-    // Disabled on main after the session's merges: in the first full run of merged main, 12 requests sent while
-    // PostgreSQL was cut never got an answer (client timeout 45 s, the cut lasted 8 s): a write-ahead that
-    // never completes after the store comes back. The branch saw this once before merging too (a thread dump
-    // without the audit writer thread). This test is the reproduction for that bug (issue 16, open); it must be
-    // re-enabled with the fix, not without.
-    @org.junit.jupiter.api.Disabled("write-ahead can hang after a PostgreSQL cut; see the comment above and issue 16")
     @Test
     void postgresqlCutOffUnderLoadFailsClosedWith503LosesNothingAcknowledgedAndRecovers() throws Exception {
         postgresCut("fail-closed");
     }
 
-    // Disabled on main after the session's merges: in the first full run of merged main, 12 requests sent while
-    // PostgreSQL was cut never got an answer (client timeout 45 s, the cut lasted 8 s): a write-ahead that
-    // never completes after the store comes back. The branch saw this once before merging too (a thread dump
-    // without the audit writer thread). This test is the reproduction for that bug (issue 16, open); it must be
-    // re-enabled with the fix, not without.
-    @org.junit.jupiter.api.Disabled("write-ahead can hang after a PostgreSQL cut; see the comment above and issue 16")
     @Test
     void postgresqlCutOffUnderLoadIsSpooledWithoutRefusingAnyoneAndDrainedWhenItIsBack() throws Exception {
         postgresCut("spool");
@@ -385,6 +373,7 @@ class StoreFaultsIT {
             return new Seen(n, response.statusCode(), response.headers().firstValue("Gatehouse-Request-Id")
                     .orElse(null), response.body(), false, null);
         } catch (java.util.concurrent.TimeoutException hang) {
+            dumpThreadsOnce("request " + n + " got no whole answer within 45 s");
             answer.cancel(true);
             return new Seen(n, -1, null, "", true, "no whole answer within 45 s");
         } catch (java.util.concurrent.ExecutionException e) {
@@ -393,6 +382,28 @@ class StoreFaultsIT {
             Thread.currentThread().interrupt();
             return new Seen(n, -1, null, "", true, e.toString());
         }
+    }
+
+    private static final AtomicBoolean DUMPED = new AtomicBoolean();
+
+    /** A hang says where it hangs: the gateway runs in this JVM, so its threads are in this dump. */
+    private static void dumpThreadsOnce(String why) {
+        if (!DUMPED.compareAndSet(false, true)) {
+            return;
+        }
+        StringBuilder dump = new StringBuilder("thread dump (" + why + "):\n");
+        for (java.lang.management.ThreadInfo t : java.lang.management.ManagementFactory.getThreadMXBean()
+                .dumpAllThreads(true, true)) {
+            dump.append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState());
+            if (t.getLockName() != null) {
+                dump.append(" on ").append(t.getLockName());
+            }
+            dump.append('\n');
+            for (StackTraceElement e : t.getStackTrace()) {
+                dump.append("    at ").append(e).append('\n');
+            }
+        }
+        System.out.println(dump);
     }
 
     private static long countSpool(Path spool, String prefix) throws IOException {

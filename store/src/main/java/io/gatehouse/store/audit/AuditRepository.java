@@ -47,7 +47,21 @@ final class AuditRepository {
                 ps.setString(14, e.hash());
                 ps.addBatch();
             }
+            executeBatch(ps);
+        }
+    }
+
+    /**
+     * pgjdbc (42.7) throws an {@link AssertionError} from {@code executeBatch} when the connection breaks
+     * mid-batch (its result handler asks the closed connection for its auto-commit mode): to the writer that is
+     * a broken connection like any other, so it is one here.
+     */
+    private static void executeBatch(PreparedStatement ps) throws SQLException {
+        try {
             ps.executeBatch();
+        } catch (AssertionError driverFailedOnABrokenConnection) {
+            throw new SQLException("the connection to the store broke during a batch insert ("
+                    + driverFailedOnABrokenConnection.getMessage() + ")", "08006", driverFailedOnABrokenConnection);
         }
     }
 
@@ -97,23 +111,45 @@ final class AuditRepository {
     }
 
     static Optional<Checkpoint> lastCheckpoint(Connection c, String replica) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT * FROM audit_checkpoint WHERE replica_id = ? ORDER BY checkpoint_no DESC LIMIT 1")) {
+        return lastCheckpoint(c, replica, 0);
+    }
+
+    /**
+     * The replica's newest checkpoint, looked for from number {@code atLeast} on (0: from the start). H2 reads
+     * {@code ORDER BY ... DESC LIMIT 1} by walking the whole key range, so a writer that knows where the chain
+     * was says so and the query reads a few rows instead of all of them.
+     */
+    static Optional<Checkpoint> lastCheckpoint(Connection c, String replica, long atLeast) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_checkpoint WHERE replica_id = ?"
+                + " AND checkpoint_no >= ? ORDER BY checkpoint_no DESC LIMIT 1")) {
             ps.setString(1, replica);
+            ps.setLong(2, atLeast);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(readCheckpoint(rs)) : Optional.empty();
+                if (rs.next()) {
+                    return Optional.of(readCheckpoint(rs));
+                }
             }
         }
+        return atLeast > 0 ? lastCheckpoint(c, replica, 0) : Optional.empty();
     }
 
     static Optional<Head> head(Connection c, String replica) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT seq, entry_hash FROM audit_event WHERE replica_id = ? ORDER BY seq DESC LIMIT 1")) {
+        return head(c, replica, 0);
+    }
+
+    /** The replica's newest event, looked for from {@code atLeastSeq} on (see {@link #lastCheckpoint}). */
+    static Optional<Head> head(Connection c, String replica, long atLeastSeq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, entry_hash FROM audit_event WHERE replica_id = ?"
+                + " AND seq >= ? ORDER BY seq DESC LIMIT 1")) {
             ps.setString(1, replica);
+            ps.setLong(2, atLeastSeq);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new Head(rs.getLong(1), rs.getString(2))) : Optional.empty();
+                if (rs.next()) {
+                    return Optional.of(new Head(rs.getLong(1), rs.getString(2)));
+                }
             }
         }
+        return atLeastSeq > 0 ? head(c, replica, 0) : Optional.empty();
     }
 
     /** The hash stored at {@code seq}, if that event exists. */

@@ -86,6 +86,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     private final Thread thread;
     private final Map<String, Duration> retention = new ConcurrentHashMap<>();
     private volatile boolean closing;
+    /** Set when the writer thread has stopped, for whatever reason: appends then fail instead of waiting forever. */
+    private volatile boolean stopped;
 
     // Writer-thread state (confined; handed over by Thread.start).
     private long headSeq;
@@ -146,8 +148,9 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
 
     @Override
     public CompletableFuture<Void> append(EventDraft event) {
-        if (closing) {
-            return CompletableFuture.failedFuture(new StoreException("the audit trail is closed"));
+        if (closing || stopped) {
+            return CompletableFuture.failedFuture(new StoreException(stopped && !closing
+                    ? "the audit writer has stopped (see the log); restart the gateway" : "the audit trail is closed"));
         }
         Pending pending = new Pending(event, new CompletableFuture<>());
         if (!queue.offer(pending)) {
@@ -317,10 +320,12 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     }
 
     private void loadHead(Connection c) throws SQLException {
-        Optional<AuditRepository.Head> head = AuditRepository.head(c, settings.replicaId());
+        // Only this writer appends to its chain and a failed commit can only have added to it, so the head is
+        // at or after the one known; after a store failure this runs per batch and must not read the chain whole.
+        Optional<AuditRepository.Head> head = AuditRepository.head(c, settings.replicaId(), headSeq);
         headSeq = head.map(AuditRepository.Head::seq).orElse(0L);
         headHash = head.map(AuditRepository.Head::hash).orElse(Hashes.GENESIS);
-        Optional<Checkpoint> last = AuditRepository.lastCheckpoint(c, settings.replicaId());
+        Optional<Checkpoint> last = AuditRepository.lastCheckpoint(c, settings.replicaId(), checkpointNo);
         checkpointNo = last.map(Checkpoint::number).orElse(0L);
         checkpointDigest = last.map(Checkpoint::digest).orElse(Hashes.GENESIS);
         checkpointSeq = last.map(Checkpoint::chainSeq).orElse(0L);
@@ -374,6 +379,31 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     // ---- the writer thread ----
 
     private void run() {
+        try {
+            writeUntilClosed();
+        } finally {
+            // Whatever ended the thread, nothing may wait for it: what is queued fails, and later appends fail
+            // at once (see append).
+            stopped = true;
+            failQueued(new StoreException(closing ? "the audit trail is closed"
+                    : "the audit writer has stopped (see the log); restart the gateway"));
+        }
+    }
+
+    private void failQueued(StoreException error) {
+        List<Object> left = new ArrayList<>();
+        queue.drainTo(left);
+        for (Object item : left) {
+            if (item instanceof Pending p) {
+                failed.incrementAndGet();
+                p.done.completeExceptionally(error);
+            } else if (item instanceof Control c) {
+                c.done.completeExceptionally(error);
+            }
+        }
+    }
+
+    private void writeUntilClosed() {
         List<Object> items = new ArrayList<>(settings.maxBatch());
         while (true) {
             Object first;
@@ -387,7 +417,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
                 queue.drainTo(items, settings.maxBatch() - 1);
                 try {
                     process(items);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | LinkageError | AssertionError e) {
                     // Never let the writer thread die: every later append would wait forever. What was not
                     // acknowledged fails (the exchanges are refused), the head is read again, and the store
                     // is probed as after any failure.
@@ -410,7 +440,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
             }
             try {
                 housekeeping();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError | AssertionError e) {
                 LOG.error("audit housekeeping failed", e);
             }
             if (closing && queue.isEmpty()) {
@@ -418,6 +448,14 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
             }
         }
         try {
+            if (spooling && !broken) {
+                // A stop after the store came back, before the next retry: drain now rather than at the next start.
+                tryDrain();
+                if (spooling) {
+                    LOG.info("replica {}: the audit spool {} is drained at the next start", settings.replicaId(),
+                            spool.file());
+                }
+            }
             checkpointIfNeeded();
             finalSync();
             journal.close();
