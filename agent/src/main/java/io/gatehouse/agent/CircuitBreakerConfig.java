@@ -11,7 +11,9 @@ import java.time.Duration;
  * go through; if they succeed the service is used again, else it stays out for another period.
  *
  * <p>A call fails when the agent could not connect, the model sent no head in time, the connection
- * broke or the answer was cut off, or the model answered a 5xx status. Calls the gateway cancelled
+ * broke or the answer was cut off, or the model answered a 5xx status; a gRPC service's call fails when
+ * it closes with {@code UNAVAILABLE}, {@code INTERNAL}, {@code UNKNOWN}, {@code DATA_LOSS} or
+ * {@code DEADLINE_EXCEEDED} (not the caller's deadline). Calls the gateway cancelled
  * (client gone, its deadline passed) or refused as invalid say nothing about the service and are not
  * counted.
  *

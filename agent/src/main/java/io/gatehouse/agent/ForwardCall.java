@@ -1,6 +1,7 @@
 package io.gatehouse.agent;
 
 import com.google.protobuf.ByteString;
+import io.gatehouse.agent.ServiceBreaker.Verdict;
 import io.gatehouse.agent.proto.ForwardRequest;
 import io.gatehouse.agent.proto.ForwardResponse;
 import io.gatehouse.agent.proto.Header;
@@ -70,9 +71,6 @@ final class ForwardCall {
     /** The service's circuit breaker let this call through: its end is reported to the breaker once. */
     private boolean permitted;
     private int status = -1;
-
-    /** What the end of a call says about the service, for its circuit breaker. */
-    private enum Verdict { SUCCEEDED, FAILED, NEUTRAL }
 
     ForwardCall(Upstream upstream, ForwardRequest request, ServerCallStreamObserver<ForwardResponse> out, EventLoop loop) {
         this.upstream = upstream;
@@ -362,12 +360,7 @@ final class ForwardCall {
         finished = true;
         if (permitted) {
             permitted = false;
-            ServiceBreaker breaker = upstream.breaker();
-            switch (verdict) {
-                case SUCCEEDED -> breaker.succeeded(startNanos);
-                case FAILED -> breaker.failed(startNanos);
-                case NEUTRAL -> breaker.released();
-            }
+            upstream.breaker().report(verdict, startNanos);
         }
         if (action != null) {
             try {

@@ -1,6 +1,7 @@
 package io.gatehouse.agent;
 
 import com.google.protobuf.ByteString;
+import io.gatehouse.agent.ServiceBreaker.Verdict;
 import io.gatehouse.agent.proto.ForwardRequest;
 import io.gatehouse.agent.proto.ForwardResponse;
 import io.grpc.CallOptions;
@@ -30,6 +31,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * is cancelled at once; {@code deadline_unix_millis} is the upstream call's deadline; the service's
  * {@code responseTimeout} bounds the wait for the first message or the close.
  *
+ * <p>Circuit breaking: the service's breaker ({@code circuitBreaker}, as for HTTP services) is asked before
+ * the upstream call; while it is open the call is answered at once with {@code CIRCUIT_OPEN} and never
+ * reaches the model. A close with {@code UNAVAILABLE}, {@code INTERNAL}, {@code UNKNOWN}, {@code DATA_LOSS}
+ * or {@code DEADLINE_EXCEEDED} (not the caller's deadline), or no response within {@code responseTimeout},
+ * counts as a failure of the service; any other close as a success (the model answered); a call the
+ * gateway cancelled or whose deadline passed does not count.
+ *
  * <p>Threads: the upstream call uses the service's channel of the event loop the Forward arrived on, so
  * upstream callbacks, gateway callbacks (cancel, ready) and the response timeout normally all run on
  * that one thread. Every write to the gateway's stream and every use of the upstream call still happens
@@ -47,6 +55,8 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
     private final AtomicBoolean wanted = new AtomicBoolean();
 
     private volatile boolean finished;
+    /** The breaker let this call through: its end is reported to it once (under lock, in finish). */
+    private boolean permitted;
     private volatile ClientCall<byte[], byte[]> call;
     // Guarded by lock.
     private Metadata responseHeaders;
@@ -62,7 +72,8 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
     }
 
     void start() {
-        out.setOnCancelHandler(() -> finish("cancelled", null, "the gateway cancelled the Forward call"));
+        out.setOnCancelHandler(() -> finish("cancelled", Verdict.NEUTRAL, null,
+                "the gateway cancelled the Forward call"));
         out.setOnReadyHandler(this::requestMoreIfReady);
         MethodDescriptor<byte[], byte[]> method;
         Metadata metadata;
@@ -70,8 +81,8 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
             method = GrpcUpstream.method(request.getPath());
             metadata = upstream.metadata(request);
         } catch (IllegalArgumentException e) {
-            finish("invalid", () -> out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException()),
-                    null);
+            finish("invalid", Verdict.NEUTRAL, () -> out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
+                    .asRuntimeException()), null);
             return;
         }
         CallOptions options = CallOptions.DEFAULT;
@@ -82,13 +93,33 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
                 ForwardResponse failure = failure(ForwardResponse.Failure.Code.UPSTREAM_TIMEOUT,
                         Status.Code.DEADLINE_EXCEEDED, "the deadline passed before the call to service '"
                                 + upstream.name() + "' started");
-                finish("failure UPSTREAM_TIMEOUT", () -> {
+                finish("failure UPSTREAM_TIMEOUT", Verdict.NEUTRAL, () -> {
                     out.onNext(failure);
                     out.onCompleted();
                 }, null);
                 return;
             }
             options = options.withDeadlineAfter(remaining, TimeUnit.MILLISECONDS);
+        }
+        ServiceBreaker breaker = upstream.breaker();
+        if (breaker != null) {
+            if (!breaker.tryAcquire()) {
+                ForwardResponse refused = ForwardResponse.newBuilder().setFailure(ForwardResponse.Failure.newBuilder()
+                        .setCode(ForwardResponse.Failure.Code.CIRCUIT_OPEN).setMessage(breaker.refusal())
+                        .setRetryAfterMillis(breaker.retryAfterMillis())).build();
+                finish("failure CIRCUIT_OPEN", Verdict.NEUTRAL, () -> {
+                    out.onNext(refused);
+                    out.onCompleted();
+                }, null);
+                return;
+            }
+            synchronized (lock) {
+                if (finished) {
+                    breaker.released(); // the gateway cancelled already
+                    return;
+                }
+                permitted = true;
+            }
         }
         ClientCall<byte[], byte[]> upstreamCall = upstream.channel(loop).newCall(method, options);
         long timeout = upstream.config().responseTimeout().toMillis();
@@ -131,7 +162,7 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
     @Override
     public void onClose(Status status, Metadata trailers) {
         if (status.isOk()) {
-            finish("completed", () -> {
+            finish("completed", Verdict.SUCCEEDED, () -> {
                 sendHeadOnce();
                 out.onNext(ForwardResponse.newBuilder().setEnd(ForwardResponse.End.getDefaultInstance()).build());
                 out.onCompleted();
@@ -139,10 +170,22 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
             return;
         }
         ForwardResponse failure = classify(status);
-        finish("failure " + failure.getFailure().getCode() + " grpc_status=" + status.getCode(), () -> {
-            out.onNext(failure);
-            out.onCompleted();
-        }, null);
+        finish("failure " + failure.getFailure().getCode() + " grpc_status=" + status.getCode(), verdict(status),
+                () -> {
+                    out.onNext(failure);
+                    out.onCompleted();
+                }, null);
+    }
+
+    /** What a close says about the service: its own failures count, the caller's deadline does not. */
+    private Verdict verdict(Status status) {
+        return switch (status.getCode()) {
+            case UNAVAILABLE, INTERNAL, UNKNOWN, DATA_LOSS -> Verdict.FAILED;
+            case DEADLINE_EXCEEDED -> request.getDeadlineUnixMillis() > 0
+                    && System.currentTimeMillis() >= request.getDeadlineUnixMillis() ? Verdict.NEUTRAL : Verdict.FAILED;
+            case CANCELLED -> Verdict.NEUTRAL;
+            default -> Verdict.SUCCEEDED;
+        };
     }
 
     /** Asks the upstream for its next message when one is wanted and the gateway's stream can take it. */
@@ -166,7 +209,7 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
             if (headSent || finished) {
                 return;
             }
-            finish("failure UPSTREAM_TIMEOUT", () -> {
+            finish("failure UPSTREAM_TIMEOUT", Verdict.FAILED, () -> {
                 out.onNext(failure);
                 out.onCompleted();
             }, "no response within the service's response timeout");
@@ -189,16 +232,21 @@ final class GrpcForwardCall extends ClientCall.Listener<byte[]> {
     }
 
     /**
-     * Ends the call once: runs {@code action} (the last writes to the gateway's stream), stops the
-     * response timer, cancels the upstream call when a reason is given, and logs the call.
+     * Ends the call once: tells the service's circuit breaker what the call says about the service, runs
+     * {@code action} (the last writes to the gateway's stream), stops the response timer, cancels the
+     * upstream call when a reason is given, and logs the call.
      */
-    private void finish(String outcome, Runnable action, String cancelReason) {
+    private void finish(String outcome, Verdict verdict, Runnable action, String cancelReason) {
         int status;
         synchronized (lock) {
             if (finished) {
                 return;
             }
             finished = true;
+            if (permitted) {
+                permitted = false;
+                upstream.breaker().report(verdict, startNanos);
+            }
             if (action != null) {
                 try {
                     action.run();

@@ -68,6 +68,8 @@ final class GrpcUpstream implements ServiceTarget {
     private final ServiceConfig config;
     private final String base;
     private final AccessLog accessLog;
+    /** Null when the service's circuit breaker is off. */
+    private final ServiceBreaker breaker;
     private final Map<EventLoop, ManagedChannel> channels = new IdentityHashMap<>();
 
     /**
@@ -92,6 +94,7 @@ final class GrpcUpstream implements ServiceTarget {
         this.name = name;
         this.config = config;
         this.accessLog = accessLog;
+        this.breaker = ServiceBreaker.of(name, config.circuitBreaker());
         String host = config.url().getHost();
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1); // an IPv6 literal, as the channel builder wants it
@@ -141,6 +144,11 @@ final class GrpcUpstream implements ServiceTarget {
 
     AccessLog accessLog() {
         return accessLog;
+    }
+
+    /** The service's circuit breaker, or null when it is off. */
+    ServiceBreaker breaker() {
+        return breaker;
     }
 
     /** {@code grpc://host:port}, safe to show (the config forbids user info). */

@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The circuit breaker of one service, over Resilience4j's {@link CircuitBreaker} (lock-free state,
+ * The circuit breaker of one service (HTTP or gRPC), over Resilience4j's {@link CircuitBreaker} (lock-free state,
  * a short synchronized window update per call: safe on an event loop, it never waits). A call asks
  * {@link #tryAcquire()} before it goes to the service and then reports exactly once: {@link #succeeded},
  * {@link #failed} or {@link #released} (not the service's doing). A permission that is never reported
@@ -74,6 +74,18 @@ final class ServiceBreaker {
     /** The call ended for a reason that says nothing about the service (cancelled, invalid, caller's deadline). */
     void released() {
         breaker.releasePermission();
+    }
+
+    /** What the end of a call says about the service. */
+    enum Verdict { SUCCEEDED, FAILED, NEUTRAL }
+
+    /** Reports a permitted call's end, whatever it was. */
+    void report(Verdict verdict, long startNanos) {
+        switch (verdict) {
+            case SUCCEEDED -> succeeded(startNanos);
+            case FAILED -> failed(startNanos);
+            case NEUTRAL -> released();
+        }
     }
 
     /** Milliseconds until trial calls are let through (at least 1 s, for a Retry-After). */

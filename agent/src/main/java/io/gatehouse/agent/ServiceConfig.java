@@ -25,7 +25,7 @@ import java.util.Locale;
  *                        its server certificate must chain to; null = the JVM's trusted CAs. The host
  *                        name (or IP) of the URL must match the certificate either way.
  * @param upstreamToken   a short-lived JWT the agent signs per request ({@link UpstreamTokenConfig}); null = none
- * @param circuitBreaker  when to stop calling a failing HTTP service for a while ({@link CircuitBreakerConfig});
+ * @param circuitBreaker  when to stop calling a failing service (HTTP or gRPC) for a while ({@link CircuitBreakerConfig});
  *                        absent = the defaults (on)
  */
 public record ServiceConfig(URI url, CredentialConfig credential, Duration connectTimeout, Duration responseTimeout,

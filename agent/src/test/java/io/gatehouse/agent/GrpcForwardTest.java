@@ -178,8 +178,10 @@ class GrpcForwardTest {
     void aStreamThatFailsAfterItsFirstPiecesEndsWithAFailureCarryingTheGrpcStatus() throws Exception {
         Collected collected = new Collected();
         AgentGrpc.newStub(client.stub().getChannel()).forward(forward("kserve", MODEL_STREAM_INFER,
-                infer("demo-small", "a b c d e f g h").putParameters("delay_ms", int64(200)).build())
-                .setDeadlineUnixMillis(Instant.now().plusMillis(500).toEpochMilli()).build(), collected);
+                // A piece a second, a deadline at 2.5 s: the first piece has 1.5 s of margin on a busy machine,
+                // and the eight of them (8 s) can never all arrive.
+                infer("demo-small", "a b c d e f g h").putParameters("delay_ms", int64(1_000)).build())
+                .setDeadlineUnixMillis(Instant.now().plusMillis(2_500).toEpochMilli()).build(), collected);
         collected.await();
 
         List<ForwardResponse> messages = collected.messages();

@@ -14,13 +14,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code gatehouse sessions list|show|replay}: reads recordings through the admin API, with the
+ * {@code gatehouse sessions list|show|replay|replay-diff}: reads recordings through the admin API, with the
  * caller's own token ({@code --token} or {@code GATEHOUSE_TOKEN}); the admin API records the
  * query too.
  */
 @Command(name = "sessions", mixinStandardHelpOptions = true,
         description = "Lists, shows and replays recorded exchanges (through the admin API).",
-        subcommands = {SessionsCommand.ListSessions.class, SessionsCommand.Show.class, SessionsCommand.Replay.class})
+        subcommands = {SessionsCommand.ListSessions.class, SessionsCommand.Show.class, SessionsCommand.Replay.class,
+                ReplayDiffCommand.class})
 final class SessionsCommand {
 
     /** Exit code when the admin API or the arguments refuse. */

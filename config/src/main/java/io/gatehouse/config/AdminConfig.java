@@ -13,13 +13,17 @@ import java.util.Optional;
  *                 readiness and metrics stay open)
  * @param auditors the groups whose members may read recordings; default {@code [auditors]}
  * @param console  the web console at {@code /console}, if configured ({@code admin.console})
+ * @param replayers the groups whose members hold the {@code replay} right: re-sending recorded requests to
+ *                 another model service and diffing the answers ({@code sessions replay-diff}); they must also
+ *                 be auditors. Default {@code [replayers]}
  */
 public record AdminConfig(String host, int port, Optional<Record> auth, List<String> auditors,
-                          Optional<ConsoleConfig> console) {
+                          Optional<ConsoleConfig> console, List<String> replayers) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8081;
     public static final List<String> DEFAULT_AUDITORS = List.of("auditors");
+    public static final List<String> DEFAULT_REPLAYERS = List.of("replayers");
 
     public AdminConfig {
         Checks.host("host", host);
@@ -30,6 +34,16 @@ public record AdminConfig(String host, int port, Optional<Record> auth, List<Str
         if (auditors.isEmpty() || auditors.stream().anyMatch(g -> g == null || g.isBlank())) {
             throw new io.gatehouse.spi.ConfigException("auditors", "must name at least one group, without blanks");
         }
+        replayers = replayers == null ? DEFAULT_REPLAYERS : List.copyOf(replayers);
+        if (replayers.stream().anyMatch(g -> g == null || g.isBlank())) {
+            throw new io.gatehouse.spi.ConfigException("replayers", "must name groups, without blanks");
+        }
+    }
+
+    /** The default replay right ({@code [replayers]}). */
+    public AdminConfig(String host, int port, Optional<Record> auth, List<String> auditors,
+                       Optional<ConsoleConfig> console) {
+        this(host, port, auth, auditors, console, DEFAULT_REPLAYERS);
     }
 
     /** Without a console. */
@@ -48,6 +62,6 @@ public record AdminConfig(String host, int port, Optional<Record> auth, List<Str
 
     /** The same listener with the admin API's auth config. */
     public AdminConfig withAuth(Record auth) {
-        return new AdminConfig(host, port, Optional.of(auth), auditors, console);
+        return new AdminConfig(host, port, Optional.of(auth), auditors, console, replayers);
     }
 }

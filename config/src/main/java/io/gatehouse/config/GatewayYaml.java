@@ -23,7 +23,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         if (listeners == null || listeners.isEmpty()) {
             throw new ConfigException("listeners", "at least one listener is required, e.g. listeners: {http: {port: 8080}}");
         }
-        admin = admin == null ? new Admin(null, null, null, null, null) : admin;
+        admin = admin == null ? new Admin(null, null, null, null, null, null) : admin;
         if (agents == null || agents.isEmpty()) {
             throw new ConfigException("agents", "at least one agent is required, e.g. agents: {local: {address: 127.0.0.1:7443}}");
         }
@@ -109,7 +109,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
                     ListenerProtocol protocol, java.time.Duration headerReadTimeout,
                     java.time.Duration bodyReadTimeout, java.time.Duration idleTimeout, Integer maxConnections,
-                    Http2Limits http2) {
+                    Http2Limits http2, Integer refusalRecordsPerSecond) {
         Listener {
             host = host == null ? ListenerConfig.DEFAULT_HOST : host;
             port = port == null ? ListenerConfig.DEFAULT_PORT : port;
@@ -117,31 +117,34 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             maxHeaderBytes = maxHeaderBytes == null ? ListenerConfig.DEFAULT_MAX_HEADER_BYTES : maxHeaderBytes;
             protocol = protocol == null ? ListenerProtocol.HTTP : protocol;
             maxConnections = maxConnections == null ? ListenerConfig.DEFAULT_MAX_CONNECTIONS : maxConnections;
+            refusalRecordsPerSecond = refusalRecordsPerSecond == null
+                    ? ListenerConfig.DEFAULT_REFUSAL_RECORDS_PER_SECOND : refusalRecordsPerSecond;
             if (http2 != null && protocol != ListenerProtocol.GRPC) {
                 throw new ConfigException("http2", "is only for a listener with protocol: grpc (this one speaks HTTP/1.1)");
             }
             new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout,
-                    idleTimeout, maxConnections, http2); // validates, naming the field
+                    idleTimeout, maxConnections, http2, refusalRecordsPerSecond); // validates, naming the field
         }
 
         ListenerConfig toConfig() {
             return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout,
-                    bodyReadTimeout, idleTimeout, maxConnections, http2);
+                    bodyReadTimeout, idleTimeout, maxConnections, http2, refusalRecordsPerSecond);
         }
     }
 
     /** {@code auth} is the {@code auth} step's config, bound by {@link ConfigLoader} to that step's record. */
     record Admin(String host, Integer port, org.snakeyaml.engine.v2.nodes.Node auth, java.util.List<String> auditors,
-                 Console console) {
+                 Console console, java.util.List<String> replayers) {
         Admin {
             host = host == null ? AdminConfig.DEFAULT_HOST : host;
             port = port == null ? AdminConfig.DEFAULT_PORT : port;
-            new AdminConfig(host, port, java.util.Optional.empty(), auditors); // validates, naming the field
+            new AdminConfig(host, port, java.util.Optional.empty(), auditors, java.util.Optional.empty(),
+                    replayers); // validates, naming the field
         }
 
         AdminConfig toConfig() {
             return new AdminConfig(host, port, java.util.Optional.empty(), auditors,
-                    java.util.Optional.ofNullable(console).map(Console::toConfig));
+                    java.util.Optional.ofNullable(console).map(Console::toConfig), replayers);
         }
     }
 

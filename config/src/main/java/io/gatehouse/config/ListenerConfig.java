@@ -27,10 +27,15 @@ import java.time.Duration;
  *                       and closed; default {@value #DEFAULT_MAX_CONNECTIONS}
  * @param http2          on a gRPC listener: what one HTTP/2 connection may do ({@link Http2Limits});
  *                       absent = the defaults
+ * @param refusalRecordsPerSecond on an HTTP listener: how many of the requests and connections it refuses
+ *                       itself (before any endpoint) are written to the audit chain one by one in each second;
+ *                       the others are counted into one summary record per second; default
+ *                       {@value #DEFAULT_REFUSAL_RECORDS_PER_SECOND}, 0 = summaries only
  */
 public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
                              ListenerProtocol protocol, Duration headerReadTimeout, Duration bodyReadTimeout,
-                             Duration idleTimeout, int maxConnections, Http2Limits http2) {
+                             Duration idleTimeout, int maxConnections, Http2Limits http2,
+                             int refusalRecordsPerSecond) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -43,6 +48,8 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
     public static final Duration DEFAULT_BODY_READ_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    public static final int DEFAULT_REFUSAL_RECORDS_PER_SECOND = 100;
+    private static final int MAX_REFUSAL_RECORDS_PER_SECOND = 100_000;
     /** Bounds of the timeouts: below 100ms a healthy client on a slow link fails; above an hour nothing is bounded. */
     private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
     private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
@@ -66,6 +73,18 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
             throw new ConfigException("maxBodyBytes", "a gRPC message can be at most 2GiB, got " + maxBodyBytes);
         }
         http2 = http2 == null ? Http2Limits.defaults() : http2;
+        if (refusalRecordsPerSecond < 0 || refusalRecordsPerSecond > MAX_REFUSAL_RECORDS_PER_SECOND) {
+            throw new ConfigException("refusalRecordsPerSecond", "must be between 0 and "
+                    + MAX_REFUSAL_RECORDS_PER_SECOND + ", got " + refusalRecordsPerSecond);
+        }
+    }
+
+    /** A listener with these limits and the default number of refusals recorded one by one per second. */
+    public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
+                          ListenerProtocol protocol, Duration headerReadTimeout, Duration bodyReadTimeout,
+                          Duration idleTimeout, int maxConnections, Http2Limits http2) {
+        this(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout, idleTimeout,
+                maxConnections, http2, DEFAULT_REFUSAL_RECORDS_PER_SECOND);
     }
 
     /** A listener with the default timeouts, connection limit and HTTP/2 limits. */
@@ -106,6 +125,6 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
     /** The same listener on another port (a port 0 resolved). */
     public ListenerConfig withPort(int port) {
         return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout,
-                bodyReadTimeout, idleTimeout, maxConnections, http2);
+                bodyReadTimeout, idleTimeout, maxConnections, http2, refusalRecordsPerSecond);
     }
 }

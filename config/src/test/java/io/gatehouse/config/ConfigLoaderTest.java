@@ -469,7 +469,7 @@ class ConfigLoaderTest {
                 "gateway.yaml:7:14: agent 'local' field 'address': value '7443' (expected: host:port, like 127.0.0.1:7443)",
                 "gateway.yaml:8:10: agent 'other' field 'address': is required (a listening agent's host:port, like"
                         + " 127.0.0.1:7443), or identities: [...] of agents that dial in",
-                "gateway.yaml:10:3: field 'admin': unknown key 'prot' (accepted: host, port, auth, auditors, console)");
+                "gateway.yaml:10:3: field 'admin': unknown key 'prot' (accepted: host, port, auth, auditors, console, replayers)");
     }
 
     @Test

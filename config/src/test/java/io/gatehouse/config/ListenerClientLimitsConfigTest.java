@@ -28,6 +28,18 @@ class ListenerClientLimitsConfigTest {
         assertThat(http.bodyReadTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(http.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(http.maxConnections()).isEqualTo(10_000);
+        assertThat(http.refusalRecordsPerSecond()).isEqualTo(100);
+    }
+
+    @Test
+    void refusalRecordsPerSecondIsReadAndZeroMeansSummariesOnly() {
+        assertThat(gateway("    refusalRecordsPerSecond: 5\n").load().orThrow().listeners().get("http")
+                .refusalRecordsPerSecond()).isEqualTo(5);
+        assertThat(gateway("    refusalRecordsPerSecond: 0\n").load().orThrow().listeners().get("http")
+                .refusalRecordsPerSecond()).isZero();
+        assertThat(gateway("    refusalRecordsPerSecond: -1\n").errors()).singleElement().asString()
+                .contains("listener 'http'")
+                .endsWith("field 'refusalRecordsPerSecond': must be between 0 and 100000, got -1");
     }
 
     @Test

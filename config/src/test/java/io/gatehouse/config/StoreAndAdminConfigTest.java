@@ -30,6 +30,16 @@ class StoreAndAdminConfigTest {
                 null, null, 4, StoreConfig.OnFailure.FAIL_CLOSED, null, 1000, Duration.ofSeconds(60)));
         assertThat(config.admin().auth()).isEmpty();
         assertThat(config.admin().auditors()).containsExactly("auditors");
+        assertThat(config.admin().replayers()).containsExactly("replayers");
+    }
+
+    @Test
+    void theReplayRightsGroupsAreReadAndABlankOneIsNamed() {
+        assertThat(dir("admin:\n  replayers: [model-owners, release-managers]\n").load().orThrow().admin().replayers())
+                .containsExactly("model-owners", "release-managers");
+        assertThat(dir("admin:\n  replayers: []\n").load().orThrow().admin().replayers()).isEmpty();
+        assertThat(dir("admin:\n  replayers: ['']\n").errors()).containsExactly(
+                "gateway.yaml:9:14: field 'admin.replayers': must name groups, without blanks");
     }
 
     @Test

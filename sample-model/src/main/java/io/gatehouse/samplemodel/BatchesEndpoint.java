@@ -117,7 +117,7 @@ final class BatchesEndpoint implements Endpoint {
                 return failure(customId, "model_not_found", "The model `" + model + "` does not exist.");
             }
             String prompt = promptOf(body);
-            String text = "You said: " + prompt;
+            String text = context.settings().answerPrefix() + prompt;
             int words = Words.count(prompt);
             Map<String, Object> answer = Json.object(
                     "id", "chatcmpl-" + context.nextId(), "object", endpoint.endsWith("chat/completions")

@@ -74,7 +74,7 @@ abstract class GenerationEndpoint implements Endpoint {
         int completionWords = 0;
         for (String echo : prompt.echoes()) {
             for (int i = 0; i < n; i++) {
-                Choice choice = Choice.of(choices.size(), "You said: " + echo, maxTokens);
+                Choice choice = Choice.of(choices.size(), context.settings().answerPrefix() + echo, maxTokens);
                 choices.add(choice);
                 completionWords += choice.completionTokens();
             }

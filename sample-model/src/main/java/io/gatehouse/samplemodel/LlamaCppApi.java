@@ -86,7 +86,7 @@ final class LlamaCppApi implements Endpoint {
         lastPrompt = prompts.get(0);
         List<Choice> answers = new ArrayList<>();
         for (String p : prompts) {
-            answers.add(Choice.of(answers.size(), "You said: " + p, cap));
+            answers.add(Choice.of(answers.size(), context.settings().answerPrefix() + p, cap));
         }
         if (!stream) {
             List<Object> results = new ArrayList<>();

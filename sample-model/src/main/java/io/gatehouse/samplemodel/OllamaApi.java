@@ -116,7 +116,7 @@ final class OllamaApi implements Endpoint {
                     "message", Json.object("role", "assistant", "content", ""), "done_reason", "load", "done", true));
             return;
         }
-        Choice answer = Choice.of(0, "You said: " + lastUser, numPredict(body));
+        Choice answer = Choice.of(0, context.settings().answerPrefix() + lastUser, numPredict(body));
         answer(exchange, body, model, answer, promptWords, start, true);
     }
 
@@ -136,7 +136,7 @@ final class OllamaApi implements Endpoint {
             return;
         }
         models.load(model);
-        Choice answer = Choice.of(0, "You said: " + prompt, numPredict(body));
+        Choice answer = Choice.of(0, context.settings().answerPrefix() + prompt, numPredict(body));
         answer(exchange, body, model, answer, Words.count(prompt) + Words.count(body.optionalString("system", "")),
                 start, false);
     }

@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * Command line: {@code java -cp gatehouse-sample-model.jar io.gatehouse.samplemodel.SampleModelMain
  * [--host H] [--port P] [--api-key KEY | --api-key-file FILE] [--token-delay-ms MS] [--models A,B]
- * [--max-threads N] [--grpc-port P]}. The key may instead come from {@value #KEY_ENV} (or a file named by
+ * [--max-threads N] [--grpc-port P] [--answer-prefix TEXT]}. The key may instead come from {@value #KEY_ENV} (or a file named by
  * {@value #KEY_FILE_ENV}, for Docker secrets); flags win over the environment. Without a key it
  * refuses to start.
  */
@@ -24,7 +24,7 @@ public final class SampleModelMain {
     static final String USAGE = """
             Usage: sample-model [--host HOST] [--port PORT] [--api-key KEY | --api-key-file FILE]
                                 [--token-delay-ms MS] [--models ID,ID...] [--max-threads N]
-                                [--grpc-port PORT]
+                                [--grpc-port PORT] [--answer-prefix TEXT]
               --host            address to bind (default 127.0.0.1)
               --port            port to bind (default 8000; 0 = any free port)
               --api-key         key that requests must send as 'Authorization: Bearer KEY'
@@ -33,6 +33,7 @@ public final class SampleModelMain {
               --token-delay-ms  pause between streamed words (default 50)
               --models          model ids served (default demo-small,demo-large)
               --max-threads     requests served at once; more wait in a queue (default 512)
+              --answer-prefix   what every answer starts with (default "You said: ")
               --grpc-port       port of inference.GRPCInferenceService (plaintext gRPC) on the same
                                 host (default 8001; 0 = any free port); calls send the key as
                                 'authorization: Bearer KEY' metadata
@@ -89,6 +90,7 @@ public final class SampleModelMain {
         List<String> models = SampleModelSettings.DEFAULT_MODELS;
         int maxThreads = SampleModelSettings.DEFAULT_MAX_THREADS;
         int grpcPort = SampleModelSettings.DEFAULT_GRPC_PORT;
+        String answerPrefix = null;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             String value;
@@ -111,6 +113,7 @@ public final class SampleModelMain {
                 case "--models" -> models = Arrays.stream(value.split(",")).map(String::strip).toList();
                 case "--max-threads" -> maxThreads = integer(flag, value, 1, 100_000);
                 case "--grpc-port" -> grpcPort = integer(flag, value, 0, 65535);
+                case "--answer-prefix" -> answerPrefix = value;
                 default -> throw new IllegalArgumentException("unknown option '" + flag + "'");
             }
         }
@@ -127,7 +130,7 @@ public final class SampleModelMain {
         if (key == null || key.isBlank()) {
             throw new IllegalArgumentException(MISSING_KEY);
         }
-        return new SampleModelSettings(host, port, key, models, delay, maxThreads, grpcPort);
+        return new SampleModelSettings(host, port, key, models, delay, maxThreads, grpcPort, answerPrefix);
     }
 
     private static int integer(String flag, String value, int min, int max) {

@@ -20,9 +20,12 @@ import java.util.Objects;
  * @param grpcPort   port of the gRPC side ({@code inference.GRPCInferenceService}, plaintext HTTP/2) on the
  *                   same host, 0 for any free port; the constructors without it use {@value #DEFAULT_GRPC_PORT},
  *                   or 0 when {@code port} is 0. Its calls need the same key, as {@code authorization} metadata.
+ * @param answerPrefix what every generated answer starts with, before the echoed prompt; {@code null} means
+ *                   {@value #DEFAULT_ANSWER_PREFIX}. A second instance with another prefix stands in for another
+ *                   model version (replay-and-diff tests).
  */
 public record SampleModelSettings(String host, int port, String apiKey, List<String> models, Duration tokenDelay,
-        int maxThreads, int grpcPort) {
+        int maxThreads, int grpcPort, String answerPrefix) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8000;
@@ -31,6 +34,7 @@ public record SampleModelSettings(String host, int port, String apiKey, List<Str
     /** Enough for ~300 concurrent slow streams plus headroom for fast requests beside them. */
     public static final int DEFAULT_MAX_THREADS = 512;
     public static final int DEFAULT_GRPC_PORT = 8001;
+    public static final String DEFAULT_ANSWER_PREFIX = "You said: ";
 
     public SampleModelSettings {
         host = host == null ? DEFAULT_HOST : host;
@@ -60,6 +64,13 @@ public record SampleModelSettings(String host, int port, String apiKey, List<Str
         if (grpcPort < 0 || grpcPort > 65535) {
             throw new IllegalArgumentException("grpcPort must be between 0 and 65535, got " + grpcPort);
         }
+        answerPrefix = answerPrefix == null ? DEFAULT_ANSWER_PREFIX : answerPrefix;
+    }
+
+    /** The default answer prefix ({@value #DEFAULT_ANSWER_PREFIX}). */
+    public SampleModelSettings(String host, int port, String apiKey, List<String> models, Duration tokenDelay,
+            int maxThreads, int grpcPort) {
+        this(host, port, apiKey, models, tokenDelay, maxThreads, grpcPort, null);
     }
 
     /** The gRPC port is {@link #DEFAULT_GRPC_PORT}, or 0 (a free port) when {@code port} is 0. */
@@ -80,25 +91,30 @@ public record SampleModelSettings(String host, int port, String apiKey, List<Str
 
     public SampleModelSettings withTokenDelay(Duration delay) {
         return new SampleModelSettings(host, port, apiKey, models, Objects.requireNonNull(delay, "delay"), maxThreads,
-                grpcPort);
+                grpcPort, answerPrefix);
     }
 
     public SampleModelSettings withMaxThreads(int threads) {
-        return new SampleModelSettings(host, port, apiKey, models, tokenDelay, threads, grpcPort);
+        return new SampleModelSettings(host, port, apiKey, models, tokenDelay, threads, grpcPort, answerPrefix);
     }
 
     public SampleModelSettings withModels(List<String> ids) {
         return new SampleModelSettings(host, port, apiKey, Objects.requireNonNull(ids, "ids"), tokenDelay, maxThreads,
-                grpcPort);
+                grpcPort, answerPrefix);
     }
 
     public SampleModelSettings withGrpcPort(int port) {
-        return new SampleModelSettings(host, this.port, apiKey, models, tokenDelay, maxThreads, port);
+        return new SampleModelSettings(host, this.port, apiKey, models, tokenDelay, maxThreads, port, answerPrefix);
+    }
+
+    public SampleModelSettings withAnswerPrefix(String prefix) {
+        return new SampleModelSettings(host, port, apiKey, models, tokenDelay, maxThreads, grpcPort,
+                Objects.requireNonNull(prefix, "prefix"));
     }
 
     @Override
     public String toString() {
         return "SampleModelSettings[host=" + host + ", port=" + port + ", apiKey=***, models=" + models
-                + ", tokenDelay=" + tokenDelay + ", maxThreads=" + maxThreads + ", grpcPort=" + grpcPort + "]";
+                + ", tokenDelay=" + tokenDelay + ", maxThreads=" + maxThreads + ", grpcPort=" + grpcPort + ", answerPrefix=" + answerPrefix + "]";
     }
 }

@@ -70,7 +70,7 @@ final class TgiApi implements Endpoint {
             throw validation("`best_of` must be > 0 and <= " + MAX_BEST_OF + ". Given: " + bestOf);
         }
         boolean details = Boolean.TRUE.equals(parameters.get("details"));
-        Choice answer = Choice.of(0, "You said: " + inputs, cap);
+        Choice answer = Choice.of(0, context.settings().answerPrefix() + inputs, cap);
         String finish = answer.finishReason().equals("length") ? "length" : "eos_token";
         int inputLength = Words.count(inputs);
         if (!stream) {

@@ -52,6 +52,14 @@ class SampleModelMainTest {
     }
 
     @Test
+    void answerPrefixFlagChangesWhatAnswersStartWithAndDefaultsToYouSaid() {
+        assertThat(SampleModelMain.parse(new String[] {"--api-key", "k", "--answer-prefix", "Shadow says: "}, Map.of())
+                .answerPrefix()).isEqualTo("Shadow says: ");
+        assertThat(SampleModelMain.parse(new String[] {"--api-key", "k"}, Map.of()).answerPrefix())
+                .isEqualTo("You said: ");
+    }
+
+    @Test
     void readsTheKeyFromAFileNamedByFlagOrEnvironment(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("key"), "file-key\n");
 

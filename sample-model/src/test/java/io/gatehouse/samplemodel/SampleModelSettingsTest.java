@@ -46,7 +46,7 @@ class SampleModelSettingsTest {
     void toStringNeverShowsTheApiKey() {
         assertThat(SampleModelSettings.loopback("s3cret").toString())
                 .isEqualTo("SampleModelSettings[host=127.0.0.1, port=0, apiKey=***, models=[demo-small, demo-large], "
-                        + "tokenDelay=PT0.05S, maxThreads=512, grpcPort=0]")
+                        + "tokenDelay=PT0.05S, maxThreads=512, grpcPort=0, answerPrefix=You said: ]")
                 .doesNotContain("s3cret");
     }
 }

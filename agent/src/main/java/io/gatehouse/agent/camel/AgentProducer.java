@@ -105,7 +105,7 @@ public class AgentProducer extends DefaultAsyncProducer {
     }
 
     /** {@code /ollama/api/chat} without {@code /ollama} is {@code /api/chat}; {@code /ollama} alone is {@code /}. */
-    static String stripped(String path, String prefix) {
+    public static String stripped(String path, String prefix) {
         if (prefix == null || !path.startsWith(prefix)) {
             return path;
         }

@@ -30,10 +30,12 @@ public final class AdminAuth implements AutoCloseable {
 
     private final GatewayProcessor auth;
     private final List<String> auditors;
+    private final List<String> replayers;
 
-    private AdminAuth(GatewayProcessor auth, List<String> auditors) {
+    private AdminAuth(GatewayProcessor auth, List<String> auditors, List<String> replayers) {
         this.auth = auth;
         this.auditors = auditors;
+        this.replayers = replayers;
     }
 
     /**
@@ -46,13 +48,13 @@ public final class AdminAuth implements AutoCloseable {
     public static AdminAuth create(AdminConfig admin, ProcessorRegistry registry, GatewayServices services,
                                    Clock clock) {
         if (admin.auth().isEmpty()) {
-            return new AdminAuth(null, admin.auditors());
+            return new AdminAuth(null, admin.auditors(), admin.replayers());
         }
         ProcessorFactory factory = registry.find("auth").orElseThrow(() -> new ConfigException(null,
                 "admin.auth needs the 'auth' step, which no processor factory provides"));
         GatewayProcessor processor = factory.create(admin.auth().get(),
                 new EndpointContext(AdminExchange.ENDPOINT, "raw", "admin.auth", "/admin", clock, services));
-        return new AdminAuth(processor, admin.auditors());
+        return new AdminAuth(processor, admin.auditors(), admin.replayers());
     }
 
     public boolean enabled() {
@@ -67,6 +69,21 @@ public final class AdminAuth implements AutoCloseable {
     /** The groups whose members may read recordings ({@code admin.auditors}). */
     public List<String> auditors() {
         return auditors;
+    }
+
+    /**
+     * The {@code replay} right ({@code admin.replayers}): null when the caller (already an auditor) is in one of
+     * its groups, else the 403 that says so.
+     */
+    public Outcome.Deny replayRight(Identity caller) {
+        if (caller.groups().stream().anyMatch(replayers::contains)) {
+            return null;
+        }
+        return Outcome.deny(403, "Forbidden", "replay-and-diff needs the replay right: members of "
+                + (replayers.isEmpty() ? "no group (admin.replayers is empty)" : String.join(", ", replayers))
+                + "; " + caller.username() + " is in " + (caller.groups().isEmpty() ? "no group"
+                : String.join(", ", new TreeSet<>(caller.groups()))), new DecidingRule("admin", "replay-right",
+                caller.username() + " does not hold the replay right"));
     }
 
     /**

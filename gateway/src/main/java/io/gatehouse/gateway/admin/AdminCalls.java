@@ -18,8 +18,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.AsyncProcessor;
 import org.apache.camel.Exchange;
@@ -59,6 +62,22 @@ public final class AdminCalls {
         Answer handle(String method, String path, String caller) throws Exception;
     }
 
+    /** One call as a handler that needs more than the caller's name sees it: its query and the caller. */
+    public record Call(String requestId, String method, String path, Map<String, List<String>> params,
+                       Identity identity) {
+        /** The first non-blank value of a query parameter, or null. */
+        public String param(String name) {
+            List<String> values = params.get(name);
+            return values == null || values.isEmpty() || values.get(0).isBlank() ? null : values.get(0);
+        }
+    }
+
+    /** The work of one call that reads its query or the caller's identity. */
+    @FunctionalInterface
+    public interface CallHandler {
+        Answer handle(Call call) throws Exception;
+    }
+
     private final AdminAuth auth;
     private final AuditWriter writer;
     private final Clock clock;
@@ -70,6 +89,16 @@ public final class AdminCalls {
     }
 
     public AsyncProcessor processor(ExecutorService executor, Handler handler) {
+        return processor(executor, null, call -> handler.handle(call.method(), call.path(),
+                call.identity().username() != null ? call.identity().username() : call.identity().subject()));
+    }
+
+    /**
+     * @param right null, or a further check of the caller once {@link AdminAuth} accepted them (an admin right
+     *              such as {@code replay}): a denial it returns is the answer, recorded as a denial
+     */
+    public AsyncProcessor processor(ExecutorService executor, Function<Identity, Outcome.Deny> right,
+                                    CallHandler handler) {
         return new AsyncProcessorSupport() {
             @Override
             public boolean process(Exchange exchange, AsyncCallback callback) {
@@ -98,11 +127,14 @@ public final class AdminCalls {
                                     start, true);
                         } else if (decision.denial() != null) {
                             finish(exchange, callback, ax, null, decision.denial(), start, true);
+                        } else if (right != null && right.apply(decision.identity()) != null) {
+                            finish(exchange, callback, ax, null, right.apply(decision.identity()), start, true);
                         } else {
-                            String caller = decision.identity().username() != null ? decision.identity().username()
-                                    : decision.identity().subject();
+                            Call call = new Call(ax.requestId(), ax.request().method(), ax.request().path(),
+                                    new QueryStringDecoder("?" + (ax.request().query() == null ? ""
+                                            : ax.request().query())).parameters(), decision.identity());
                             try {
-                                executor.execute(() -> finish(exchange, callback, ax, run(handler, ax, caller), null,
+                                executor.execute(() -> finish(exchange, callback, ax, run(handler, ax, call), null,
                                         start, true));
                             } catch (RuntimeException busy) {
                                 finish(exchange, callback, ax, Answer.problem(503, "Busy", "the admin API is busy;"
@@ -116,9 +148,9 @@ public final class AdminCalls {
         };
     }
 
-    private static Answer run(Handler handler, AdminExchange ax, String caller) {
+    private static Answer run(CallHandler handler, AdminExchange ax, Call call) {
         try {
-            return handler.handle(ax.request().method(), ax.request().path(), caller);
+            return handler.handle(call);
         } catch (Exception e) {
             LOG.error("admin call {} failed", ax.requestId(), e);
             return Answer.problem(500, "Internal gateway error", "quote request id " + ax.requestId()

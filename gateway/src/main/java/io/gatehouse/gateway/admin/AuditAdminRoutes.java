@@ -234,32 +234,46 @@ public final class AuditAdminRoutes extends RouteBuilder {
             "status", "since", "until", "session", "before", "limit");
 
     private Answer list(Map<String, List<String>> params) throws Exception {
-        for (String name : params.keySet()) {
-            if (!LIST_PARAMETERS.contains(name)) {
-                throw new IllegalArgumentException("unknown parameter '" + name.replaceAll("[^ -~]", "?")
-                        + "' (accepted: " + String.join(", ", new java.util.TreeSet<>(LIST_PARAMETERS)) + ")");
-            }
-        }
-        String decision = first(params, "decision");
-        if (decision != null && !DECISIONS.contains(decision)) {
-            throw new IllegalArgumentException("decision '" + decision.replaceAll("[^ -~]", "?") + "' is not one of "
-                    + String.join(", ", new java.util.TreeSet<>(DECISIONS)));
-        }
-        String since = first(params, "since");
-        String until = first(params, "until");
-        int limit = number(params, "limit", 100, "limit must be a number between 1 and " + AuditQuery.MAX_LIMIT);
-        String s = first(params, "status");
-        Integer status = s == null ? null : number(params, "status", 0, "status must be an HTTP status, like 403");
-        AuditQuery.Page page = recordings.query().page(new AuditQuery.Search(first(params, "user"),
-                first(params, "group"), first(params, "endpoint"), first(params, "model"), decision, status,
-                since == null ? null : Since.parse(since, clock), until == null ? null : Since.parse(until, clock),
-                first(params, "session"), first(params, "before"), limit));
+        AuditQuery.Page page = recordings.query().page(search(params, Set.of(), null, 100, clock));
         ObjectNode body = CanonicalJson.object();
         body.put("count", page.rows().size());
         body.set("sessions", page.rows());
         body.put("next", page.next());
         body.put("scanned", page.scanned());
         return Answer.json(body, page.rows().size());
+    }
+
+    /**
+     * The sessions list's filters from a query ({@code user}, {@code group}, {@code endpoint}, {@code model},
+     * {@code decision}, {@code status}, {@code since}, {@code until}, {@code session}, {@code before},
+     * {@code limit}), checked; {@code extra} names the other parameters the caller accepts.
+     *
+     * @param decision the decision when the query names none (null: any)
+     * @throws IllegalArgumentException naming an unknown parameter or a bad value
+     */
+    public static AuditQuery.Search search(Map<String, List<String>> params, Set<String> extra, String decision,
+                                           int limit, Clock clock) {
+        for (String name : params.keySet()) {
+            if (!LIST_PARAMETERS.contains(name) && !extra.contains(name)) {
+                java.util.TreeSet<String> accepted = new java.util.TreeSet<>(LIST_PARAMETERS);
+                accepted.addAll(extra);
+                throw new IllegalArgumentException("unknown parameter '" + name.replaceAll("[^ -~]", "?")
+                        + "' (accepted: " + String.join(", ", accepted) + ")");
+            }
+        }
+        String d = first(params, "decision") == null ? decision : first(params, "decision");
+        if (d != null && !DECISIONS.contains(d)) {
+            throw new IllegalArgumentException("decision '" + d.replaceAll("[^ -~]", "?") + "' is not one of "
+                    + String.join(", ", new java.util.TreeSet<>(DECISIONS)));
+        }
+        String since = first(params, "since");
+        String until = first(params, "until");
+        int n = number(params, "limit", limit, "limit must be a number between 1 and " + AuditQuery.MAX_LIMIT);
+        String s = first(params, "status");
+        Integer status = s == null ? null : number(params, "status", 0, "status must be an HTTP status, like 403");
+        return new AuditQuery.Search(first(params, "user"), first(params, "group"), first(params, "endpoint"),
+                first(params, "model"), d, status, since == null ? null : Since.parse(since, clock),
+                until == null ? null : Since.parse(until, clock), first(params, "session"), first(params, "before"), n);
     }
 
     private static int number(Map<String, List<String>> params, String name, int absent, String message) {

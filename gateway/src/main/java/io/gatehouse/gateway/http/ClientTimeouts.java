@@ -39,6 +39,7 @@ final class ClientTimeouts {
     private static final Logger LOG = LoggerFactory.getLogger(ClientTimeouts.class);
 
     private final ListenerSettings settings;
+    private final ListenerRefusals refusals;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> headTimer;
     private ScheduledFuture<?> bodyTimer;
@@ -47,11 +48,15 @@ final class ClientTimeouts {
     private boolean readingHead;
     private boolean readingBody;
     private int exchanges;
+    /** Whether any request head was read on this connection (an idle close of one never used is a refusal). */
+    private boolean used;
+    private String headMethod;
     private String bodyPath;
     private long lastProgress = System.nanoTime();
 
-    ClientTimeouts(ListenerSettings settings) {
+    ClientTimeouts(ListenerSettings settings, ListenerRefusals refusals) {
         this.settings = settings;
+        this.refusals = refusals;
     }
 
     ChannelHandler bytes() {
@@ -99,6 +104,8 @@ final class ClientTimeouts {
             @Override
             public void channelRead(ChannelHandlerContext c, Object msg) {
                 if (msg instanceof HttpRequest request) {
+                    used = true;
+                    headMethod = request.method().name();
                     readingHead = false;
                     cancel(headTimer);
                     headTimer = null;
@@ -136,6 +143,11 @@ final class ClientTimeouts {
                 idleTimer = null;
                 if (exchanges == 0 && !readingHead && !readingBody) {
                     LOG.debug("listener {}: closing a connection idle for {}", settings.name(), settings.idleTimeout());
+                    if (!used) {
+                        refusals.refused(ctx.channel(), null, 0, "idle-timeout", "Idle connection closed",
+                                "the connection sent no request within " + text(settings.idleTimeout())
+                                        + " (listeners.<name>.idleTimeout)", null, null);
+                    }
                     ctx.channel().close();
                 }
             });
@@ -144,24 +156,26 @@ final class ClientTimeouts {
 
     private void headTimedOut() {
         headTimer = null;
-        timedOut("the request's headers did not arrive within " + text(settings.headerReadTimeout())
-                + " (listeners.<name>.headerReadTimeout)", null);
+        timedOut("header-read-timeout", "the request's headers did not arrive within "
+                + text(settings.headerReadTimeout()) + " (listeners.<name>.headerReadTimeout)", null, null);
     }
 
     private void bodyTimedOut() {
         bodyTimer = null;
-        timedOut("the request's body did not arrive within " + text(settings.bodyReadTimeout())
-                + " of its headers (listeners.<name>.bodyReadTimeout)", bodyPath);
+        timedOut("body-read-timeout", "the request's body did not arrive within " + text(settings.bodyReadTimeout())
+                + " of its headers (listeners.<name>.bodyReadTimeout)", headMethod, bodyPath);
     }
 
     /** 408 when no answer is owed on the connection (else the 408 would be read as that answer), then close. */
-    private void timedOut(String detail, String path) {
+    private void timedOut(String rule, String detail, String method, String path) {
         String requestId = UUID.randomUUID().toString();
         LOG.warn("request {} on listener {}: {}; closing the connection", requestId, settings.name(), detail);
         if (exchanges > 0) {
+            refusals.refused(ctx.channel(), requestId, 0, rule, "Request timeout", detail, method, path);
             ctx.channel().close();
             return;
         }
+        refusals.refused(ctx.channel(), requestId, 408, rule, "Request timeout", detail, method, path);
         ctx.channel().config().setAutoRead(false);
         FullHttpResponse response = ConnectionGuard.problem(Problem.of(408, "Request timeout", detail
                 + "; send the whole request without pauses"), requestId, path);

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Refusals are answered and recorded.</b> A head that Netty failed to decode, or that breaks
  *       {@link RequestChecks}, gets a {@link Refusal} header and no body and goes to the endpoint whose path
  *       it names, whose route answers problem+json and records it ({@code ExchangeOpener}); a request no
- *       endpoint serves (a CONNECT, a target Netty could not read) is answered here and logged.</li>
+ *       endpoint serves (a CONNECT, a target Netty could not read) is answered here, logged and recorded
+ *       by the listener ({@link ListenerRefusals}).</li>
  *   <li><b>Targets.</b> An absolute-form target is turned into origin-form with its authority as Host
  *       (RFC 9112 §3.2.2); a target with a character that must be escaped is escaped for routing and
  *       refused.</li>
@@ -53,14 +54,16 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     private final ListenerSettings settings;
     private final ClientTimeouts timeouts;
+    private final ListenerRefusals refusals;
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean inFlight;
     private boolean closeAfter;
     private boolean closing;
     private boolean http10;
 
-    ConnectionGuard(ListenerSettings settings, ClientTimeouts timeouts) {
+    ConnectionGuard(ListenerSettings settings, ClientTimeouts timeouts, ListenerRefusals refusals) {
         this.settings = settings;
+        this.refusals = refusals;
         this.timeouts = timeouts;
     }
 
@@ -186,6 +189,8 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         String requestId = UUID.randomUUID().toString();
         LOG.warn("request {} refused by listener {} before any endpoint: {} {} ({} {})", requestId,
                 settings.name(), refusal.status(), refusal.detail(), request.method(), RequestChecks.quote(path));
+        refusals.refused(ctx.channel(), requestId, refusal.status(), refusal.rule(), refusal.title(), refusal.detail(),
+                request.method().name(), path);
         request.release();
         FullHttpResponse response = problem(refusal.problem(), requestId, path);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * The listener's {@code maxConnections}: a connection over the limit is answered 503 problem+json with
  * {@code Retry-After} and closed before anything is read from it, so a client that opens connections
  * and never closes them cannot use up the process's file descriptors and memory. Logged at most once
- * every ten seconds, with the number refused since, so a flood cannot flood the log as well.
+ * every ten seconds, with the number refused since, so a flood cannot flood the log as well; recorded as
+ * {@link ListenerRefusals} records them (a bounded number one by one, the rest in summaries).
  */
 final class ConnectionLimit extends ChannelInboundHandlerAdapter {
 
@@ -22,12 +23,14 @@ final class ConnectionLimit extends ChannelInboundHandlerAdapter {
     private static final long LOG_EVERY_NANOS = 10_000_000_000L;
 
     private final ListenerSettings settings;
+    private final ListenerRefusals refusals;
     private final AtomicLong refusedSinceLog = new AtomicLong();
     private final AtomicLong lastLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
     private boolean counted;
 
-    ConnectionLimit(ListenerSettings settings) {
+    ConnectionLimit(ListenerSettings settings, ListenerRefusals refusals) {
         this.settings = settings;
+        this.refusals = refusals;
     }
 
     @Override
@@ -53,9 +56,11 @@ final class ConnectionLimit extends ChannelInboundHandlerAdapter {
         }
         // Written as bytes from the front of the pipeline: nothing behind this handler has seen the connection.
         String requestId = UUID.randomUUID().toString();
-        byte[] body = Problem.of(503, "Too many connections", "this gateway listener holds its maximum of "
-                + settings.maxConnections() + " connections; retry later or reuse a kept-alive connection")
-                .toJson(requestId, null, false);
+        String detail = "this gateway listener holds its maximum of " + settings.maxConnections()
+                + " connections; retry later or reuse a kept-alive connection";
+        refusals.refused(ctx.channel(), requestId, 503, "too-many-connections", "Too many connections", detail,
+                null, null);
+        byte[] body = Problem.of(503, "Too many connections", detail).toJson(requestId, null, false);
         String head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: " + Problem.CONTENT_TYPE
                 + "\r\nContent-Length: " + body.length + "\r\n" + HttpAnswers.REQUEST_ID_HEADER + ": " + requestId
                 + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * ({@code listeners.<name>.maxBodyBytes}) is refused with a 413 {@code application/problem+json}
  * that says what to do, instead of Netty's empty 413. The body is never read whole: the aggregator
  * refuses as soon as the announced or received size passes the cap, then closes the connection.
- * No endpoint has seen such a request, so it is logged, not recorded. {@link GatewayNettyHttpComponent}
+ * No endpoint has seen such a request: the listener records it ({@link ListenerRefusals}). {@link GatewayNettyHttpComponent}
  * puts it in place (camel-netty-http builds its own initializer for each port and ignores the
  * {@code serverInitializerFactory} option).
  */
@@ -39,9 +39,11 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
     private final int maxBodyBytes;
     private final int maxHeaderBytes;
     private final ListenerSettings settings;
+    private final ListenerRefusals refusals;
 
-    ListenerCapInitializer(NettyHttpConsumer consumer, ListenerSettings settings) {
+    ListenerCapInitializer(NettyHttpConsumer consumer, ListenerSettings settings, ListenerRefusals refusals) {
         super(consumer);
+        this.refusals = refusals;
         this.maxBodyBytes = consumer.getConfiguration().getChunkedMaxContentLength();
         this.maxHeaderBytes = consumer.getConfiguration().getMaxHeaderSize();
         this.settings = settings;
@@ -49,7 +51,7 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
 
     @Override
     public ServerInitializerFactory createPipelineFactory(NettyConsumer consumer) {
-        return new ListenerCapInitializer((NettyHttpConsumer) consumer, settings);
+        return new ListenerCapInitializer((NettyHttpConsumer) consumer, settings, refusals);
     }
 
     /**
@@ -65,25 +67,28 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
     protected void initChannel(Channel ch) throws Exception {
         super.initChannel(ch);
         ChannelPipeline pipeline = ch.pipeline();
+        refusals.attach(ch);
         RequestMethods methods = new RequestMethods();
-        ClientTimeouts timeouts = new ClientTimeouts(settings);
+        ClientTimeouts timeouts = new ClientTimeouts(settings, refusals);
         pipeline.replace("decoder", "decoder", new GatewayRequestDecoder(maxHeaderBytes, methods));
         pipeline.replace("encoder", "encoder", new HeadAwareResponseEncoder(methods));
         pipeline.addFirst("timeouts-bytes", timeouts.bytes());
-        pipeline.addFirst("limit", new ConnectionLimit(settings));
+        pipeline.addFirst("limit", new ConnectionLimit(settings, refusals));
         pipeline.addAfter("decoder", "timeouts-messages", timeouts.messages());
-        pipeline.replace("aggregator", "aggregator", new ProblemAggregator(maxBodyBytes));
-        pipeline.addAfter("aggregator", "guard", new ConnectionGuard(settings, timeouts));
+        pipeline.replace("aggregator", "aggregator", new ProblemAggregator(maxBodyBytes, refusals));
+        pipeline.addAfter("aggregator", "guard", new ConnectionGuard(settings, timeouts, refusals));
     }
 
     /** Netty's aggregator, answering an oversized request with a problem. */
     private static final class ProblemAggregator extends HttpObjectAggregator {
 
         private final int max;
+        private final ListenerRefusals refusals;
 
-        ProblemAggregator(int max) {
+        ProblemAggregator(int max, ListenerRefusals refusals) {
             super(max);
             this.max = max;
+            this.refusals = refusals;
         }
 
         @Override
@@ -92,7 +97,7 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
                 super.handleOversizedMessage(ctx, oversized);
                 return;
             }
-            ctx.writeAndFlush(tooLarge(request)).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(tooLarge(ctx.channel(), request)).addListener(ChannelFutureListener.CLOSE);
         }
 
         /** A client that sent {@code Expect: 100-continue} with a size over the cap gets the same problem. */
@@ -109,7 +114,7 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
             if (answer instanceof FullHttpResponse response && start instanceof HttpRequest request
                     && response.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
                 response.release();
-                return tooLarge(request);
+                return tooLarge(pipeline.channel(), request);
             }
             if (answer instanceof FullHttpResponse response && start instanceof HttpRequest request
                     && response.status().code() == HttpResponseStatus.EXPECTATION_FAILED.code()) {
@@ -118,21 +123,27 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
                 String path = new QueryStringDecoder(request.uri()).rawPath();
                 LOG.warn("request {} refused before any endpoint: unsupported Expect '{}' ({} {})", requestId,
                         request.headers().get(HttpHeaderNames.EXPECT), request.method(), path);
-                FullHttpResponse failed = ConnectionGuard.problem(Problem.of(417, "Expectation failed",
-                        "the only Expect value served is 100-continue"), requestId, path);
+                String detail = "the only Expect value served is 100-continue";
+                refusals.refused(pipeline.channel(), requestId, 417, "expectation-failed", "Expectation failed",
+                        detail, request.method().name(), path);
+                FullHttpResponse failed = ConnectionGuard.problem(Problem.of(417, "Expectation failed", detail),
+                        requestId, path);
                 failed.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 return failed;
             }
             return answer;
         }
 
-        private FullHttpResponse tooLarge(HttpRequest request) {
+        private FullHttpResponse tooLarge(Channel channel, HttpRequest request) {
             String requestId = UUID.randomUUID().toString();
             String path = new QueryStringDecoder(request.uri()).rawPath();
             LOG.warn("request {} refused before any endpoint: its body is over the listener's cap of {} bytes ({} {})",
                     requestId, max, request.method(), path);
-            Problem problem = Problem.of(413, "Request body too large", "the request body is over this gateway"
-                    + " listener's cap of " + max + " bytes (listeners.<name>.maxBodyBytes); send a smaller body");
+            String detail = "the request body is over this gateway listener's cap of " + max
+                    + " bytes (listeners.<name>.maxBodyBytes); send a smaller body";
+            refusals.refused(channel, requestId, 413, "body-too-large", "Request body too large", detail,
+                    request.method().name(), path);
+            Problem problem = Problem.of(413, "Request body too large", detail);
             byte[] body = problem.toJson(requestId, path, false);
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(body));

@@ -16,12 +16,20 @@ public final class ListenerSettings {
     private final Duration bodyReadTimeout;
     private final Duration idleTimeout;
     private final int maxConnections;
+    private final int refusalRecordsPerSecond;
     private final List<String> endpointPrefixes;
     private final AtomicInteger open = new AtomicInteger();
 
     public ListenerSettings(String name, Duration headerReadTimeout, Duration bodyReadTimeout, Duration idleTimeout,
                             int maxConnections, List<String> endpointPrefixes) {
+        this(name, headerReadTimeout, bodyReadTimeout, idleTimeout, maxConnections,
+                ListenerConfig.DEFAULT_REFUSAL_RECORDS_PER_SECOND, endpointPrefixes);
+    }
+
+    public ListenerSettings(String name, Duration headerReadTimeout, Duration bodyReadTimeout, Duration idleTimeout,
+                            int maxConnections, int refusalRecordsPerSecond, List<String> endpointPrefixes) {
         this.name = name;
+        this.refusalRecordsPerSecond = refusalRecordsPerSecond;
         this.headerReadTimeout = headerReadTimeout;
         this.bodyReadTimeout = bodyReadTimeout;
         this.idleTimeout = idleTimeout;
@@ -32,7 +40,7 @@ public final class ListenerSettings {
     /** A gateway.yaml listener and the path prefixes of its endpoints. */
     public static ListenerSettings of(String name, ListenerConfig listener, List<String> endpointPrefixes) {
         return new ListenerSettings(name, listener.headerReadTimeout(), listener.bodyReadTimeout(),
-                listener.idleTimeout(), listener.maxConnections(), endpointPrefixes);
+                listener.idleTimeout(), listener.maxConnections(), listener.refusalRecordsPerSecond(), endpointPrefixes);
     }
 
     /** The admin port: the listener defaults, no endpoints (every refusal is answered by the listener). */
@@ -60,6 +68,11 @@ public final class ListenerSettings {
 
     int maxConnections() {
         return maxConnections;
+    }
+
+    /** Refusals recorded one by one per second ({@link ListenerRefusals}). */
+    int refusalRecordsPerSecond() {
+        return refusalRecordsPerSecond;
     }
 
     /** The connections open now (all event loops). */

@@ -2,6 +2,7 @@ package io.gatehouse.gateway.pipeline;
 
 import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.gateway.http.ListenerRefusals;
 import io.gatehouse.gateway.http.Refusal;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
@@ -65,15 +66,17 @@ public final class ExchangeOpener implements Processor {
         ChannelHandlerContext ctx = exchange.getIn().getHeader(NettyConstants.NETTY_CHANNEL_HANDLER_CONTEXT,
                 ChannelHandlerContext.class);
         if (pipeline == null) {
-            // No endpoint serves this path (none was ever, or a reload removed it): not recorded, as no
-            // endpoint saw it. A listener refusal here (bad framing or target) keeps its own answer; the raw
-            // path, since a refused target's %-escapes may not decode.
+            // No endpoint serves this path (none was ever, or a reload removed it): no endpoint saw it, so the
+            // listener records it as its own refusal. A listener refusal here (bad framing or target) keeps its
+            // own answer; the raw path, since a refused target's %-escapes may not decode.
             String path = new QueryStringDecoder(netty.uri()).rawPath();
             Refusal refused = Refusal.decode(netty.headers().get(Refusal.HEADER));
-            io.gatehouse.gateway.http.Problem problem = refused != null
-                    ? io.gatehouse.gateway.http.Problem.of(refused.status(), refused.title(), refused.detail())
-                    : io.gatehouse.gateway.http.Problem.of(404, "Not found",
-                            "no endpoint serves path '" + path + "' on this listener");
+            Refusal answer = refused != null ? refused : new Refusal(404, "Not found",
+                    "no endpoint serves path '" + path + "' on this listener", "unknown-path");
+            io.gatehouse.gateway.http.Problem problem = io.gatehouse.gateway.http.Problem.of(answer.status(),
+                    answer.title(), answer.detail());
+            ListenerRefusals.of(ctx.channel()).refused(ctx.channel(), requestId, answer.status(), answer.rule(),
+                    answer.title(), answer.detail(), netty.method().name(), path);
             io.gatehouse.gateway.http.HttpAnswers.problem(exchange, problem, requestId, path, false);
             exchange.setRouteStop(true);
             return;

@@ -208,6 +208,11 @@ public final class GatewayRuntime implements AutoCloseable {
             AgentComponent component = new AgentComponent();
             agents.registerWith(component);
             camel.addComponent("agent", component);
+            // The listeners record what they refuse before any endpoint (bounded: ListenerRefusals).
+            io.gatehouse.gateway.http.GatewayNettyHttpComponent http =
+                    new io.gatehouse.gateway.http.GatewayNettyHttpComponent();
+            http.recordRefusalsTo(services.services().find(io.gatehouse.spi.audit.AuditLog.class).orElse(null), clock);
+            camel.addComponent("netty-http", http);
             Consumer<PipelineExchange.CompletedExchange> finished = done -> {
                 metrics.record(done);
                 AccessLog.record(done);
@@ -229,6 +234,8 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.addRoutes(new GatewayJwksRoute(config.admin().host(), adminPort, services.signingKey()));
             camel.addRoutes(new ConfigAdminRoutes(config.admin().host(), adminPort, () -> runtime[0],
                     created.adminAuth(), audit.writer(), clock));
+            camel.addRoutes(new ReplayAdminRoutes(config.admin().host(), adminPort, () -> runtime[0],
+                    created.adminAuth(), audit.writer(), audit.query(), clock));
             if (config.admin().console().isPresent()) {
                 io.gatehouse.store.breakglass.BreakGlassStore breakGlass = services.breakGlass();
                 camel.addRoutes(new io.gatehouse.gateway.console.ConsoleRoutes(config.admin().host(), adminPort,

@@ -27,8 +27,10 @@ import java.util.Map;
  * Gateway, agent, dev issuer and a {@link CountingModel} on loopback, for the hardening tests. Listener
  * {@code http} serves {@code /v1} (openai), {@code /api} (ollama) and {@code /public} (raw, no auth: the
  * prefix a traversal would start from); listener {@code small} serves {@code /v1} with a connection
- * limit of {@value #SMALL_LIMIT}. Every endpoint records. The timeouts are short so the slow-client
- * tests end quickly: header {@value #HEADER_TIMEOUT}, body {@value #BODY_TIMEOUT}, idle {@value #IDLE_TIMEOUT}.
+ * limit of {@value #SMALL_LIMIT} and records {@value #SMALL_REFUSAL_RECORDS} of its own refusals one by one
+ * per second; listener {@code idle} serves {@code /v1} with room for {@value #IDLE_LISTENER_LIMIT}
+ * connections and an idle timeout of {@value #IDLE_LISTENER_TIMEOUT}. Every endpoint records. The other
+ * listeners' timeouts are short so the slow-client tests end quickly: header {@value #HEADER_TIMEOUT}, body {@value #BODY_TIMEOUT}, idle {@value #IDLE_TIMEOUT}.
  */
 final class HardeningStack implements AutoCloseable {
 
@@ -37,6 +39,11 @@ final class HardeningStack implements AutoCloseable {
     static final String BODY_TIMEOUT = "1s";
     static final String IDLE_TIMEOUT = "2s";
     static final int SMALL_LIMIT = 20;
+    /** Listener {@code idle}: room for 10,000 idle connections and one more client, closed after this. */
+    static final String IDLE_LISTENER_TIMEOUT = "20s";
+    static final int IDLE_LISTENER_LIMIT = 10_100;
+    /** Refusals listener {@code small} records one by one per second (the rest go into summaries). */
+    static final int SMALL_REFUSAL_RECORDS = 5;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
@@ -74,7 +81,10 @@ final class HardeningStack implements AutoCloseable {
                     + "\n    idleTimeout: " + IDLE_TIMEOUT + "\n";
             TempDirs.write(config.resolve("gateway.yaml"), "listeners:\n"
                     + "  http:\n    host: 127.0.0.1\n    port: 0\n    maxBodyBytes: 64KiB\n" + limits
-                    + "  small:\n    host: 127.0.0.1\n    port: 0\n    maxConnections: " + SMALL_LIMIT + "\n" + limits
+                    + "  small:\n    host: 127.0.0.1\n    port: 0\n    maxConnections: " + SMALL_LIMIT + "\n"
+                    + "    refusalRecordsPerSecond: " + SMALL_REFUSAL_RECORDS + "\n" + limits
+                    + "  idle:\n    host: 127.0.0.1\n    port: 0\n    idleTimeout: " + IDLE_LISTENER_TIMEOUT + "\n"
+                    + "    maxConnections: " + IDLE_LISTENER_LIMIT + "\n"
                     + "admin:\n  host: 127.0.0.1\n  port: 0\n  auth:\n    providers: [dev]\n  auditors: [auditors]\n"
                     + "agents:\n  local:\n    address: 127.0.0.1:" + agent.port() + "\n"
                     + "identity:\n  providers:\n    dev:\n      issuer: " + issuer.issuer() + "\n"
@@ -85,6 +95,7 @@ final class HardeningStack implements AutoCloseable {
             endpoint(config, "ollama", "http", "/api", "ollama", auth);
             endpoint(config, "public", "http", "/public", "raw", "");
             endpoint(config, "small", "small", "/v1", "openai", auth);
+            endpoint(config, "idle", "idle", "/v1", "openai", auth);
             GatewayRuntime gateway = started.add(TestConfig.startGateway(config));
             return new HardeningStack(root, model, gateway, devKey, issuer, started);
         } catch (Exception | Error e) {
@@ -109,6 +120,10 @@ final class HardeningStack implements AutoCloseable {
         return gateway.port("small");
     }
 
+    int idlePort() {
+        return gateway.port("idle");
+    }
+
     int adminPort() {
         return gateway.adminPort();
     }
@@ -123,7 +138,12 @@ final class HardeningStack implements AutoCloseable {
 
     /** An unrelated, well-behaved client: GET /v1/models with a token, on a new connection. */
     int unrelatedStatus() throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + "/v1/models"))
+        return unrelatedStatus(port());
+    }
+
+    /** As {@link #unrelatedStatus()}, on the listener of {@code port}. */
+    int unrelatedStatus(int port) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models"))
                 .header("Authorization", "Bearer " + token()).timeout(Duration.ofSeconds(10)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         return r.statusCode();
@@ -148,6 +168,27 @@ final class HardeningStack implements AutoCloseable {
             Thread.sleep(50);
         }
         return last;
+    }
+
+    /** The full records (as {@code /admin/sessions/{id}} shows them) of an endpoint, e.g. {@code listener:http}. */
+    List<JsonNode> records(String endpoint) throws Exception {
+        String auditor = token("ada", List.of("auditors"));
+        HttpResponse<String> listed = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort()
+                        + "/admin/sessions?limit=1000&endpoint=" + java.net.URLEncoder.encode(endpoint,
+                        java.nio.charset.StandardCharsets.UTF_8)))
+                .header("Authorization", "Bearer " + auditor).timeout(Duration.ofSeconds(10)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (listed.statusCode() != 200) {
+            throw new IllegalStateException("sessions list answered " + listed.statusCode() + ": " + listed.body());
+        }
+        List<JsonNode> records = new java.util.ArrayList<>();
+        for (JsonNode row : JSON.readTree(listed.body()).path("sessions")) {
+            JsonNode record = record(row.path("recordId").asText());
+            if (record != null) {
+                records.add(record);
+            }
+        }
+        return records;
     }
 
     @Override
