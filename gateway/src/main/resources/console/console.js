@@ -495,7 +495,7 @@
         ['Replica', v.replica], ['Directory', v.directory], ['Draining', v.draining ? 'yes' : '']]),
       el('table', { id: 'config-replicas' }, el('tr', {}, ['Replica', 'Version', 'Applied', 'By', 'Seen', 'Same as here']
         .map(h => el('th', { text: h }))), (v.replicas || []).map(r => el('tr', {}, el('td', { text: r.replica }),
-          el('td', { class: 'mono', text: r.version.substring(0, 12) }), el('td', { text: ago(r.appliedAt) }),
+          el('td', { class: 'mono', text: r.version.replace(/^sha256:/, '').substring(0, 12) }), el('td', { text: ago(r.appliedAt) }),
           el('td', { text: r.appliedBy }), el('td', { text: ago(r.seenAt) }), el('td', {}, badge(r.matchesThisReplica ? 'ok' : 'bad'))))));
   }
 
