@@ -7,6 +7,10 @@
   const SVG = 'http://www.w3.org/2000/svg';
   let me = null;
   let timer = null;
+  let ticker = null;
+  let feed = null;
+  // How often the approvals page asks when it has no live feed (refused, cut, or none on this gateway).
+  const FALLBACK_POLL_MS = 5000;
   const main = () => document.getElementById('main');
 
   // ---- helpers ----
@@ -75,7 +79,11 @@
     const m = main();
     m.replaceChildren(...nodes.flat());
   }
-  function stop() { if (timer) { clearInterval(timer); timer = null; } }
+  function stop() {
+    if (timer) { clearInterval(timer); timer = null; }
+    if (ticker) { clearInterval(ticker); ticker = null; }
+    if (feed) { feed.close(); feed = null; }
+  }
 
   // ---- sign-in and navigation ----
   async function start() {
@@ -96,6 +104,7 @@
     document.getElementById('nav-approvals').hidden = !me.rights.approvals;
     document.getElementById('nav-sessions').hidden = !me.rights.recordings;
     document.getElementById('nav-audit').hidden = !me.rights.recordings;
+    document.getElementById('nav-break-glass').hidden = !me.rights.breakGlass;
     const out = document.getElementById('logout');
     out.hidden = false;
     out.addEventListener('click', logout);
@@ -120,8 +129,10 @@
     if (parts[0] === 'sessions' && me.rights.recordings) return sessions(params);
     if (parts[0] === 'session' && me.rights.recordings && parts[1]) return session(decodeURIComponent(parts[1]));
     if (parts[0] === 'audit' && me.rights.recordings) return audit(params);
+    if (parts[0] === 'break-glass' && me.rights.breakGlass) return breakGlass(params);
     if (me.rights.approvals) { location.hash = '#/approvals'; return; }
     if (me.rights.recordings) { location.hash = '#/sessions'; return; }
+    if (me.rights.breakGlass) { location.hash = '#/break-glass'; return; }
     show(el('h1', { text: 'Nothing to see here' }),
       el('p', { id: 'no-rights', text: 'You are signed in as ' + me.username + ' (' + (me.groups.join(', ') || 'no group')
         + '). The console is for approvers and auditors; ask your administrator if you should be one.' }));
@@ -140,7 +151,7 @@
       const items = only ? [r.body] : r.body.approvals;
       status.className = 'muted';
       status.textContent = only ? '' : (items.length === 0 ? 'No request is waiting for you. This page updates by itself.'
-        : items.length + ' waiting · updates by itself');
+        : items.length + ' waiting · updates by itself') + (feed && feed.readyState === 1 ? ' (live)' : '');
       const seen = new Set();
       for (const a of items) {
         seen.add(a.id);
@@ -156,8 +167,33 @@
       }
       first = false;
     }
-    poll();
-    timer = setInterval(poll, 2000);
+    // One fetch at a time; a change announced meanwhile fetches once more afterwards.
+    let busy = false;
+    let again = false;
+    async function refresh() {
+      if (busy) { again = true; return; }
+      busy = true;
+      try { do { again = false; await poll(); } while (again); } finally { busy = false; }
+    }
+    function polling(on) {
+      if (on && !timer) timer = setInterval(refresh, FALLBACK_POLL_MS);
+      if (!on && timer) { clearInterval(timer); timer = null; }
+      status.setAttribute('data-feed', on ? 'polling' : 'live');
+    }
+    // Ages and expiries count on between fetches.
+    ticker = setInterval(() => cards.forEach(c => c.tick()), 1000);
+    if (me.liveFeed && window.EventSource) {
+      // Server-sent events name approvals that changed; the queue itself always comes from the admin API.
+      feed = new EventSource(API + '/approvals/events');
+      feed.addEventListener('ready', () => { polling(false); refresh(); });
+      feed.addEventListener('approval', refresh);
+      feed.addEventListener('resync', refresh);
+      feed.addEventListener('error', () => polling(true)); // the browser reconnects by itself; poll meanwhile
+      refresh();
+    } else {
+      polling(true);
+      refresh();
+    }
   }
 
   function approvalCard(a, isNew) {
@@ -218,7 +254,11 @@
       body.textContent = !b ? '(no body recorded)' : b.text !== undefined ? pretty(b.text)
         : b.omitted ? '(' + b.size + ' bytes, not stored: ' + b.omitted + ')' : JSON.stringify(b, null, 2);
     });
+    card.tick = function () {
+      if (card.last) { age.textContent = ago(card.last.createdAt); expiry.textContent = until(card.last.expiresAt) + ' (' + card.last.expiresAt + ')'; }
+    };
     card.update = function (x) {
+      card.last = x;
       statusBadge.replaceChildren(badge(x.status));
       progress.value = x.approvals;
       progress.max = x.approvalsNeeded;
@@ -390,10 +430,16 @@
   async function audit(params) {
     const window_ = params.get('window') === '24h' ? '24h' : '1h';
     const chains = el('div', { id: 'chains', text: 'Verifying the audit chains…' });
+    const agents = el('div', { id: 'agents', text: 'Asking the agents…' });
+    const config = el('div', { id: 'config-version', text: 'Reading the config version…' });
+    const refresh = el('button', { type: 'button', id: 'health-refresh', text: 'Refresh agents and config' });
+    refresh.addEventListener('click', () => health(agents, config));
     const plots = el('div', { class: 'grid', id: 'plots' });
     const pick = el('div', { class: 'pager' }, ['1h', '24h'].map(w => el('a', { href: '#/audit?window=' + w },
       el('button', { type: 'button', class: w === window_ ? 'primary' : '', text: 'last ' + (w === '1h' ? 'hour' : 'day') }))));
-    show(el('h1', { text: 'Audit and health' }), chains, el('h2', { text: 'Traffic' }), pick, plots);
+    show(el('h1', { text: 'Audit and health' }), chains, el('h2', { text: 'Agents connected' }), agents,
+      el('h2', { text: 'Config version live' }), config, el('p', {}, refresh), el('h2', { text: 'Traffic' }), pick, plots);
+    health(agents, config);
     const [v, st] = await Promise.all([api('/audit/verify'), api('/audit/stats?window=' + window_)]);
     if (v.status !== 200) { chains.textContent = problemText(v); chains.className = 'error'; } else {
       chains.replaceChildren(...[el('p', {}, badge(v.body.ok ? 'ok' : 'bad'), ' ', v.body.ok ? 'every chain verifies' : 'a chain does not verify'),
@@ -402,9 +448,7 @@
           el('td', { text: c.replica }), el('td', {}, badge(c.ok ? 'ok' : 'bad')), el('td', { text: c.events }),
           el('td', { text: c.firstSeq + '…' + c.lastSeq }), el('td', { text: c.checkpoints }),
           el('td', { text: c.lastCheckpoint ? '#' + c.lastCheckpoint.number + ' at seq ' + c.lastCheckpoint.seq + ', ' + ago(c.lastCheckpoint.at) : '—' }),
-          el('td', { text: c.unsealed }), el('td', { text: c.problem ? c.problem.kind + ' at ' + c.problem.seq + ': ' + c.problem.message : '' })))),
-        st.status === 200 && st.body.configVersion ? el('p', { text: 'Config version: ' + st.body.configVersion }) : null]
-        .filter(Boolean));
+          el('td', { text: c.unsealed }), el('td', { text: c.problem ? c.problem.kind + ' at ' + c.problem.seq + ': ' + c.problem.message : '' }))))]);
     }
     if (st.status !== 200) { plots.textContent = problemText(st); plots.className = 'error'; return; }
     const s = st.body;
@@ -417,6 +461,93 @@
     plots.append(el('p', { class: 'muted', text: s.records + ' exchanges in the ' + (window_ === '1h' ? 'last hour' : 'last day')
       + (s.truncated ? ' (the newest ' + s.records + ' counted)' : '') }));
   }
+  // Agents per name (listening or dial-out) and the config version each replica serves: the admin API's
+  // GET /admin/agents and GET /admin/config, asked when the page opens and on Refresh.
+  async function health(agents, config) {
+    const [a, c] = await Promise.all([api('/agents'), api('/config')]);
+    if (a.status !== 200) { agents.textContent = problemText(a); agents.className = 'error'; } else {
+      agents.className = '';
+      const rows = [];
+      for (const g of a.body.agents) {
+        if (g.members.length === 0) {
+          rows.push(el('tr', { 'data-agent': g.name }, el('td', { text: g.name }), el('td', { text: '—' }),
+            el('td', { text: 'none attached' }), el('td', {}), el('td', {}, badge('bad'))));
+        }
+        for (const m of g.members) {
+          rows.push(el('tr', { class: 'agent-member', 'data-agent': g.name, 'data-mode': m.mode },
+            el('td', { text: g.name }), el('td', { text: m.mode }),
+            el('td', { class: 'mono', text: m.mode === 'listening' ? m.address : m.identity + ' from ' + m.remote }),
+            el('td', { text: m.mode === 'listening' ? '' : 'since ' + ago(m.since) + (m.instance ? ' · ' + m.instance : '')
+              + (m.services && m.services.length ? ' · serves ' + m.services.join(', ') : '') }),
+            el('td', {}, badge(m.connected ? 'ok' : 'bad'), m.problem ? ' ' + m.problem : '')));
+        }
+      }
+      agents.replaceChildren(el('p', {}, a.body.agents.map(g => el('span', { class: 'agent-count', 'data-agent': g.name },
+          badge(g.connected > 0 ? 'ok' : 'bad'), ' ' + g.name + ': ' + g.connected + ' of ' + g.known + ' connected  '))),
+        el('table', { id: 'agents-table' }, el('tr', {}, ['Agent', 'Mode', 'Address / identity', 'Attached', 'State']
+          .map(h => el('th', { text: h }))), rows));
+    }
+    if (c.status !== 200) { config.textContent = problemText(c); config.className = 'error'; return; }
+    const v = c.body;
+    config.className = '';
+    config.replaceChildren(facts([['Version (digest)', el('code', { id: 'config-digest', text: v.version })],
+        ['Applied', v.appliedAt + ' (' + ago(v.appliedAt) + ')'], ['By', v.appliedBy + ' · ' + v.trigger],
+        ['Replica', v.replica], ['Directory', v.directory], ['Draining', v.draining ? 'yes' : '']]),
+      el('table', { id: 'config-replicas' }, el('tr', {}, ['Replica', 'Version', 'Applied', 'By', 'Seen', 'Same as here']
+        .map(h => el('th', { text: h }))), (v.replicas || []).map(r => el('tr', {}, el('td', { text: r.replica }),
+          el('td', { class: 'mono', text: r.version.replace(/^sha256:/, '').substring(0, 12) }), el('td', { text: ago(r.appliedAt) }),
+          el('td', { text: r.appliedBy }), el('td', { text: ago(r.seenAt) }), el('td', {}, badge(r.matchesThisReplica ? 'ok' : 'bad'))))));
+  }
+
+  // ---- break-glass review ----
+  async function breakGlass(params) {
+    const all = params.get('status') === 'all';
+    const info = el('p', { class: 'muted', id: 'break-glass-status' });
+    const list = el('div', { id: 'break-glass-uses' });
+    const pick = el('div', { class: 'pager' }, [['waiting', 'Waiting for review'], ['all', 'All uses']].map(([k, t]) =>
+      el('a', { href: '#/break-glass?status=' + k }, el('button', { type: 'button', class: (k === 'all') === all ? 'primary' : '', text: t }))));
+    show(el('h1', { text: 'Break-glass uses' }), el('p', { class: 'muted', text: 'Each time someone passed a rule'
+      + ' marked breakGlass during an open window, it waits here until a reviewer acknowledges it.' }), pick, info, list);
+    const r = await api('/break-glass/uses?status=' + (all ? 'all' : 'waiting'));
+    if (r.status !== 200) { info.textContent = problemText(r); info.className = 'error'; return; }
+    info.textContent = r.body.count + (all ? ' use(s)' : ' use(s) waiting for review');
+    for (const u of r.body.uses) list.append(useCard(u));
+  }
+  function useCard(u) {
+    const node = el('div', { class: 'card break-glass-use', 'data-id': u.id, id: 'use-' + u.id });
+    const state = el('span');
+    const message = el('div', { class: 'message' });
+    const review = el('div');
+    const reason = el('input', { type: 'text', class: 'reason', placeholder: 'Review note (recorded in the audit trail)', maxlength: 500 });
+    const ack = el('button', { class: 'approve acknowledge', type: 'button', text: 'Acknowledge' });
+    function render(x) {
+      state.replaceChildren(badge(x.acknowledged ? 'ok' : 'pending'), ' ', x.acknowledged ? 'acknowledged' : 'waiting for review');
+      review.replaceChildren(x.acknowledged ? facts([['Reviewed by', x.reviewer], ['Note', x.review], ['At', x.reviewedAt]]) : '');
+      ack.disabled = x.acknowledged;
+    }
+    ack.addEventListener('click', async () => {
+      ack.disabled = true;
+      const r = await api('/break-glass/uses/' + encodeURIComponent(u.id) + '/acknowledge',
+        { method: 'POST', body: JSON.stringify({ reason: reason.value || null }) });
+      if (r.status === 200) {
+        message.replaceChildren(el('span', { class: 'decided', text: 'Acknowledged by you' }));
+        render(r.body);
+      } else {
+        message.replaceChildren(el('span', { class: 'error', text: problemText(r) }));
+        ack.disabled = false;
+      }
+    });
+    const bypassed = u.bypassed ? u.bypassed.policy + ' / ' + u.bypassed.rule + (u.bypassed.reason ? ': ' + u.bypassed.reason : '') : '';
+    node.append(el('div', { class: 'head' }, el('span', { class: 'title', text: u.username + ' passed ' + bypassed + ' on ' + u.endpoint }),
+        state, el('span', { class: 'muted mono', text: u.id })),
+      facts([['Justification', u.justification], ['When', u.at + ' (' + ago(u.at) + ')'], ['Window', u.window],
+        ['Exchange', me.rights.recordings ? el('a', { href: '#/session/' + encodeURIComponent(u.recordId), text: u.recordId }) : u.recordId]]),
+      review,
+      me.rights.acknowledge ? el('div', { class: 'decide' }, reason, ack) : null, message);
+    render(u);
+    return node;
+  }
+
   function panel(title, content) { return el('div', { class: 'card plot-card' }, el('h2', { text: title }), content); }
   function lines(buckets, series, pick) {
     const W = 360, H = 150, L = 34, B = 18;

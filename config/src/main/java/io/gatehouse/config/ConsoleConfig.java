@@ -21,15 +21,26 @@ import java.util.Optional;
  * @param publicUrl       the console's address as browsers reach it (the redirect URI is
  *                        {@code <publicUrl>/callback}); default {@code http://<admin host>:<port>/console}
  * @param stepUpAcrValues {@code acr_values} sent when an approval needs a second factor, default {@code [2]}
+ * @param maxEventStreams open live feeds (server-sent events of the approvals page) per replica, default
+ *                        {@value #DEFAULT_MAX_EVENT_STREAMS}; a page refused one polls instead
  */
 public record ConsoleConfig(URI issuer, String clientId, List<String> approvers, Duration sessionTtl,
-                            int maxSessions, Optional<URI> publicUrl, List<String> stepUpAcrValues) {
+                            int maxSessions, Optional<URI> publicUrl, List<String> stepUpAcrValues,
+                            int maxEventStreams) {
 
     public static final String DEFAULT_CLIENT_ID = "gatehouse-console";
     public static final List<String> DEFAULT_APPROVERS = List.of("ml-leads");
     public static final Duration DEFAULT_SESSION_TTL = Duration.ofHours(8);
     public static final int DEFAULT_MAX_SESSIONS = 1000;
     public static final List<String> DEFAULT_STEP_UP_ACR_VALUES = List.of("2");
+    public static final int DEFAULT_MAX_EVENT_STREAMS = 200;
+
+    /** With the default {@code maxEventStreams}. */
+    public ConsoleConfig(URI issuer, String clientId, List<String> approvers, Duration sessionTtl, int maxSessions,
+                         Optional<URI> publicUrl, List<String> stepUpAcrValues) {
+        this(issuer, clientId, approvers, sessionTtl, maxSessions, publicUrl, stepUpAcrValues,
+                DEFAULT_MAX_EVENT_STREAMS);
+    }
 
     public ConsoleConfig {
         if (issuer == null) {
@@ -61,5 +72,9 @@ public record ConsoleConfig(URI issuer, String clientId, List<String> approvers,
             }
         });
         stepUpAcrValues = stepUpAcrValues == null ? DEFAULT_STEP_UP_ACR_VALUES : List.copyOf(stepUpAcrValues);
+        if (maxEventStreams < 0) {
+            throw new ConfigException("maxEventStreams", "must be 0 (no live feed: pages poll) or more, got "
+                    + maxEventStreams);
+        }
     }
 }

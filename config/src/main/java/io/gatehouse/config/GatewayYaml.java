@@ -151,21 +151,25 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
     /** {@code admin.console:}; see {@link ConsoleConfig}. */
     record Console(java.net.URI issuer, String clientId, java.util.List<String> approvers,
                    java.time.Duration sessionTtl, Integer maxSessions, java.net.URI publicUrl,
-                   java.util.List<String> stepUpAcrValues) {
+                   java.util.List<String> stepUpAcrValues, Integer maxEventStreams) {
         Console {
-            toConfig(issuer, clientId, approvers, sessionTtl, maxSessions, publicUrl, stepUpAcrValues); // validates
+            toConfig(issuer, clientId, approvers, sessionTtl, maxSessions, publicUrl, stepUpAcrValues,
+                    maxEventStreams); // validates
         }
 
         ConsoleConfig toConfig() {
-            return toConfig(issuer, clientId, approvers, sessionTtl, maxSessions, publicUrl, stepUpAcrValues);
+            return toConfig(issuer, clientId, approvers, sessionTtl, maxSessions, publicUrl, stepUpAcrValues,
+                    maxEventStreams);
         }
 
         private static ConsoleConfig toConfig(java.net.URI issuer, String clientId, java.util.List<String> approvers,
                                               java.time.Duration sessionTtl, Integer maxSessions,
-                                              java.net.URI publicUrl, java.util.List<String> stepUpAcrValues) {
+                                              java.net.URI publicUrl, java.util.List<String> stepUpAcrValues,
+                                              Integer maxEventStreams) {
             return new ConsoleConfig(issuer, clientId, approvers, sessionTtl,
                     maxSessions == null ? ConsoleConfig.DEFAULT_MAX_SESSIONS : maxSessions,
-                    java.util.Optional.ofNullable(publicUrl), stepUpAcrValues);
+                    java.util.Optional.ofNullable(publicUrl), stepUpAcrValues,
+                    maxEventStreams == null ? ConsoleConfig.DEFAULT_MAX_EVENT_STREAMS : maxEventStreams);
         }
     }
 

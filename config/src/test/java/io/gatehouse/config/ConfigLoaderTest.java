@@ -488,6 +488,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theConsolesLiveFeedsHaveACapThatMayBeZeroButNotNegative() throws Exception {
+        dir.write("gateway.yaml", ConfigDir.GATEWAY + "admin:\n  console:\n    issuer: http://127.0.0.1:8090\n"
+                + "    maxEventStreams: -1\n");
+        dir.write("endpoints/chat.yaml", ConfigDir.endpoint("chat", "/v1"));
+        java.util.List<String> negative = dir.errors();
+
+        assertThat(negative).containsExactly("gateway.yaml:10:22: field 'admin.console.maxEventStreams': must be 0"
+                + " (no live feed: pages poll) or more, got -1");
+        assertThat(new ConsoleConfig(java.net.URI.create("http://127.0.0.1:8090"), null, null, null, 1, null, null)
+                .maxEventStreams()).isEqualTo(200);
+        assertThat(new ConsoleConfig(java.net.URI.create("http://127.0.0.1:8090"), null, null, null, 1, null, null, 0)
+                .maxEventStreams()).isZero();
+    }
+
+    @Test
     void aGatewayNeedsAListenerAndAnAgent() {
         dir.write("gateway.yaml", "admin: {port: 9000}\n");
         dir.write("endpoints/chat.yaml", ConfigDir.endpoint("chat", "/v1"));

@@ -47,12 +47,16 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /console/logout}: ends the session here and answers where to end the provider's</li>
  *   <li>{@code /console/api/...}: the admin API, called on the user's behalf with their own access token
  *       over loopback, exactly as the CLI calls it (same checks, same audit records); a state change needs
- *       the session's CSRF token in {@code X-CSRF-Token}</li>
+ *       the session's CSRF token in {@code X-CSRF-Token}. Passed on: approvals, sessions, audit, the config
+ *       version and the agents ({@code GET} only), the break-glass review queue and its acknowledgements</li>
+ *   <li>{@code GET /console/api/approvals/events}: the approvals page's live feed, server-sent events naming
+ *       approvals that changed ({@link ApprovalFeed}); the page then fetches the queue again</li>
  * </ul>
  *
  * Rights are the admin API's: members of {@code admin.console.approvers} get the approvals page (and
  * see only the approvals they may decide), members of {@code admin.auditors} the recordings and audit
- * pages; everybody else is signed in to nothing (403 on every API call).
+ * pages, members of {@code breakGlass.reviewers} and auditors the break-glass review queue (reviewers
+ * acknowledge); everybody else is signed in to nothing (403 on every API call).
  */
 public final class ConsoleRoutes extends RouteBuilder {
 
@@ -64,6 +68,7 @@ public final class ConsoleRoutes extends RouteBuilder {
     private static final Pattern NEXT = Pattern.compile("#/[A-Za-z0-9/_.:?=&%-]{0,300}");
     private static final int MAX_BODY = 16 * 1024;
     /** What an API path may hold: it is passed on to the admin API, so no dot segments, no odd characters. */
+    private static final Pattern BREAK_GLASS_ACK = Pattern.compile("/break-glass/uses/[A-Za-z0-9._-]{1,64}/acknowledge");
     private static final Pattern API_PATH = Pattern.compile("(/[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}){1,6}");
 
     private final String host;
@@ -71,14 +76,29 @@ public final class ConsoleRoutes extends RouteBuilder {
     private final ConsoleConfig config;
     private final AdminAuth auth;
     private final OidcClient oidc;
-    private final ConsoleSessions sessions;
+    final ConsoleSessions sessions;
     private final AdminApiProxy admin;
     private final ConsoleAssets assets;
     private final URI publicUrl;
     private final boolean secureCookies;
+    /** The approvals page's live feed; null when there is none (no approvals, or maxEventStreams 0). */
+    private final ApprovalFeed feed;
+    /** {@code breakGlass.reviewers}; null when break-glass is not configured. */
+    private final java.util.Set<String> breakGlassReviewers;
 
     public ConsoleRoutes(String host, int port, ConsoleConfig config, AdminAuth auth, Clock clock) {
-        this(host, port, config, auth, httpClient(), clock);
+        this(host, port, config, auth, clock, null, null);
+    }
+
+    /**
+     * @param watchApprovals subscribes to the ids of approvals that change (returns what stops it), for the live
+     *                       feed; null: no feed, the approvals page polls
+     * @param breakGlassReviewers {@code breakGlass.reviewers}; null when break-glass is not configured
+     */
+    public ConsoleRoutes(String host, int port, ConsoleConfig config, AdminAuth auth, Clock clock,
+                         java.util.function.Function<java.util.function.Consumer<String>, Runnable> watchApprovals,
+                         java.util.Set<String> breakGlassReviewers) {
+        this(host, port, config, auth, httpClient(), clock, watchApprovals, breakGlassReviewers);
     }
 
     /**
@@ -98,7 +118,9 @@ public final class ConsoleRoutes extends RouteBuilder {
     }
 
     ConsoleRoutes(String host, int port, ConsoleConfig config, AdminAuth auth, java.net.http.HttpClient http,
-                  Clock clock) {
+                  Clock clock,
+                  java.util.function.Function<java.util.function.Consumer<String>, Runnable> watchApprovals,
+                  java.util.Set<String> breakGlassReviewers) {
         this.host = host;
         this.port = port;
         this.config = config;
@@ -110,6 +132,9 @@ public final class ConsoleRoutes extends RouteBuilder {
         String base = config.publicUrl().map(URI::toString).orElse("http://" + hostForUrl(host) + ":" + port + BASE);
         this.publicUrl = URI.create(base.endsWith("/") ? base.substring(0, base.length() - 1) : base);
         this.secureCookies = "https".equals(publicUrl.getScheme());
+        this.feed = watchApprovals == null || config.maxEventStreams() == 0 ? null
+                : new ApprovalFeed(watchApprovals, config.maxEventStreams(), ApprovalFeed.HEARTBEAT, clock);
+        this.breakGlassReviewers = breakGlassReviewers == null ? null : java.util.Set.copyOf(breakGlassReviewers);
     }
 
     /** The console's address, e.g. {@code http://127.0.0.1:8081/console}. */
@@ -118,9 +143,18 @@ public final class ConsoleRoutes extends RouteBuilder {
     }
 
     @Override
-    public void configure() {
+    public void configure() throws Exception {
         from("netty-http:http://" + host + ":" + port + BASE + "?matchOnUriPrefix=true")
                 .routeId("gatehouse-console").process(new Handler());
+        if (feed != null) {
+            // the feed's timer and approvals watch end with the gateway
+            getContext().addService(new org.apache.camel.support.service.ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    feed.close();
+                }
+            }, true, true);
+        }
     }
 
     /** An answer to the browser. */
@@ -191,7 +225,16 @@ public final class ConsoleRoutes extends RouteBuilder {
             String requestId = UUID.randomUUID().toString();
             CompletionStage<Reply> reply;
             try {
-                reply = handle(call);
+                if (call.path().equals(EVENTS)) {
+                    Reply refused = events(call, exchange, ctx.channel(), requestId);
+                    if (refused == null) {
+                        callback.done(false);
+                        return false;
+                    }
+                    reply = done(refused);
+                } else {
+                    reply = handle(call);
+                }
             } catch (RuntimeException e) {
                 reply = CompletableFuture.failedFuture(e);
             }
@@ -361,6 +404,62 @@ public final class ConsoleRoutes extends RouteBuilder {
         return Optional.empty();
     }
 
+    // ---- the live feed ----
+
+    static final String EVENTS = BASE + "/api/approvals/events";
+
+    /**
+     * Opens the approvals page's live feed on this connection; null when it is open, else the refusal (not
+     * signed in, not an approver, no feed here, too many open).
+     */
+    private Reply events(Call call, Exchange exchange, io.netty.channel.Channel channel, String requestId) {
+        Optional<Reply> refused = eventsRefusal(call);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        ConsoleSessions.Session session = sessions.find(call.cookie(COOKIE)).orElseThrow();
+        ApprovalFeed.Stream stream = feed.open(() -> sessions.find(session.id).isPresent());
+        if (stream == null) {
+            return Reply.problem(503, "Too many live feeds", "this replica has " + config.maxEventStreams()
+                    + " live feeds open (admin.console.maxEventStreams); the page checks every few seconds instead");
+        }
+        io.gatehouse.engine.ChunkPipeline nothingToTransform = new io.gatehouse.engine.ChunkPipeline();
+        nothingToTransform.seal();
+        io.gatehouse.gateway.http.StreamingHttpResponse response = new io.gatehouse.gateway.http.StreamingHttpResponse(
+                io.netty.handler.codec.http.HttpResponseStatus.OK, channel, true, nothingToTransform,
+                () -> CompletableFuture.completedFuture(null), (end, cause) -> stream.cancel());
+        Headers headers = new Headers();
+        ConsoleHeaders.secure(headers, oidc.issuer());
+        headers.set("Content-Type", "text/event-stream; charset=utf-8");
+        HttpAnswers.stream(exchange, response, headers, requestId);
+        response.start(stream);
+        return null;
+    }
+
+    Optional<Reply> eventsRefusal(Call call) {
+        if (!call.method().equals("GET")) {
+            return Optional.of(Reply.problem(405, "Method not allowed", "use GET"));
+        }
+        Optional<ConsoleSessions.Session> session = sessions.find(call.cookie(COOKIE));
+        if (session.isEmpty()) {
+            return Optional.of(Reply.problem(401, "Sign in", "sign in to the console: " + BASE + "/login"));
+        }
+        if (!approver(session.get())) {
+            return Optional.of(forbidden(session.get(), "approvals are for members of "
+                    + String.join(", ", config.approvers())));
+        }
+        if (feed == null) {
+            return Optional.of(Reply.problem(404, "No live feed", "this console has no live feed"
+                    + " (admin.console.maxEventStreams is 0); the page checks every few seconds instead"));
+        }
+        return Optional.empty();
+    }
+
+    /** How many live feeds are open (for tests). */
+    int openFeeds() {
+        return feed == null ? 0 : feed.open();
+    }
+
     // ---- the API behind the pages ----
 
     private boolean approver(ConsoleSessions.Session s) {
@@ -369,6 +468,15 @@ public final class ConsoleRoutes extends RouteBuilder {
 
     private boolean auditor(ConsoleSessions.Session s) {
         return s.groups.stream().anyMatch(auth.auditors()::contains);
+    }
+
+    /** Reads the break-glass review queue: as the admin API, a reviewer or an auditor. */
+    private boolean breakGlassReader(ConsoleSessions.Session s) {
+        return breakGlassReviewers != null && (reviewer(s) || auditor(s));
+    }
+
+    private boolean reviewer(ConsoleSessions.Session s) {
+        return breakGlassReviewers != null && s.groups.stream().anyMatch(breakGlassReviewers::contains);
     }
 
     private CompletionStage<Reply> api(Call call, ConsoleSessions.Session s) {
@@ -390,7 +498,10 @@ public final class ConsoleRoutes extends RouteBuilder {
             new TreeSet<>(s.groups).forEach(groups::add);
             ArrayNode amr = me.putArray("amr");
             s.amr.forEach(amr::add);
-            me.putObject("rights").put("approvals", approver(s)).put("recordings", auditor(s));
+            me.putObject("rights").put("approvals", approver(s)).put("recordings", auditor(s))
+                    .put("health", auditor(s)).put("breakGlass", breakGlassReader(s))
+                    .put("acknowledge", reviewer(s));
+            me.put("liveFeed", feed != null);
             me.put("csrf", s.csrf).put("issuer", oidc.issuer().toString()).put("expiresAt", s.expiresAt.toString());
             return done(Reply.json(200, me));
         }
@@ -403,6 +514,24 @@ public final class ConsoleRoutes extends RouteBuilder {
         } else if (rest.equals("/sessions") || rest.startsWith("/sessions/") || rest.startsWith("/audit/")) {
             if (!auditor(s)) {
                 return done(forbidden(s, "recordings are for members of " + String.join(", ", auth.auditors())));
+            }
+            target = "/admin" + rest;
+        } else if (rest.equals("/config") || rest.equals("/agents")) {
+            if (!auditor(s)) {
+                return done(forbidden(s, "health is for members of " + String.join(", ", auth.auditors())));
+            }
+            if (change) {
+                return done(Reply.problem(405, "Method not allowed", "the console reads " + rest + " only (GET);"
+                        + " reload the config with the CLI or the admin API"));
+            }
+            target = "/admin" + rest;
+        } else if (rest.equals("/break-glass/uses") || BREAK_GLASS_ACK.matcher(rest).matches()) {
+            if (breakGlassReviewers == null) {
+                return done(Reply.problem(404, "Not found", "break-glass is not configured on this gateway"));
+            }
+            if (!breakGlassReader(s)) {
+                return done(forbidden(s, "the break-glass review queue is for members of "
+                        + String.join(", ", new TreeSet<>(breakGlassReviewers)) + " and auditors"));
             }
             target = "/admin" + rest;
         } else {

@@ -218,6 +218,42 @@ final class AgentLinks implements AutoCloseable {
                 + (down.isEmpty() ? "" : "; down: " + String.join("; ", down)) + ")";
     }
 
+    /**
+     * What {@code GET /admin/agents} shows: per agent name, how many of its agents take calls now and each one,
+     * listening (the gateway dials it; asked for its health now) or dial-out (it dialled the gateway's tunnel).
+     * Asks every listening agent for its health: call it on a pool, never on an event loop.
+     */
+    com.fasterxml.jackson.databind.node.ArrayNode status() {
+        com.fasterxml.jackson.databind.node.ArrayNode out = JSON.createArrayNode();
+        groups.forEach((name, group) -> {
+            com.fasterxml.jackson.databind.node.ObjectNode agent = out.addObject();
+            agent.put("name", name);
+            com.fasterxml.jackson.databind.node.ArrayNode members = JSON.createArrayNode();
+            int up = 0;
+            for (AgentCalls member : group.members()) {
+                com.fasterxml.jackson.databind.node.ObjectNode m = members.addObject();
+                if (member instanceof AgentClient client) {
+                    String problem = AgentConnections.check(client);
+                    m.put("mode", "listening").put("address", client.target()).put("connected", problem == null);
+                    if (problem != null) {
+                        m.put("problem", problem);
+                    }
+                    up += problem == null ? 1 : 0;
+                } else if (member instanceof TunnelSession session) {
+                    m.put("mode", "dial-out").put("identity", session.identity()).put("remote", session.remote())
+                            .put("instance", session.instance()).put("since", session.since().toString())
+                            .put("connected", session.available()).put("idleSlots", session.idleSlots());
+                    com.fasterxml.jackson.databind.node.ArrayNode services = m.putArray("services");
+                    session.services().forEach(services::add);
+                    up += session.available() ? 1 : 0;
+                }
+            }
+            agent.put("connected", up).put("known", members.size());
+            agent.set("members", members);
+        });
+        return out;
+    }
+
     @Override
     public void close() {
         if (tunnel != null) {

@@ -23,6 +23,8 @@ import org.apache.camel.builder.RouteBuilder;
  *       its endpoints with their in-flight exchanges, and the version of every replica on the same store</li>
  *   <li>{@code POST /admin/config/reload}: applies the config directory as it is now, or refuses it whole
  *       (422 problem+json listing every error, exactly as {@code config validate} prints them)</li>
+ *   <li>{@code GET /admin/agents}: every agent name with its agents, listening (asked for their health now) or
+ *       dial-out (attached to the agent tunnel), and how many take calls now</li>
  * </ul>
  */
 final class ConfigAdminRoutes extends RouteBuilder {
@@ -48,26 +50,37 @@ final class ConfigAdminRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
+        org.apache.camel.AsyncProcessor processor = calls.processor(executor, (method, path, caller) -> {
+            GatewayRuntime gateway = runtime.get();
+            if (gateway == null) {
+                return AdminCalls.Answer.problem(503, "Starting", "the gateway is starting; retry", null);
+            }
+            if (path.equals("/admin/agents")) {
+                if (!method.equals("GET")) {
+                    return AdminCalls.Answer.problem(405, "Method not allowed", "use GET /admin/agents", null);
+                }
+                ObjectNode body = CanonicalJson.object();
+                body.put("replica", gateway.history().replicaId());
+                body.set("agents", gateway.agentStatus());
+                return AdminCalls.Answer.json(body);
+            }
+            if (path.equals("/admin/config") && method.equals("GET")) {
+                return AdminCalls.Answer.json(status(gateway));
+            }
+            if (path.equals("/admin/config/reload") && method.equals("POST")) {
+                return reload(gateway, caller);
+            }
+            if (path.equals("/admin/config") || path.equals("/admin/config/reload")) {
+                return AdminCalls.Answer.problem(405, "Method not allowed", "use GET /admin/config or POST"
+                        + " /admin/config/reload", null);
+            }
+            return AdminCalls.Answer.problem(404, "Not found", "the admin API has no "
+                    + path.replaceAll("[^ -~]", "?"), null);
+        });
         from("netty-http:http://" + host + ":" + port + "/admin/config?matchOnUriPrefix=true")
-                .routeId("gatehouse-admin-config")
-                .process(calls.processor(executor, (method, path, caller) -> {
-                    GatewayRuntime gateway = runtime.get();
-                    if (gateway == null) {
-                        return AdminCalls.Answer.problem(503, "Starting", "the gateway is starting; retry", null);
-                    }
-                    if (path.equals("/admin/config") && method.equals("GET")) {
-                        return AdminCalls.Answer.json(status(gateway));
-                    }
-                    if (path.equals("/admin/config/reload") && method.equals("POST")) {
-                        return reload(gateway, caller);
-                    }
-                    if (path.equals("/admin/config") || path.equals("/admin/config/reload")) {
-                        return AdminCalls.Answer.problem(405, "Method not allowed", "use GET /admin/config or POST"
-                                + " /admin/config/reload", null);
-                    }
-                    return AdminCalls.Answer.problem(404, "Not found", "the admin API has no "
-                            + path.replaceAll("[^ -~]", "?"), null);
-                }));
+                .routeId("gatehouse-admin-config").process(processor);
+        from("netty-http:http://" + host + ":" + port + "/admin/agents")
+                .routeId("gatehouse-admin-agents").process(processor);
     }
 
     private static AdminCalls.Answer reload(GatewayRuntime gateway, String caller) {

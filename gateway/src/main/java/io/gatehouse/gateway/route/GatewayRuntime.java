@@ -237,8 +237,12 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.addRoutes(new ReplayAdminRoutes(config.admin().host(), adminPort, () -> runtime[0],
                     created.adminAuth(), audit.writer(), audit.query(), clock));
             if (config.admin().console().isPresent()) {
+                io.gatehouse.store.breakglass.BreakGlassStore breakGlass = services.breakGlass();
                 camel.addRoutes(new io.gatehouse.gateway.console.ConsoleRoutes(config.admin().host(), adminPort,
-                        config.admin().console().get(), created.adminAuth(), clock));
+                        config.admin().console().get(), created.adminAuth(), clock,
+                        services.approvals() == null ? null : services.approvals()::watch,
+                        breakGlass == null || !breakGlass.settings().enabled() ? null
+                                : breakGlass.settings().reviewers()));
             }
             camel.start();
             Applied applied = new Applied(config, version, clock.instant(), "gateway start", "start");
@@ -735,6 +739,11 @@ public final class GatewayRuntime implements AutoCloseable {
     /** The port of the agent tunnel dialling agents connect to, or -1 when none is configured. */
     public int agentTunnelPort() {
         return agents.tunnelPort();
+    }
+
+    /** Every agent name with its agents, listening and dial-out, and whether each takes calls now (blocks). */
+    public com.fasterxml.jackson.databind.node.ArrayNode agentStatus() {
+        return agents.status();
     }
 
     /** How many dialling agents serving {@code agent} are attached now. */

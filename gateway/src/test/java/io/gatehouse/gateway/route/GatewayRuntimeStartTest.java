@@ -110,16 +110,48 @@ class GatewayRuntimeStartTest {
         assertThat(temp.resolve("data").resolve("store")).doesNotExist();
     }
 
+    @Test
+    void theAgentsStatusNamesEachAgentListeningOrDialOutAndSaysWhichTakeCallsNow() throws Exception {
+        GatewayConfig config = config(false, """
+                agentTunnel: {host: 127.0.0.1, port: 0}
+                agents:
+                  local: {address: 127.0.0.1:1}
+                  remote: {identities: [agent-r]}
+                """);
+
+        try (GatewayRuntime gateway = GatewayRuntime.start(config, registry)) {
+            com.fasterxml.jackson.databind.JsonNode agents = gateway.agentStatus();
+
+            assertThat(agents).hasSize(2);
+            com.fasterxml.jackson.databind.JsonNode local = agents.get(0);
+            assertThat(local.path("name").asText()).isEqualTo("local");
+            assertThat(local.path("connected").asInt()).isZero();
+            assertThat(local.path("known").asInt()).isEqualTo(1);
+            assertThat(local.path("members").get(0).path("mode").asText()).isEqualTo("listening");
+            assertThat(local.path("members").get(0).path("address").asText()).contains("127.0.0.1:1");
+            assertThat(local.path("members").get(0).path("connected").asBoolean()).isFalse();
+            assertThat(local.path("members").get(0).path("problem").asText()).isNotBlank();
+            com.fasterxml.jackson.databind.JsonNode remote = agents.get(1);
+            assertThat(remote.toString()).isEqualTo("{\"name\":\"remote\",\"connected\":0,\"known\":0,"
+                    + "\"members\":[]}");
+        }
+    }
+
     private GatewayConfig config(boolean refuseB) throws Exception {
+        return config(refuseB, """
+                agents:
+                  local: {address: 127.0.0.1:1}
+                """);
+    }
+
+    private GatewayConfig config(boolean refuseB, String agentsYaml) throws Exception {
         Path dir = Files.createDirectories(temp.resolve("config"));
         Files.writeString(dir.resolve("gateway.yaml"), """
                 listeners:
                   http: {host: 127.0.0.1, port: 0}
                 admin: {host: 127.0.0.1, port: 0}
-                agents:
-                  local: {address: 127.0.0.1:1}
-                dataDirectory: %s
-                """.formatted(temp.resolve("data")));
+                %sdataDirectory: %s
+                """.formatted(agentsYaml, temp.resolve("data")));
         Files.createDirectories(dir.resolve("endpoints"));
         for (String id : List.of("a", "b")) {
             Files.writeString(dir.resolve("endpoints").resolve(id + ".yaml"), """

@@ -17,8 +17,6 @@ import io.gatehouse.it.support.TestConfig;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +24,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -46,7 +43,6 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 class DevConsoleIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Closer STARTED = new Closer();
     private static Path root;
     private static RSAKey key;
@@ -110,13 +106,10 @@ class DevConsoleIT {
     void anApproverWithoutASecondFactorSignsInAgainWithItAndTwoApprovalsLetTheWaitingBatchThrough() throws Exception {
         String bob = DevTokens.issue(key, issuer.issuer(), "gatehouse", "bob", List.of("ml-engineers"),
                 Duration.ofMinutes(10), Instant.now());
-        String fileId = upload(bob);
-        CompletableFuture<HttpResponse<String>> waiting = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(
-                        "http://127.0.0.1:" + gateway.port("http") + "/v1/batches")).timeout(Duration.ofSeconds(120))
-                .header("Authorization", "Bearer " + bob).header("Content-Type", "application/json")
-                .header("Prefer", "wait=90").POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + fileId
-                        + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        URI v1 = URI.create("http://127.0.0.1:" + gateway.port("http") + "/v1");
+        String fileId = HeldBatches.upload(URI.create(v1 + "/files"), bob, HeldBatches.ONE_CHAT);
+        CompletableFuture<HttpResponse<String>> waiting = HeldBatches.hold(URI.create(v1 + "/batches"), bob, fileId,
+                null, 90);
 
         try (Browser carol = new Browser(root)) {
             carol.open(console("#/approvals"));
@@ -172,21 +165,5 @@ class DevConsoleIT {
 
     private static String console(String hash) {
         return "http://127.0.0.1:" + gateway.adminPort() + "/console/" + hash;
-    }
-
-    private static String upload(String token) throws Exception {
-        String boundary = "gatehouse-it-" + UUID.randomUUID();
-        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--"
-                + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"requests.jsonl\"\r\n"
-                + "Content-Type: application/jsonl\r\n\r\n{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":"
-                + "\"/v1/chat/completions\",\"body\":{\"model\":\"demo-small\",\"messages\":[{\"role\":\"user\","
-                + "\"content\":\"hi\"}]}}\n\r\n--" + boundary + "--\r\n";
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + gateway.port("http") + "/v1/files")).timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return JSON.readTree(r.body()).path("id").asText();
     }
 }

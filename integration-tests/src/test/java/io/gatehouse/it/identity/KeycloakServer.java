@@ -41,7 +41,7 @@ public final class KeycloakServer implements AutoCloseable {
     static final String ADMIN_PASSWORD = "admin-it-" + Long.toHexString(System.nanoTime());
     static final String REALM = "gatehouse";
     /** Added to the test copy of the realm: a member of ml-leads with an OTP authenticator. */
-    static final String ERIN_TOTP_SECRET = "gatehouse-erin-totp-secret";
+    public static final String ERIN_TOTP_SECRET = "gatehouse-erin-totp-secret";
     /** Added to the test copy of the realm: a public client whose access tokens live 2 s. */
     static final String SHORT_LIVED_CLIENT = "short-lived";
 

@@ -7,12 +7,12 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /** RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s), keyed as Keycloak keys an OTP secret without an encoding: its UTF-8 bytes. */
-final class Totp {
+public final class Totp {
 
     private Totp() {
     }
 
-    static String now(String secret) {
+    public static String now(String secret) {
         long step = System.currentTimeMillis() / 1000 / 30;
         try {
             Mac mac = Mac.getInstance("HmacSHA1");

@@ -94,6 +94,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
     private final java.util.concurrent.ExecutorService callbacks;
     private final Map<String, Set<CompletableFuture<Approval>>> waiters = new ConcurrentHashMap<>();
     private final Map<String, ApprovalListener> listeners = new ConcurrentHashMap<>();
+    private final Set<java.util.function.Consumer<String>> watchers = ConcurrentHashMap.newKeySet();
     private final ApprovalStats stats = new ApprovalStats();
     private final PostgresChangeFeed feed;
 
@@ -130,7 +131,10 @@ public final class Approvals implements ApprovalService, AutoCloseable {
             }), sweep, sweep, TimeUnit.MILLISECONDS);
         }
         if (store != null && store.dialect() == Dialect.POSTGRESQL) {
-            this.feed = new PostgresChangeFeed(store.settings(), this::changed);
+            this.feed = new PostgresChangeFeed(store.settings(), id -> {
+                changed(id);
+                tellWatchers(id);
+            });
             this.feed.start();
         } else {
             this.feed = null;
@@ -163,6 +167,28 @@ public final class Approvals implements ApprovalService, AutoCloseable {
         return feed != null && feed.listening();
     }
 
+    /**
+     * Calls {@code watcher} with the id of every approval that changes (held, voted, decided, expired, cancelled,
+     * used): at once for changes made on this replica; for those of other replicas on the same PostgreSQL when
+     * their notification arrives (a vote that decides nothing is not announced across replicas). The watcher
+     * runs on the approvals' threads: it must be quick and must not throw. Running the answer stops it.
+     */
+    public Runnable watch(java.util.function.Consumer<String> watcher) {
+        Objects.requireNonNull(watcher, "watcher");
+        watchers.add(watcher);
+        return () -> watchers.remove(watcher);
+    }
+
+    private void tellWatchers(String id) {
+        for (java.util.function.Consumer<String> w : watchers) {
+            try {
+                w.accept(id);
+            } catch (RuntimeException e) {
+                LOG.warn("approval watcher failed on {}", id, e);
+            }
+        }
+    }
+
     /** Adds or replaces the listener called {@code name} (e.g. the webhooks of the current config). */
     @Override
     public void listen(String name, ApprovalListener listener) {
@@ -187,6 +213,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
                     now.plus(r.pendingTtl()), null, null, List.of());
             transaction(c -> {
                 ApprovalRepository.insert(c, a);
+                announce(c, a.id()); // other replicas' consoles show it at once
                 return null;
             });
             return a;
@@ -562,6 +589,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
                 LOG.warn("approval listener {} failed on {} of {}", l.getKey(), kind.wireName(), a.id(), e);
             }
         }
+        tellWatchers(a.id());
         CompletableFuture<Void> durable;
         try {
             durable = trail.append(EventDraft.of(EventType.APPROVAL, a.id(), at, a.endpointId(),
