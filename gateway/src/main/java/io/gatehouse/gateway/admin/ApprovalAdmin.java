@@ -78,6 +78,14 @@ public final class ApprovalAdmin implements AutoCloseable {
         }
         Gauge.builder("gatehouse.approvals.waiting", approvals, a -> a.stats().waiting())
                 .description("Connections held open (Prefer: wait) for a decision").register(registry);
+        // Read from the store at scrape time (one query each), so every replica reports the shared queue; NaN
+        // while the store cannot answer rather than a failed scrape.
+        Gauge.builder("gatehouse.approvals.pending", approvals, a -> pendingOrNaN(a, s -> (double) s.count()))
+                .description("Requests waiting for an approver's decision, all replicas").register(registry);
+        Gauge.builder("gatehouse.approvals.pending.oldest.age", approvals,
+                        a -> pendingOrNaN(a, s -> s.oldestAge().toMillis() / 1000.0))
+                .description("How long the oldest request waiting for a decision has waited (0 when none)")
+                .baseUnit("seconds").register(registry);
         Gauge.builder("gatehouse.approvals.notify.listening", approvals, a -> a.notifiedAcrossReplicas() ? 1 : 0)
                 .description("1 while decisions of other replicas arrive by PostgreSQL LISTEN/NOTIFY, else 0"
                         + " (polling only)").register(registry);
@@ -90,6 +98,15 @@ public final class ApprovalAdmin implements AutoCloseable {
         FunctionCounter.builder("gatehouse.approvals.webhook.deliveries", approvals,
                         a -> a.stats().notificationsFailed())
                 .description("Webhook notifications by result").tag("result", "failed").register(registry);
+    }
+
+    private static double pendingOrNaN(Approvals approvals,
+                                       java.util.function.ToDoubleFunction<Approvals.PendingSummary> read) {
+        try {
+            return read.applyAsDouble(approvals.pending());
+        } catch (RuntimeException storeAway) {
+            return Double.NaN;
+        }
     }
 
     /** Stops the worker pool; the approvals belong to the gateway's services. */

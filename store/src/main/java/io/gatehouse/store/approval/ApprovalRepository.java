@@ -108,6 +108,21 @@ final class ApprovalRepository {
         return rows.stream().map(a -> withVotes(a, votes.getOrDefault(a.id(), List.of()))).toList();
     }
 
+    /** How many requests wait for a decision, and since when the oldest of them waits (null: none). */
+    record Pending(long count, Instant oldestSince) {
+    }
+
+    static Pending pending(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT COUNT(*), MIN(created_at) FROM approval_request WHERE status = 'pending'");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            long count = rs.getLong(1);
+            long oldest = rs.getLong(2);
+            return new Pending(count, rs.wasNull() ? null : EventDraft.instant(oldest));
+        }
+    }
+
     /** Status and uses of each known id (for waiters: a cheap look at what changed). */
     static Map<String, String> states(Connection c, Collection<String> ids) throws SQLException {
         Map<String, String> states = new LinkedHashMap<>();

@@ -306,6 +306,20 @@ public final class Approvals implements ApprovalService, AutoCloseable {
         return transaction(c -> ApprovalRepository.list(c, status, limit));
     }
 
+    /**
+     * How many requests wait for a decision (every replica's: they share the store) and how long the oldest
+     * has waited, for the metrics; zero and {@link Duration#ZERO} when none. Blocks (one query).
+     */
+    public PendingSummary pending() {
+        ApprovalRepository.Pending p = transaction(ApprovalRepository::pending);
+        return new PendingSummary(p.count(), p.oldestSince() == null ? Duration.ZERO
+                : Duration.between(p.oldestSince(), clock.instant()).abs());
+    }
+
+    /** See {@link #pending()}. */
+    public record PendingSummary(long count, Duration oldestAge) {
+    }
+
     /** The approval, if any. Blocks. */
     public Optional<Approval> get(String id) {
         return Optional.ofNullable(transaction(c -> ApprovalRepository.find(c, id, false)));

@@ -120,6 +120,22 @@ class ApprovalsTest {
 
     @ParameterizedTest
     @EnumSource(Dialect.class)
+    void thePendingSummaryCountsWaitingRequestsAndHowLongTheOldestHasWaited(Dialect dialect) throws Exception {
+        Approvals approvals = approvals(dialect);
+        assertThat(approvals.pending()).isEqualTo(new Approvals.PendingSummary(0, Duration.ZERO));
+
+        Approval first = await(approvals.hold(request(ALICE)));
+        clock.advance(Duration.ofMinutes(3));
+        await(approvals.hold(request(ALICE)));
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(approvals.pending()).isEqualTo(new Approvals.PendingSummary(2, Duration.ofMinutes(5)));
+
+        approvals.decide(first.id(), CAROL, true, "fine");
+        assertThat(approvals.pending()).isEqualTo(new Approvals.PendingSummary(1, Duration.ofMinutes(2)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Dialect.class)
     void noOneApprovesTheirOwnRequestNotEvenThroughAnotherClientOrAnApproverGroup(Dialect dialect) throws Exception {
         Approvals approvals = approvals(dialect);
         Person carolAsRequester = ApprovalFixtures.person("carol", "ml-leads");
