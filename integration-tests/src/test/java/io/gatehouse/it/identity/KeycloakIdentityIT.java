@@ -134,9 +134,7 @@ class KeycloakIdentityIT {
     @Test
     @Order(6)
     void aMemberOfMlLeadsWhoSignsInWithOtpIsAccepted() throws Exception {
-        String token = keycloak.token(KeycloakServer.REALM, KeycloakServer.form("grant_type", "password",
-                "client_id", "gatehouse", "username", "erin", "password", "erin-password",
-                "totp", Totp.now(KeycloakServer.ERIN_TOTP_SECRET))).get("access_token").asText();
+        String token = keycloak.tokenWithErinsOtp("gatehouse").get("access_token").asText();
 
         HttpResponse<String> response = stack.get("/v1/models", token);
 

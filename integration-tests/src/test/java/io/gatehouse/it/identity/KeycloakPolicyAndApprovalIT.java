@@ -121,9 +121,7 @@ class KeycloakPolicyAndApprovalIT {
 
     /** erin of ml-leads, signed in with password and TOTP: her token carries amr otp. */
     private static String erin() throws Exception {
-        return keycloak.token(KeycloakServer.REALM, KeycloakServer.form("grant_type", "password",
-                "client_id", "gatehouse", "username", "erin", "password", "erin-password",
-                "totp", Totp.now(KeycloakServer.ERIN_TOTP_SECRET))).get("access_token").asText();
+        return keycloak.tokenWithErinsOtp("gatehouse").get("access_token").asText();
     }
 
     // ---- calls ----

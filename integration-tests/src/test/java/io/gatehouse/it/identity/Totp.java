@@ -12,8 +12,30 @@ public final class Totp {
     private Totp() {
     }
 
-    public static String now(String secret) {
+    private static final java.util.Map<String, Long> LAST_STEP = new java.util.HashMap<>();
+
+    /**
+     * The code of the current 30 s step, each step's code handed out once per secret: Keycloak refuses a code
+     * that was used before, so when this step's code is gone this waits for the next step.
+     */
+    public static synchronized String now(String secret) {
         long step = System.currentTimeMillis() / 1000 / 30;
+        Long last = LAST_STEP.get(secret);
+        if (last != null && step <= last) {
+            long nextStepAt = (last + 1) * 30_000;
+            try {
+                Thread.sleep(Math.max(0, nextStepAt - System.currentTimeMillis()) + 100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the next TOTP step", e);
+            }
+            step = System.currentTimeMillis() / 1000 / 30;
+        }
+        LAST_STEP.put(secret, step);
+        return code(secret, step);
+    }
+
+    private static String code(String secret, long step) {
         try {
             Mac mac = Mac.getInstance("HmacSHA1");
             mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
