@@ -78,8 +78,8 @@ public final class ApprovalAdmin implements AutoCloseable {
         }
         Gauge.builder("gatehouse.approvals.waiting", approvals, a -> a.stats().waiting())
                 .description("Connections held open (Prefer: wait) for a decision").register(registry);
-        // Read from the store at scrape time (one query each), so every replica reports the shared queue; NaN
-        // while the store cannot answer rather than a failed scrape.
+        // The scrape runs on the admin listener's event loop: these read what the approvals' sweep last read
+        // from the store (every replica reports the shared queue), NaN before that or while the store is away.
         Gauge.builder("gatehouse.approvals.pending", approvals, a -> pendingOrNaN(a, s -> (double) s.count()))
                 .description("Requests waiting for an approver's decision, all replicas").register(registry);
         Gauge.builder("gatehouse.approvals.pending.oldest.age", approvals,
@@ -102,11 +102,7 @@ public final class ApprovalAdmin implements AutoCloseable {
 
     private static double pendingOrNaN(Approvals approvals,
                                        java.util.function.ToDoubleFunction<Approvals.PendingSummary> read) {
-        try {
-            return read.applyAsDouble(approvals.pending());
-        } catch (RuntimeException storeAway) {
-            return Double.NaN;
-        }
+        return approvals.lastPending().map(read::applyAsDouble).orElse(Double.NaN);
     }
 
     /** Stops the worker pool; the approvals belong to the gateway's services. */

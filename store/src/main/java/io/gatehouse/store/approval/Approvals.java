@@ -96,6 +96,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
     private final Map<String, ApprovalListener> listeners = new ConcurrentHashMap<>();
     private final Set<java.util.function.Consumer<String>> watchers = ConcurrentHashMap.newKeySet();
     private final ApprovalStats stats = new ApprovalStats();
+    private volatile PendingSummary lastPending;
     private final PostgresChangeFeed feed;
 
     private Approvals(Store store, AuditTrail trail, Clock clock, Settings settings, String unavailable) {
@@ -127,6 +128,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
             long sweep = settings.sweepInterval().toMillis();
             timers.scheduleWithFixedDelay(() -> submit(() -> {
                 sweep();
+                refreshPending();
                 return null;
             }), sweep, sweep, TimeUnit.MILLISECONDS);
         }
@@ -318,6 +320,23 @@ public final class Approvals implements ApprovalService, AutoCloseable {
 
     /** See {@link #pending()}. */
     public record PendingSummary(long count, Duration oldestAge) {
+    }
+
+    /**
+     * {@link #pending()} as of the last sweep (every {@code sweepInterval}), without blocking: for readers that
+     * must not wait on the store, such as a metrics scrape on an event loop. Empty before the first sweep and
+     * while the store cannot answer.
+     */
+    public Optional<PendingSummary> lastPending() {
+        return Optional.ofNullable(lastPending);
+    }
+
+    private void refreshPending() {
+        try {
+            lastPending = pending();
+        } catch (RuntimeException storeAway) {
+            lastPending = null;
+        }
     }
 
     /** The approval, if any. Blocks. */

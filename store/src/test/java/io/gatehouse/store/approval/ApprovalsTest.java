@@ -136,6 +136,24 @@ class ApprovalsTest {
 
     @ParameterizedTest
     @EnumSource(Dialect.class)
+    void theLastPendingSummaryIsWhatTheSweepLastReadSoReadersNeverWaitOnTheStore(Dialect dialect) throws Exception {
+        if (stores == null) {
+            stores = TestStores.create(dialect, temp);
+        }
+        Approvals approvals = approvals(stores.store(), "r-sweep",
+                new Approvals.Settings(Duration.ofMillis(200), Duration.ofMillis(100)));
+        await(approvals.hold(request(ALICE)));
+        clock.advance(Duration.ofMinutes(4));
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!approvals.lastPending().map(p -> p.count() == 1).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(approvals.lastPending()).contains(new Approvals.PendingSummary(1, Duration.ofMinutes(4)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Dialect.class)
     void noOneApprovesTheirOwnRequestNotEvenThroughAnotherClientOrAnApproverGroup(Dialect dialect) throws Exception {
         Approvals approvals = approvals(dialect);
         Person carolAsRequester = ApprovalFixtures.person("carol", "ml-leads");
