@@ -212,6 +212,11 @@ final class ClientTimeouts {
         idleTimer = null;
     }
 
+    /** Stops every timer of the connection: it is being closed, and nothing may answer or record it again. */
+    void stop() {
+        cancelAll();
+    }
+
     private void cancelAll() {
         cancel(headTimer);
         cancel(bodyTimer);

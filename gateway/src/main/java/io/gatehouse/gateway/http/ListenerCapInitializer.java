@@ -2,7 +2,6 @@ package io.gatehouse.gateway.http;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -75,7 +74,8 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
         pipeline.addFirst("timeouts-bytes", timeouts.bytes());
         pipeline.addFirst("limit", new ConnectionLimit(settings, refusals));
         pipeline.addAfter("decoder", "timeouts-messages", timeouts.messages());
-        pipeline.replace("aggregator", "aggregator", new ProblemAggregator(maxBodyBytes, refusals));
+        pipeline.replace("aggregator", "aggregator", new ProblemAggregator(maxBodyBytes, refusals,
+                new LingeringClose(timeouts, settings.bodyReadTimeout(), 2L * maxBodyBytes)));
         pipeline.addAfter("aggregator", "guard", new ConnectionGuard(settings, timeouts, refusals));
     }
 
@@ -84,11 +84,13 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
 
         private final int max;
         private final ListenerRefusals refusals;
+        private final LingeringClose close;
 
-        ProblemAggregator(int max, ListenerRefusals refusals) {
+        ProblemAggregator(int max, ListenerRefusals refusals, LingeringClose close) {
             super(max);
             this.max = max;
             this.refusals = refusals;
+            this.close = close;
         }
 
         @Override
@@ -97,7 +99,9 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
                 super.handleOversizedMessage(ctx, oversized);
                 return;
             }
-            ctx.writeAndFlush(tooLarge(ctx.channel(), request)).addListener(ChannelFutureListener.CLOSE);
+            // The rest of the body may still be on its way: closing now would reset the connection and lose
+            // the answer, so the connection lingers (LingeringClose).
+            ctx.writeAndFlush(tooLarge(ctx.channel(), request)).addListener(close);
         }
 
         /** A client that sent {@code Expect: 100-continue} with a size over the cap gets the same problem. */

@@ -66,8 +66,14 @@ public final class EndpointRoutes extends RouteBuilder {
                 + "&traceEnabled=true&httpMethodRestrict=" + ALL_METHODS
                 // The route runs on the connection's event loop (no hand-off to a worker pool per
                 // request): processors never block, and whatever waits resumes on that loop.
-                + "&usingExecutorService=false";
+                + "&usingExecutorService=false"
+                // Linux's epoll transport where Netty's native library loads (NIO elsewhere): fewer system
+                // calls and no selected-key set per wake-up; the agent's gRPC channel of each loop follows
+                // the loop's kind (AgentClient).
+                + (NATIVE_TRANSPORT ? "&nativeTransport=true" : "");
     }
+
+    private static final boolean NATIVE_TRANSPORT = io.netty.channel.epoll.Epoll.isAvailable();
 
     @Override
     public void configure() {

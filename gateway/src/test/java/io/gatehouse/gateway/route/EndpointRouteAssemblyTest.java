@@ -333,6 +333,45 @@ class EndpointRouteAssemblyTest {
     }
 
     @Test
+    void aClientStillSendingItsOversizedBodyAfterThe413IsNotResetWhileItSendsTheRest() throws Exception {
+        start(List.of(step("first", Phase.OBSERVE, tracing("first"))), answering(200, "application/json", "{}"));
+
+        // Without Expect, a client sends its body while the gateway has already answered 413. Had the gateway
+        // closed the connection with body bytes unread, the kernel would reset it, and the client's next writes
+        // (and often its read of the answer) would fail with "connection reset" instead of a reason.
+        int size = 2 * 1024 * 1024; // announced over the cap (1 MiB): refused at once, then read and thrown away
+        byte[] block = new byte[64 * 1024];
+        java.util.Arrays.fill(block, (byte) 'x');
+        String answer;
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + size + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            int sent = 0;
+            while (sent < 1024 * 1024 + block.length) {
+                out.write(block);
+                sent += block.length;
+            }
+            out.flush();
+            answer = readOneResponse(socket.getInputStream());
+            Thread.sleep(300); // the gateway has long closed by now, had it not lingered
+            while (sent < size) {
+                int n = Math.min(block.length, size - sent);
+                out.write(block, 0, n);
+                out.flush();
+                sent += n;
+                Thread.sleep(5);
+            }
+        }
+
+        assertThat(answer).startsWith("HTTP/1.1 413 ").containsIgnoringCase("content-type: application/problem+json")
+                .contains("cap of 1048576 bytes");
+        assertThat(trail).isEmpty();
+    }
+
+    @Test
     void aClientAskingToContinueWithABodyOverTheCapGetsTheSameProblemBeforeSendingIt() throws Exception {
         start(List.of(step("first", Phase.OBSERVE, tracing("first"))), answering(200, "application/json", "{}"));
 
