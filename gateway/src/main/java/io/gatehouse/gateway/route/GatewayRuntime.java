@@ -147,14 +147,16 @@ public final class GatewayRuntime implements AutoCloseable {
     private volatile Applied applied;
     private volatile boolean draining;
     private volatile boolean closed;
+    private final AccessLog accessLog;
     private ConfigWatcher watcher;
 
     private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort,
                            ProcessorRegistry registry, AdminAuth adminAuth, EndpointTable table,
                            AgentLinks agents, GatewayMetrics metrics, AuditAdmin audit,
                            ApprovalAdmin approvals, GatewayServicesAssembly services, Clock clock, Applied applied,
-                           List<GatewayProcessor> processors) {
+                           List<GatewayProcessor> processors, AccessLog accessLog) {
         this.camel = camel;
+        this.accessLog = accessLog;
         this.listeners = listeners;
         this.adminPort = adminPort;
         this.registry = registry;
@@ -200,6 +202,7 @@ public final class GatewayRuntime implements AutoCloseable {
         List<EndpointRoutes.Plan> plans = created.plans();
 
         AgentLinks agents = null;
+        AccessLog accessLog = new AccessLog();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
         ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), audit.query(), services.breakGlass());
         DefaultCamelContext camel = new DefaultCamelContext();
@@ -218,7 +221,7 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.addComponent("netty-http", http);
             Consumer<PipelineExchange.CompletedExchange> finished = done -> {
                 metrics.record(done);
-                AccessLog.record(done);
+                accessLog.record(done);
             };
             EndpointTable table = new EndpointTable(camel, listeners, MAX_RESPONSE_BYTES, finished);
             List<EndpointPipeline> pipelines = new ArrayList<>();
@@ -250,7 +253,7 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.start();
             Applied applied = new Applied(config, version, clock.instant(), "gateway start", "start");
             runtime[0] = new GatewayRuntime(camel, listeners, adminPort, registry, created.adminAuth(), table, agents,
-                    metrics, audit, approvals, services, clock, applied, created.processors());
+                    metrics, audit, approvals, services, clock, applied, created.processors(), accessLog);
         } catch (Exception | Error e) {
             camel.stop();
             created.close();
@@ -260,6 +263,7 @@ public final class GatewayRuntime implements AutoCloseable {
             approvals.close();
             audit.close();
             services.close();
+            accessLog.close();
             throw e;
         }
         runtime[0].recordApplied(null, runtime[0].applied, endpointChanges(List.of(), plans));
@@ -773,6 +777,7 @@ public final class GatewayRuntime implements AutoCloseable {
         }
         camel.stop();
         awaitCompletions();
+        accessLog.close();
         retirement.close();
         live.forEach(GatewayRuntime::closeQuietly);
         adminAuth.close();
