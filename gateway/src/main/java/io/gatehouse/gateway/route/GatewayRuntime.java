@@ -13,6 +13,7 @@ import io.gatehouse.gateway.admin.AdminRoutes;
 import io.gatehouse.gateway.admin.ApprovalAdmin;
 import io.gatehouse.gateway.admin.AuditAdmin;
 import io.gatehouse.gateway.admin.GatewayMetrics;
+import io.gatehouse.gateway.admin.ProcessorMetrics;
 import io.gatehouse.gateway.admin.Readiness;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.engine.PipelineOrder;
@@ -187,7 +188,10 @@ public final class GatewayRuntime implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         ConfigVersion version = ConfigVersion.of(config.directory());
 
-        GatewayServicesAssembly services = GatewayServicesAssembly.open(config, clock);
+        // Before the services: processors created next register their gauges in its registry (Metrics).
+        GatewayMetrics metrics = new GatewayMetrics();
+        GatewayServicesAssembly services = GatewayServicesAssembly.open(config, clock,
+                new ProcessorMetrics(metrics.registry()));
         Created created;
         try {
             created = create(config, registry, listeners, services.services(), clock, null);
@@ -198,7 +202,6 @@ public final class GatewayRuntime implements AutoCloseable {
         List<EndpointRoutes.Plan> plans = created.plans();
 
         AgentLinks agents = null;
-        GatewayMetrics metrics = new GatewayMetrics();
         AccessLog accessLog = new AccessLog();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
         ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), audit.query(), services.breakGlass());

@@ -7,6 +7,7 @@ import io.gatehouse.spi.GatewayServices;
 import io.gatehouse.spi.GatewaySigner;
 import io.gatehouse.spi.approval.ApprovalService;
 import io.gatehouse.spi.audit.AuditLog;
+import io.gatehouse.spi.metrics.Metrics;
 import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import io.gatehouse.store.Dialect;
 import io.gatehouse.store.Store;
@@ -37,8 +38,8 @@ import java.util.Optional;
  * store closes; if one cannot be opened, those already open are closed.
  *
  * <p>Processors see them only through the SPI ({@link #services()}): {@link AuditLog},
- * {@link ApprovalService}, {@link RateLimitBuckets} and {@link GatewaySigner} — never the store, a
- * connection or a thread pool. The runtime's own parts (the admin API, {@code /readyz}, {@code /metrics})
+ * {@link ApprovalService}, {@link RateLimitBuckets}, {@link GatewaySigner} and {@link Metrics} — never the
+ * store, a connection or a thread pool. The runtime's own parts (the admin API, {@code /readyz}, {@code /metrics})
  * take the concrete services from here.
  */
 public final class GatewayServicesAssembly implements AutoCloseable {
@@ -54,7 +55,7 @@ public final class GatewayServicesAssembly implements AutoCloseable {
 
     private GatewayServicesAssembly(ServiceStack opened, Store store, AuditWriter auditWriter, Approvals approvals,
                                     PostgresRateLimitBuckets rateLimits, GatewaySigningKey signingKey,
-                                    BreakGlassStore breakGlass) {
+                                    BreakGlassStore breakGlass, Metrics metrics) {
         this.opened = opened;
         this.store = store;
         this.auditWriter = auditWriter;
@@ -70,14 +71,25 @@ public final class GatewayServicesAssembly implements AutoCloseable {
         }
         offered.put(GatewaySigner.class, signingKey);
         offered.put(BreakGlassService.class, breakGlass);
+        if (metrics != null) {
+            offered.put(Metrics.class, metrics);
+        }
         this.services = GatewayServices.of(offered);
     }
 
-    /** Opens the services of {@code config}'s store and data directory. */
+    /** Opens the services of {@code config}'s store and data directory; processors find no {@link Metrics}. */
     public static GatewayServicesAssembly open(GatewayConfig config, Clock clock) {
+        return open(config, clock, null);
+    }
+
+    /**
+     * Opens the services of {@code config}'s store and data directory, and offers processors {@code metrics}
+     * (the gateway's {@code /metrics}), when not null.
+     */
+    public static GatewayServicesAssembly open(GatewayConfig config, Clock clock, Metrics metrics) {
         Record section = config.sections().get("breakGlass");
         return open(config.store(), config.dataDirectory(), clock, section instanceof BreakGlassSettings settings
-                ? settings : BreakGlassSettings.off());
+                ? settings : BreakGlassSettings.off(), metrics);
     }
 
     /**
@@ -95,6 +107,12 @@ public final class GatewayServicesAssembly implements AutoCloseable {
     /** As {@link #open(StoreConfig, Path, Clock)}, with the {@code breakGlass:} settings of gateway.yaml. */
     public static GatewayServicesAssembly open(StoreConfig storeConfig, Path dataDirectory, Clock clock,
                                                BreakGlassSettings breakGlassSettings) {
+        return open(storeConfig, dataDirectory, clock, breakGlassSettings, null);
+    }
+
+    /** As {@link #open(StoreConfig, Path, Clock, BreakGlassSettings)}, offering {@code metrics} when not null. */
+    public static GatewayServicesAssembly open(StoreConfig storeConfig, Path dataDirectory, Clock clock,
+                                               BreakGlassSettings breakGlassSettings, Metrics metrics) {
         ServiceStack stack = new ServiceStack();
         Store store = stack.open("store", () -> Store.open(storeSettings(storeConfig)));
         AuditWriter writer = stack.open("audit writer", () -> AuditWriter.start(store,
@@ -107,7 +125,7 @@ public final class GatewayServicesAssembly implements AutoCloseable {
                 breakGlassSettings));
         try {
             return new GatewayServicesAssembly(stack, store, writer, approvals, rateLimits,
-                    GatewaySigningKey.at(dataDirectory), breakGlass);
+                    GatewaySigningKey.at(dataDirectory), breakGlass, metrics);
         } catch (RuntimeException | Error e) {
             stack.close();
             throw e;

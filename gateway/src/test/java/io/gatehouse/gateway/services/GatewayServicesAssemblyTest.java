@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gatehouse.config.StoreConfig;
+import io.gatehouse.gateway.admin.GatewayMetrics;
+import io.gatehouse.gateway.admin.ProcessorMetrics;
 import io.gatehouse.spi.GatewayServices;
 import io.gatehouse.spi.GatewaySigner;
 import io.gatehouse.spi.ServiceUnavailableException;
 import io.gatehouse.spi.approval.ApprovalService;
 import io.gatehouse.spi.audit.AuditEntry;
 import io.gatehouse.spi.audit.AuditLog;
+import io.gatehouse.spi.breakglass.BreakGlassSettings;
+import io.gatehouse.spi.metrics.Metrics;
 import io.gatehouse.spi.ratelimit.RateLimitBuckets;
 import io.gatehouse.store.Store;
 import java.nio.channels.FileChannel;
@@ -44,6 +48,16 @@ class GatewayServicesAssemblyTest {
                     .isEmpty();
             assertThat(services.find(Store.class)).as("processors never get the store").isEmpty();
             assertThat(assembly.rateLimits()).isEmpty();
+            assertThat(services.find(Metrics.class)).as("no registry was given").isEmpty();
+        }
+    }
+
+    @Test
+    void theMetricsOfTheGatewaysRegistryAreOfferedToProcessors() {
+        Metrics metrics = new ProcessorMetrics(new GatewayMetrics().registry());
+        try (GatewayServicesAssembly assembly = GatewayServicesAssembly.open(StoreConfig.defaults(data), data,
+                Clock.systemUTC(), BreakGlassSettings.off(), metrics)) {
+            assertThat(assembly.services().find(Metrics.class)).containsSame(metrics);
         }
     }
 

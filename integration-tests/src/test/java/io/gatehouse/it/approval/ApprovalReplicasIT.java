@@ -43,18 +43,6 @@ class ApprovalReplicasIT {
         }
     }
 
-    private static JsonNode awaitPending(ApprovalStack.Replica on) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (System.nanoTime() < deadline) {
-            JsonNode list = json(on.admin("/admin/approvals?status=pending", stack.carol(), null).body());
-            if (list.path("count").asInt() > 0) {
-                return list.path("approvals").get(0);
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("nothing pending on replica " + on.name);
-    }
-
     @Test
     void anApprovalThroughReplicaBReleasesTheRequestWaitingOnReplicaAWithinASecond() throws Exception {
         String body = batchBody(a.upload(stack.alice(), lines(2)));
@@ -62,7 +50,7 @@ class ApprovalReplicasIT {
         CompletableFuture<HttpResponse<String>> waiting = stack.http.sendAsync(a.postRequest("/v1/batches",
                 stack.alice(), body, "Prefer", "wait=45"), HttpResponse.BodyHandlers.ofString())
                 .whenComplete((r, e) -> answeredAt[0] = System.nanoTime());
-        JsonNode pending = awaitPending(b);
+        JsonNode pending = b.awaitPending();
         Thread.sleep(1500); // A has been waiting for a while: no decision in sight yet
         assertThat(waiting).isNotDone();
 
@@ -104,7 +92,7 @@ class ApprovalReplicasIT {
         String body = batchBody(a.upload(stack.alice(), lines(1)));
         CompletableFuture<HttpResponse<String>> waiting = stack.http.sendAsync(a.postRequest("/v1/batches",
                 stack.alice(), body, "Prefer", "wait=45"), HttpResponse.BodyHandlers.ofString());
-        JsonNode pending = awaitPending(a);
+        JsonNode pending = a.awaitPending();
         String id = pending.path("id").asText();
         HttpResponse<String> answer;
         try {

@@ -46,20 +46,20 @@ import java.util.stream.Stream;
  * bob in ml-engineers, carol in ml-leads, dave in auditors): the approval flow needs nothing of
  * Keycloak beyond its tokens, which the identity tests already cover.
  */
-final class ApprovalStack implements AutoCloseable {
+public final class ApprovalStack implements AutoCloseable {
 
     static final String AUDIENCE = "gatehouse";
     static final String KEY_VARIABLE = "GATEHOUSE_APPROVAL_IT_MODEL_KEY";
-    static final String POSTGRES_ADMIN = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+    public static final String POSTGRES_ADMIN = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** One gateway replica. */
-    final class Replica {
-        final String name;
-        final Path config;
-        final Path data;
-        final int port;
-        final int adminPort;
+    public final class Replica {
+        public final String name;
+        public final Path config;
+        public final Path data;
+        public final int port;
+        public final int adminPort;
         GatewayRuntime gateway;
         Process child;
 
@@ -76,7 +76,7 @@ final class ApprovalStack implements AutoCloseable {
             return this;
         }
 
-        Replica startChild() throws Exception {
+        public Replica startChild() throws Exception {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             Path log = root.resolve(name + "-gateway.log");
             child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-cp",
@@ -103,13 +103,17 @@ final class ApprovalStack implements AutoCloseable {
             throw new IllegalStateException("gateway " + name + " was not ready within 90 s:\n" + tail(log));
         }
 
+        public boolean alive() {
+            return child != null && child.isAlive();
+        }
+
         /** {@code kill -9}. */
-        void kill() throws InterruptedException {
+        public void kill() throws InterruptedException {
             child.destroyForcibly();
             child.waitFor(30, TimeUnit.SECONDS);
         }
 
-        void stop() throws InterruptedException {
+        public void stop() throws InterruptedException {
             if (gateway != null) {
                 gateway.close();
                 gateway = null;
@@ -122,11 +126,11 @@ final class ApprovalStack implements AutoCloseable {
             }
         }
 
-        URI uri(String path) {
+        public URI uri(String path) {
             return URI.create("http://127.0.0.1:" + port + path);
         }
 
-        URI adminUri(String path) {
+        public URI adminUri(String path) {
             return URI.create("http://127.0.0.1:" + adminPort + path);
         }
 
@@ -139,11 +143,11 @@ final class ApprovalStack implements AutoCloseable {
         }
 
         /** POSTs JSON to the gateway with a token and extra header pairs. */
-        HttpResponse<String> post(String path, String token, String body, String... headers) throws Exception {
+        public HttpResponse<String> post(String path, String token, String body, String... headers) throws Exception {
             return http.send(postRequest(path, token, body, headers), HttpResponse.BodyHandlers.ofString());
         }
 
-        HttpRequest postRequest(String path, String token, String body, String... headers) {
+        public HttpRequest postRequest(String path, String token, String body, String... headers) {
             HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(90))
                     .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body));
@@ -154,12 +158,25 @@ final class ApprovalStack implements AutoCloseable {
         }
 
         /** Calls the admin API: GET when {@code body} is null, else POST of the JSON body. */
-        HttpResponse<String> admin(String path, String token, String body) throws Exception {
+        public HttpResponse<String> admin(String path, String token, String body) throws Exception {
             HttpRequest.Builder b = HttpRequest.newBuilder(adminUri(path)).timeout(Duration.ofSeconds(30))
                     .header("Authorization", "Bearer " + token);
             b = body == null ? b.GET() : b.header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body));
             return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        }
+
+        /** The first approval pending as this replica's admin API lists it (asked as carol); fails after 15 s. */
+        public JsonNode awaitPending() throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (System.nanoTime() < deadline) {
+                JsonNode list = json(admin("/admin/approvals?status=pending", carol(), null).body());
+                if (list.path("count").asInt() > 0) {
+                    return list.path("approvals").get(0);
+                }
+                Thread.sleep(50);
+            }
+            throw new AssertionError("nothing pending as seen from replica " + name);
         }
 
         /** Uploads a batch input file through the gateway, as multipart like the SDKs; returns its id. */
@@ -179,15 +196,15 @@ final class ApprovalStack implements AutoCloseable {
         }
     }
 
-    final Path root;
-    final String postgresDatabase;
+    public final Path root;
+    public final String postgresDatabase;
     final String modelKey;
     private final int agentPort;
     private final RSAKey devKey;
     private final DevIssuer issuer;
     private final Closer started;
     private final List<Replica> replicas = new ArrayList<>();
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private ApprovalStack(Path root, String postgresDatabase, String modelKey, int agentPort, RSAKey devKey,
                           DevIssuer issuer, Closer started) {
@@ -201,7 +218,7 @@ final class ApprovalStack implements AutoCloseable {
     }
 
     /** Model, agent and issuer; a fresh PostgreSQL database when {@code postgres}, else H2. */
-    static ApprovalStack start(boolean postgres) throws Exception {
+    public static ApprovalStack start(boolean postgres) throws Exception {
         Path root = Files.createTempDirectory("gatehouse-it-approval-");
         Closer started = new Closer();
         String database = null;
@@ -243,7 +260,7 @@ final class ApprovalStack implements AutoCloseable {
     }
 
     /** Writes the config of a new replica (not started) whose endpoint runs {@code pipeline} (YAML list items). */
-    Replica replica(String name, String pipeline) throws IOException {
+    public Replica replica(String name, String pipeline) throws IOException {
         Path config = root.resolve(name + "/config");
         Path data = root.resolve(name + "/data");
         int port = freePort();
@@ -273,7 +290,7 @@ final class ApprovalStack implements AutoCloseable {
         return r;
     }
 
-    String token(String user, String... groups) {
+    public String token(String user, String... groups) {
         return DevTokens.issue(devKey, issuer.issuer(), AUDIENCE, user, List.of(groups), Duration.ofHours(1),
                 Instant.now());
     }
@@ -286,11 +303,11 @@ final class ApprovalStack implements AutoCloseable {
         return token("bob", "ml-engineers");
     }
 
-    String carol() {
+    public String carol() {
         return token("carol", "ml-leads");
     }
 
-    String dave() {
+    public String dave() {
         return token("dave", "auditors");
     }
 

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
 /**
  * docker/observability: every metric the Grafana dashboard and the Prometheus alert rules query is exported at
  * {@code /metrics} by a running gateway (recording, limits, auth, policy, approval, masking) after an allowed, a
- * masked, a denied and a held request.
+ * masked, a denied and a held request; the auth step's key age (through the SPI's metrics hook) has its value.
  */
 class DashboardMetricsIT {
 
@@ -72,6 +72,20 @@ class DashboardMetricsIT {
         exported.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
                 .forEach(l -> names.add(l.split("[{ ]", 2)[0]));
         assertThat(names).as("metrics the gateway exports").containsAll(queried);
+        assertThat(queried).as("the JWKS staleness alert's inputs").contains("gatehouse_jwks_age_seconds",
+                "gatehouse_jwks_max_staleness_seconds", "gatehouse_jwks_fetches_total");
+        // The dev provider's keys were fetched for the first token, moments before the scrape.
+        assertThat(value(exported, "gatehouse_jwks_age_seconds{provider=\"dev\"}")).isBetween(0.0, 120.0);
+        assertThat(value(exported, "gatehouse_jwks_max_staleness_seconds{provider=\"dev\"}")).isEqualTo(3600.0);
+        assertThat(value(exported, "gatehouse_jwks_fetches_total{provider=\"dev\",result=\"ok\"}")).isEqualTo(1.0);
+        assertThat(value(exported, "gatehouse_jwks_fetches_total{provider=\"dev\",result=\"failed\"}")).isZero();
+    }
+
+    /** The value of one series in a Prometheus text scrape. */
+    private static double value(String scrape, String series) {
+        return scrape.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+                .orElseThrow(() -> new AssertionError(series + " is not in the scrape"));
     }
 
     private static String scrapeAfterTraffic() throws Exception {

@@ -14,7 +14,9 @@ import java.util.Optional;
  *   <li>{@link io.gatehouse.spi.approval.ApprovalService}: hold requests for a human approval;</li>
  *   <li>{@link io.gatehouse.spi.ratelimit.RateLimitBuckets}: token buckets shared by replicas (only when
  *       the store is shared: PostgreSQL);</li>
- *   <li>{@link GatewaySigner}: sign statements as the gateway.</li>
+ *   <li>{@link GatewaySigner}: sign statements as the gateway;</li>
+ *   <li>{@link io.gatehouse.spi.metrics.Metrics}: gauges and counters exported at {@code /metrics} (absent where
+ *       nothing is scraped, e.g. {@code config validate}).</li>
  * </ul>
  *
  * <p>The built-in steps use exactly these. Services are thread-safe and open before any processor is

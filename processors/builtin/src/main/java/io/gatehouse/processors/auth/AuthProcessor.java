@@ -8,8 +8,10 @@ import io.gatehouse.spi.GatewayProcessor;
 import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Outcome;
 import io.gatehouse.spi.StandardAttributes;
+import io.gatehouse.spi.metrics.Metrics;
 import java.text.ParseException;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -46,9 +48,10 @@ public final class AuthProcessor implements GatewayProcessor {
     private final IdentityTokens identityTokens;
     private final long maxTokenBytes;
     private final String acceptedIssuers;
+    private final List<Metrics.Registration> gauges;
 
     AuthProcessor(IdentityProviders shared, AuthConfig config, String endpointId, Map<String, Provider> allowed,
-                  Provider opaque, IdentityTokens identityTokens) {
+                  Provider opaque, IdentityTokens identityTokens, List<Metrics.Registration> gauges) {
         this.shared = shared;
         this.config = config;
         this.endpointId = endpointId;
@@ -58,6 +61,13 @@ public final class AuthProcessor implements GatewayProcessor {
         this.identityTokens = identityTokens;
         this.maxTokenBytes = shared.config().maxTokenBytes().bytes();
         this.acceptedIssuers = allowed.values().stream().map(p -> p.config().issuer()).collect(Collectors.joining(", "));
+        this.gauges = List.copyOf(gauges);
+    }
+
+    /** Withdraws this endpoint's key-age gauges (a reload's new processor has registered its own). */
+    @Override
+    public void close() {
+        gauges.forEach(Metrics.Registration::close);
     }
 
     /** An opaque token's introspection answer, asked for before the step ran (never on the event loop). */

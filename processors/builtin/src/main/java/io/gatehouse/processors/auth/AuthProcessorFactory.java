@@ -9,6 +9,8 @@ import io.gatehouse.spi.GatewaySection;
 import io.gatehouse.spi.GatewaySigner;
 import io.gatehouse.spi.Phase;
 import io.gatehouse.spi.ProcessorFactory;
+import io.gatehouse.spi.metrics.Metrics;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +52,8 @@ public final class AuthProcessorFactory implements ProcessorFactory<AuthConfig> 
     /** Prepares the providers (nothing is fetched yet) for the processors of this config load. */
     @Override
     public void configureGateway(Record section, GatewayContext gateway) {
-        providers = IdentityProviders.create(SECTION.cast(section), gateway.clock());
+        providers = IdentityProviders.create(SECTION.cast(section), gateway.clock(),
+                gateway.services().find(Metrics.class).orElse(Metrics.none()));
     }
 
     @Override
@@ -82,6 +85,26 @@ public final class AuthProcessorFactory implements ProcessorFactory<AuthConfig> 
             identityTokens = new IdentityTokens(providers.config().identityToken(), signer, endpoint.endpointId());
         }
         return new AuthProcessor(providers, config, endpoint.endpointId(), allowed,
-                opaque.isEmpty() ? null : opaque.get(0), identityTokens);
+                opaque.isEmpty() ? null : opaque.get(0), identityTokens,
+                keyGauges(allowed, endpoint.services().find(Metrics.class).orElse(Metrics.none())));
+    }
+
+    /**
+     * The age of each allowed provider's keys and its {@code maxStaleness}, as long as this processor serves:
+     * the alert on stale keys compares the two (docker/observability).
+     */
+    static List<Metrics.Registration> keyGauges(Map<String, Provider> allowed, Metrics metrics) {
+        List<Metrics.Registration> gauges = new ArrayList<>();
+        for (Provider p : allowed.values()) {
+            Map<String, String> tags = Map.of("provider", p.name());
+            gauges.add(metrics.gauge("gatehouse.jwks.age.seconds", "Seconds since the signing keys in use were"
+                    + " fetched from the identity provider (NaN before the first token needed them)", tags,
+                    p.keys()::ageSeconds));
+            double maxStaleness = p.config().jwks().maxStaleness().toMillis() / 1000.0;
+            gauges.add(metrics.gauge("gatehouse.jwks.max.staleness.seconds", "The identity provider's"
+                    + " jwks.maxStaleness: keys older than this verify nothing until a fetch succeeds", tags,
+                    () -> maxStaleness));
+        }
+        return gauges;
     }
 }

@@ -1,5 +1,6 @@
 package io.gatehouse.processors.auth;
 
+import io.gatehouse.spi.metrics.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collections;
@@ -35,13 +36,14 @@ final class IdentityProviders {
         this.cache = new TokenCache(config.cacheSize());
     }
 
-    static IdentityProviders create(IdentityConfig config, Clock clock) {
+    /** The providers of {@code config}; they count their key fetches in {@code metrics}. */
+    static IdentityProviders create(IdentityConfig config, Clock clock, Metrics metrics) {
         Duration connect = config.providers().values().stream().map(p -> p.jwks().timeout())
                 .max(Duration::compareTo).orElse(Duration.ofSeconds(3));
         HttpFetcher http = new HttpFetcher(connect);
         Map<String, Provider> byName = new LinkedHashMap<>();
         config.providers().forEach((name, p) -> {
-            ProviderKeys keys = new ProviderKeys(name, p, http, clock);
+            ProviderKeys keys = new ProviderKeys(name, p, http, clock, metrics);
             JwtVerifier verifier = new JwtVerifier(name, p, keys, clock);
             Introspector introspector = p.introspection() == null ? null
                     : new Introspector(name, p, keys, http, verifier.claims());

@@ -7,6 +7,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import io.gatehouse.processors.support.Durations;
+import io.gatehouse.spi.metrics.Metrics;
 import java.net.URI;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -64,6 +65,8 @@ final class ProviderKeys implements JWKSource<VerificationContext> {
     private final HttpFetcher http;
     private final Clock clock;
     private final Object lock = new Object();
+    private final Metrics.Counter fetched;
+    private final Metrics.Counter failed;
 
     private volatile Snapshot current;
     private volatile Metadata metadata;
@@ -71,12 +74,26 @@ final class ProviderKeys implements JWKSource<VerificationContext> {
     private Instant lastAttempt; // guarded by lock
     private CompletableFuture<Snapshot> inFlight; // guarded by lock
 
-    ProviderKeys(String name, ProviderConfig config, HttpFetcher http, Clock clock) {
+    /** @param metrics where fetches are counted, by result ({@code gatehouse_jwks_fetches_total}) */
+    ProviderKeys(String name, ProviderConfig config, HttpFetcher http, Clock clock, Metrics metrics) {
         this.name = name;
         this.config = config;
         this.settings = config.jwks();
         this.http = http;
         this.clock = clock;
+        String help = "Fetches of an identity provider's signing keys (discovery included), by result";
+        this.fetched = metrics.counter("gatehouse.jwks.fetches", help, Map.of("provider", name, "result", "ok"));
+        this.failed = metrics.counter("gatehouse.jwks.fetches", help, Map.of("provider", name, "result", "failed"));
+    }
+
+    /**
+     * Seconds since the cached keys were fetched, on the gateway clock; NaN while none are (keys are fetched when
+     * the first token needs them). Reads only memory: it answers a metrics scrape.
+     */
+    double ageSeconds() {
+        Snapshot snapshot = current;
+        return snapshot == null ? Double.NaN
+                : Duration.between(snapshot.fetchedAt(), clock.instant()).toMillis() / 1000.0;
     }
 
     @Override
@@ -238,8 +255,10 @@ final class ProviderKeys implements JWKSource<VerificationContext> {
                     if (error == null) {
                         current = snapshot;
                         lastProblem = "none";
+                        fetched.increment();
                         LOG.debug("identity provider '{}': {} signing key(s) fetched", name, snapshot.keyIds().size());
                     } else {
+                        failed.increment();
                         lastProblem = HttpFetcher.describe(error).getMessage();
                         LOG.warn("identity provider '{}': fetching its signing keys failed: {}", name, lastProblem);
                     }
