@@ -16,6 +16,16 @@ import io.gatehouse.it.support.TestAgent;
 import io.gatehouse.it.support.TestConfig;
 import io.gatehouse.samplemodel.SampleModelServer;
 import io.gatehouse.samplemodel.SampleModelSettings;
+import com.google.protobuf.ByteString;
+import io.gatehouse.kserve.grpc.GRPCInferenceServiceGrpc;
+import io.gatehouse.kserve.grpc.InferTensorContents;
+import io.gatehouse.kserve.grpc.ModelInferRequest;
+import io.gatehouse.kserve.grpc.ModelInferResponse;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.opentelemetry.proto.trace.v1.Span.SpanKind;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -58,6 +68,7 @@ class TracingIT {
     private static GatewayRuntime gateway;
     private static String modelKey;
     private static final HttpClient http = HttpClient.newHttpClient();
+    private static ManagedChannel channel;
 
     @BeforeAll
     static void start() throws Exception {
@@ -69,25 +80,33 @@ class TracingIT {
         receiver = started.add(new OtlpReceiver());
         modelKey = TestAgent.randomKey();
         SampleModelServer model = started.add(SampleModelServer.start(SampleModelSettings.loopback(modelKey)
-                .withTokenDelay(Duration.ofMillis(20))));
+                .withTokenDelay(Duration.ofMillis(20)).withGrpcPort(0)));
         tap = started.add(new ModelTap(model.baseUri()));
         String tracing = "tracing:\n  enabled: true\n  endpoint: " + receiver.endpoint() + "\n  samplingRatio: 1\n";
         AgentServer agent = started.add(TestAgent.start(root.resolve("agent").resolve("agent.yaml"), data,
-                Map.of("demo-model", tap.baseUri()), KEY_VARIABLE, modelKey, "",
+                Map.of("demo-model", tap.baseUri(), "demo-grpc", URI.create("grpc://127.0.0.1:" + model.grpcPort())),
+                KEY_VARIABLE, modelKey, "",
                 tracing + "  serviceName: it-agent\n"));
         devKey = DevKeys.loadOrCreate(data);
         issuer = started.add(DevIssuer.start("127.0.0.1", 0, devKey, false));
         Path config = root.resolve("config");
         write(config.resolve("gateway.yaml"), "listeners:\n  http:\n    host: 127.0.0.1\n    port: 0\n"
+                + "  grpc:\n    protocol: grpc\n    host: 127.0.0.1\n    port: 0\n"
                 + "admin:\n  host: 127.0.0.1\n  port: 0\nagents:\n  local:\n    address: 127.0.0.1:" + agent.port()
                 + "\ndataDirectory: " + data + "\nidentity:\n  providers:\n    dev:\n      issuer: " + issuer.issuer()
                 + "\n      audiences: [" + AUDIENCE + "]\n" + tracing + "  serviceName: it-gateway\n");
         write(config.resolve("endpoints").resolve("openai.yaml"), "id: openai\nlistener: http\npath: /v1\n"
                 + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n"
                 + "  - recording: {}\n  - auth:\n      providers: [dev]\n  - policy:\n  - masking: {}\n");
+        write(config.resolve("endpoints").resolve("kserve-grpc.yaml"), "id: kserve-grpc\nlistener: grpc\n"
+                + "models: [demo-small]\nprotocol: kserve-v2\ntarget:\n  agent: local\n  service: demo-grpc\n"
+                + "pipeline:\n  - auth:\n      providers: [dev]\n  - policy: {}\n");
         TestConfig.writeOllamaEndpoint(config, "demo-model"); // the demo's policies name it
         TestConfig.copyDemoPolicies(config);
         gateway = started.add(TestConfig.startGateway(config));
+        channel = Grpc.newChannelBuilderForAddress("127.0.0.1", gateway.port("grpc"), InsecureChannelCredentials.create())
+                .build();
+        started.add((AutoCloseable) () -> channel.shutdownNow());
     }
 
     @AfterAll
@@ -193,6 +212,44 @@ class TracingIT {
                 .isGreaterThanOrEqualTo(forward.endNanos());
         assertThat(exchange.endNanos() / 1_000_000).as("ends after the client saw the head")
                 .isGreaterThan(headSeen + 50);
+        assertNoCredentialIn(trace, token);
+    }
+
+    @Test
+    void aGrpcCallContinuesTheTraceFromItsMetadataThroughTheAgentToTheGrpcModel() throws Exception {
+        String traceId = randomHex(16);
+        String clientSpan = randomHex(8);
+        String token = token("alice", List.of("analysts"));
+        Metadata metadata = new Metadata();
+        metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        metadata.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
+                "00-" + traceId + "-" + clientSpan + "-01");
+        ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("demo-small").setId("t-1")
+                .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("text").setDatatype("BYTES")
+                        .addShape(1).setContents(InferTensorContents.newBuilder()
+                                .addBytesContents(ByteString.copyFromUtf8("hello"))))
+                .build();
+
+        ModelInferResponse answer = GRPCInferenceServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
+                .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS).modelInfer(request);
+
+        assertThat(answer.getOutputsCount()).isPositive();
+        List<Received> trace = awaitTrace(traceId, spans -> has(spans, "it-gateway", SpanKind.SPAN_KIND_SERVER)
+                && has(spans, "it-agent", SpanKind.SPAN_KIND_CLIENT));
+        Received exchange = one(trace, "it-gateway", SpanKind.SPAN_KIND_SERVER);
+        assertThat(exchange.parentSpanId()).isEqualTo(clientSpan);
+        assertThat(exchange.name()).isEqualTo("inference.GRPCInferenceService/ModelInfer");
+        assertThat(exchange.attributes()).containsEntry("rpc.system", "grpc")
+                .containsEntry("gatehouse.endpoint", "kserve-grpc").containsEntry("gatehouse.rule", "infer-small");
+        Received agentCall = trace.stream().filter(s -> s.name().equals(FORWARD) && "it-gateway".equals(s.service()))
+                .findFirst().orElseThrow();
+        Received forward = one(trace, "it-agent", SpanKind.SPAN_KIND_SERVER);
+        assertThat(forward.parentSpanId()).isEqualTo(agentCall.spanId());
+        Received modelCall = one(trace, "it-agent", SpanKind.SPAN_KIND_CLIENT);
+        assertThat(modelCall.parentSpanId()).isEqualTo(forward.spanId());
+        assertThat(modelCall.name()).isEqualTo("inference.GRPCInferenceService/ModelInfer");
+        assertThat(modelCall.attributes()).containsEntry("rpc.system", "grpc");
         assertNoCredentialIn(trace, token);
     }
 
