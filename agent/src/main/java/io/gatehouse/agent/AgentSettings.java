@@ -74,11 +74,6 @@ public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataD
         this(listen, tls, dataDirectory, services, accessLog, gateway, jwks, null);
     }
 
-    /** The same settings with this tracing block. */
-    public AgentSettings withTracing(TracingSettings settings) {
-        return new AgentSettings(listen, tls, dataDirectory, services, accessLog, gateway, jwks, settings);
-    }
-
     /** Settings of a listening agent. */
     public AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory, Map<String, ServiceConfig> services,
                          AccessLogConfig accessLog) {
