@@ -1,12 +1,7 @@
 package io.gatehouse.agent;
 
 import io.gatehouse.agent.proto.ForwardRequest;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
+import io.gatehouse.engine.BackgroundWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
@@ -35,54 +30,21 @@ final class AccessLog implements AutoCloseable {
                          long durationMillis) {
     }
 
-    private final ArrayBlockingQueue<Entry> queue;
-    private final AtomicLong dropped = new AtomicLong();
-    private final Thread writer;
-    private volatile boolean closed;
+    private final BackgroundWriter<Entry> writer;
 
     AccessLog(AccessLogConfig config) {
-        if (!config.enabled()) {
-            queue = null;
-            writer = null;
-            return;
-        }
-        queue = new ArrayBlockingQueue<>(CAPACITY);
-        writer = new Thread(this::run, "gatehouse-agent-access-log");
-        writer.setDaemon(true);
-        writer.start();
+        writer = !config.enabled() ? null : new BackgroundWriter<>("gatehouse-agent-access-log", CAPACITY,
+                FLUSH_MILLIS, AccessLog::write, lost -> LOG.warn(
+                        "access log: {} lines dropped (more than {} calls waiting to be logged)", lost, CAPACITY));
     }
 
     /** Queues the line of one call that ended; never blocks. */
     void record(ForwardRequest request, int status, String outcome, long startNanos) {
-        if (queue == null) {
+        if (writer == null) {
             return;
         }
-        Entry entry = new Entry(request.getRequestId(), request.getService(), request.getMethod(), request.getPath(),
-                status, outcome, (System.nanoTime() - startNanos) / 1_000_000);
-        if (!queue.offer(entry)) {
-            dropped.incrementAndGet();
-        }
-    }
-
-    private void run() {
-        List<Entry> batch = new ArrayList<>(512);
-        while (true) {
-            boolean last = closed;
-            while (queue.drainTo(batch, 512) > 0) {
-                for (Entry e : batch) {
-                    write(e);
-                }
-                batch.clear();
-            }
-            long lost = dropped.getAndSet(0);
-            if (lost > 0) {
-                LOG.warn("access log: {} lines dropped (more than {} calls waiting to be logged)", lost, CAPACITY);
-            }
-            if (last) {
-                return;
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(FLUSH_MILLIS));
-        }
+        writer.submit(new Entry(request.getRequestId(), request.getService(), request.getMethod(), request.getPath(),
+                status, outcome, (System.nanoTime() - startNanos) / 1_000_000));
     }
 
     private static void write(Entry e) {
@@ -99,15 +61,8 @@ final class AccessLog implements AutoCloseable {
     /** Writes what is queued, then stops the writer. */
     @Override
     public void close() {
-        if (writer == null) {
-            return;
-        }
-        closed = true;
-        LockSupport.unpark(writer);
-        try {
-            writer.join(TimeUnit.SECONDS.toMillis(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (writer != null) {
+            writer.close();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.admin;
 
+import io.gatehouse.engine.BackgroundWriter;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.spi.Completion;
 import io.gatehouse.spi.GatewayRequest;
@@ -14,20 +15,40 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * request_id=… endpoint=openai method=POST path=/v1/chat/completions status=200 outcome=answered duration_ms=3.1 user=alice client=127.0.0.1 model=demo-small
  * </pre>
- * The line is written by an asynchronous appender that drops rather than waits when its queue is
- * full (see {@code logback.xml}), so the request path never waits on a disk or a terminal. Turn it
- * off with {@code GATEHOUSE_ACCESS_LOG=OFF}. Never holds a credential: no headers, no body.
+ * The line is built on the exchange's event loop and written by one background thread every
+ * {@value #FLUSH_MILLIS} ms ({@link BackgroundWriter}); when {@value #CAPACITY} lines wait, more are
+ * dropped and counted rather than making a request wait, so the request path never waits on a disk or
+ * a terminal. Turn it off with {@code GATEHOUSE_ACCESS_LOG=OFF}. Never holds a credential: no headers,
+ * no body.
  */
-public final class AccessLog {
+public final class AccessLog implements AutoCloseable {
 
     public static final String LOGGER = "gatehouse.access";
+    static final int CAPACITY = 16_384;
+    static final long FLUSH_MILLIS = 20;
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
+    private static final Logger WARNINGS = LoggerFactory.getLogger(AccessLog.class);
 
-    private AccessLog() {
+    private final BackgroundWriter<String> writer;
+
+    /** Starts the writer thread, unless the access logger is off. */
+    public AccessLog() {
+        writer = !LOG.isInfoEnabled() ? null : new BackgroundWriter<>("gatehouse-access-log", CAPACITY,
+                FLUSH_MILLIS, LOG::info, lost -> WARNINGS.warn(
+                        "access log: {} lines dropped (more than {} exchanges waiting to be logged)", lost, CAPACITY));
     }
 
-    public static void record(PipelineExchange.CompletedExchange done) {
-        if (!LOG.isInfoEnabled()) {
+    /** Writes what is queued, then stops the writer. */
+    @Override
+    public void close() {
+        if (writer != null) {
+            writer.close();
+        }
+    }
+
+    /** Queues the line of one finished exchange; never blocks. */
+    public void record(PipelineExchange.CompletedExchange done) {
+        if (writer == null) {
             return;
         }
         PipelineExchange x = done.exchange();
@@ -53,7 +74,7 @@ public final class AccessLog {
         if (c.denial() != null) {
             field(line, "rule", c.denial().rule().policy() + "/" + c.denial().rule().rule());
         }
-        LOG.info(line.substring(1));
+        writer.submit(line.substring(1));
     }
 
     /** As {@code %.3f} of the milliseconds (truncated, not rounded), without a Formatter per request. */

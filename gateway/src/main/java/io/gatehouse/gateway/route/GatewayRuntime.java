@@ -146,6 +146,7 @@ public final class GatewayRuntime implements AutoCloseable {
     private volatile Applied applied;
     private volatile boolean draining;
     private volatile boolean closed;
+    private final AccessLog accessLog;
     /** Null when tracing is off; closed last, so the spans of the exchanges ended by the stop are exported. */
     private io.gatehouse.gateway.tracing.GatewayTracing tracing;
     private ConfigWatcher watcher;
@@ -154,8 +155,9 @@ public final class GatewayRuntime implements AutoCloseable {
                            ProcessorRegistry registry, AdminAuth adminAuth, EndpointTable table,
                            AgentLinks agents, GatewayMetrics metrics, AuditAdmin audit,
                            ApprovalAdmin approvals, GatewayServicesAssembly services, Clock clock, Applied applied,
-                           List<GatewayProcessor> processors) {
+                           List<GatewayProcessor> processors, AccessLog accessLog) {
         this.camel = camel;
+        this.accessLog = accessLog;
         this.listeners = listeners;
         this.adminPort = adminPort;
         this.registry = registry;
@@ -208,6 +210,7 @@ public final class GatewayRuntime implements AutoCloseable {
 
         AgentLinks agents = null;
         GatewayMetrics metrics = new GatewayMetrics();
+        AccessLog accessLog = new AccessLog();
         AuditAdmin audit = new AuditAdmin(services.store(), services.auditWriter());
         ApprovalAdmin approvals = new ApprovalAdmin(services.approvals(), audit.query(), services.breakGlass());
         DefaultCamelContext camel = new DefaultCamelContext();
@@ -226,7 +229,7 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.addComponent("netty-http", http);
             Consumer<PipelineExchange.CompletedExchange> finished = done -> {
                 metrics.record(done);
-                AccessLog.record(done);
+                accessLog.record(done);
             };
             EndpointTable table = new EndpointTable(camel, listeners, MAX_RESPONSE_BYTES, finished, tracing);
             List<EndpointPipeline> pipelines = new ArrayList<>();
@@ -258,7 +261,7 @@ public final class GatewayRuntime implements AutoCloseable {
             camel.start();
             Applied applied = new Applied(config, version, clock.instant(), "gateway start", "start");
             runtime[0] = new GatewayRuntime(camel, listeners, adminPort, registry, created.adminAuth(), table, agents,
-                    metrics, audit, approvals, services, clock, applied, created.processors());
+                    metrics, audit, approvals, services, clock, applied, created.processors(), accessLog);
             runtime[0].tracing = tracing;
         } catch (Exception | Error e) {
             camel.stop();
@@ -269,6 +272,7 @@ public final class GatewayRuntime implements AutoCloseable {
             approvals.close();
             audit.close();
             services.close();
+            accessLog.close();
             closeTracing(tracing);
             throw e;
         }
@@ -783,6 +787,7 @@ public final class GatewayRuntime implements AutoCloseable {
         }
         camel.stop();
         awaitCompletions();
+        accessLog.close();
         retirement.close();
         live.forEach(GatewayRuntime::closeQuietly);
         adminAuth.close();

@@ -46,8 +46,10 @@ class AccessLogTest {
                 new Operation("openai", OperationKind.CHAT, "demo small", false, 1, java.util.OptionalInt.empty())).build();
         Outcome.Deny denial = Outcome.deny(403, "Forbidden", "no", new DecidingRule("analysts", "no-large", "no"));
 
-        AccessLog.record(new PipelineExchange.CompletedExchange(exchange,
-                new Completion(Completion.Kind.DENIED, 403, denial, null, Duration.ofNanos(1_500_000))));
+        try (AccessLog log = new AccessLog()) {
+            log.record(new PipelineExchange.CompletedExchange(exchange,
+                    new Completion(Completion.Kind.DENIED, 403, denial, null, Duration.ofNanos(1_500_000))));
+        }
 
         assertThat(lines.list).singleElement().extracting(ILoggingEvent::getFormattedMessage)
                 .isEqualTo("request_id=req-7 endpoint=openai method=POST path=/v1/chat/completions status=403"

@@ -89,8 +89,17 @@ final class BearerToken {
         return i == n;
     }
 
+    /** RFC 6750 b64token characters, as a table: every request's token (hundreds of chars) is checked. */
+    private static final boolean[] TOKEN_CHARS = new boolean[128];
+
+    static {
+        for (char c = 0; c < 128; c++) {
+            TOKEN_CHARS[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+        }
+    }
+
     private static boolean isTokenChar(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-                || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+        return c < 128 && TOKEN_CHARS[c];
     }
 }
