@@ -76,11 +76,19 @@ final class OtelExchangeTrace implements ExchangeTrace {
                 .setAttribute("gatehouse.step", step.stepId())
                 .setAttribute("gatehouse.phase", step.phase().name().toLowerCase(Locale.ROOT))
                 .startSpan();
-        boolean decidedBefore = px.attributes().get(StandardAttributes.POLICY_DECISION).isPresent();
-        return (ex, result) -> endStep(span, ex, result, decidedBefore);
+        // A step's span shows what that step did: the attributes it set, not those earlier steps left behind.
+        Before before = new Before(px.attributes().get(StandardAttributes.POLICY_DECISION).isPresent(),
+                px.attributes().get(StandardAttributes.APPROVAL_REQUIRED).isPresent(),
+                px.attributes().get(StandardAttributes.APPROVAL_ID).isPresent(), masked(px));
+        return (ex, result) -> endStep(span, ex, result, before);
     }
 
-    private static void endStep(Span span, PipelineExchange px, StepResult result, boolean decidedBefore) {
+    /** What the exchange held when a step began. */
+    private record Before(boolean decided, boolean approvalRequired, boolean approvalId, long masked) {
+    }
+
+    private static void endStep(Span span, PipelineExchange px, StepResult result, Before before) {
+        boolean decidedBefore = before.decided();
         if (result instanceof StepResult.Denied denied) {
             span.setAttribute("gatehouse.decision", "denied");
             span.setAttribute("http.response.status_code", denied.denial().status());
@@ -97,11 +105,37 @@ final class OtelExchangeTrace implements ExchangeTrace {
                 rule(span, rule);
             });
         }
-        px.attributes().get(StandardAttributes.APPROVAL_ID).ifPresent(id -> span.setAttribute("gatehouse.approval_id", id));
-        px.attributes().get(StandardAttributes.APPROVAL_REQUIRED)
-                .ifPresent(r -> span.setAttribute("gatehouse.approval_required", true));
-        counts(span, px);
+        if (!before.approvalId()) {
+            px.attributes().get(StandardAttributes.APPROVAL_ID)
+                    .ifPresent(id -> span.setAttribute("gatehouse.approval_id", id));
+        }
+        if (!before.approvalRequired() && px.attributes().get(StandardAttributes.APPROVAL_REQUIRED).isPresent()) {
+            span.setAttribute("gatehouse.approval_required", true);
+        }
+        if (masked(px) != before.masked()) {
+            counts(span, px);
+        }
         span.end();
+    }
+
+    /** Values masked so far, all detectors together. */
+    private static long masked(PipelineExchange px) {
+        @SuppressWarnings("unchecked")
+        Map<Object, Object> counts = px.attributes().get(StandardAttributes.MASKING_COUNTS).orElse(null);
+        if (counts == null) {
+            return 0;
+        }
+        long total = 0;
+        for (Object n : copy(counts).values()) {
+            total += n instanceof Number number ? number.longValue() : 0;
+        }
+        return total;
+    }
+
+    private static Map<Object, Object> copy(Map<Object, Object> counts) {
+        synchronized (counts) {
+            return Map.copyOf(counts);
+        }
     }
 
     private static void rule(Span span, DecidingRule rule) {
@@ -118,11 +152,7 @@ final class OtelExchangeTrace implements ExchangeTrace {
         if (counts == null) {
             return;
         }
-        Map<Object, Object> copy;
-        synchronized (counts) {
-            copy = Map.copyOf(counts);
-        }
-        copy.forEach((detector, n) -> {
+        copy(counts).forEach((detector, n) -> {
             if (n instanceof Number number) {
                 span.setAttribute("gatehouse.masking.count." + detector, number.longValue());
             }

@@ -97,7 +97,8 @@ class TracingIT {
                 + "\n      audiences: [" + AUDIENCE + "]\n" + tracing + "  serviceName: it-gateway\n");
         write(config.resolve("endpoints").resolve("openai.yaml"), "id: openai\nlistener: http\npath: /v1\n"
                 + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n"
-                + "  - recording: {}\n  - auth:\n      providers: [dev]\n  - policy:\n  - masking: {}\n");
+                + "  - recording: {}\n  - auth:\n      providers: [dev]\n  - policy:\n  - approval:\n      approvers: [ml-leads]\n"
+                + "  - masking: {}\n");
         write(config.resolve("endpoints").resolve("kserve-grpc.yaml"), "id: kserve-grpc\nlistener: grpc\n"
                 + "models: [demo-small]\nprotocol: kserve-v2\ntarget:\n  agent: local\n  service: demo-grpc\n"
                 + "pipeline:\n  - auth:\n      providers: [dev]\n  - policy: {}\n");
@@ -140,7 +141,7 @@ class TracingIT {
 
         List<Received> children = trace.stream().filter(s -> s.parentSpanId().equals(exchange.spanId())).toList();
         assertThat(children).extracting(Received::name)
-                .containsExactlyInAnyOrder("recording", "auth", "policy", "masking", FORWARD);
+                .containsExactlyInAnyOrder("recording", "auth", "policy", "approval", "masking", FORWARD);
         Received policy = named(children, "policy");
         assertThat(policy.attributes()).containsEntry("gatehouse.decision", "allowed")
                 .containsEntry("gatehouse.policy", "analysts").containsEntry("gatehouse.rule", "chat-small");
@@ -212,6 +213,31 @@ class TracingIT {
                 .isGreaterThanOrEqualTo(forward.endNanos());
         assertThat(exchange.endNanos() / 1_000_000).as("ends after the client saw the head")
                 .isGreaterThan(headSeen + 50);
+        assertNoCredentialIn(trace, token);
+    }
+
+    @Test
+    void aHeldRequestsPolicySpanSaysItNeedsAnApprovalTheApprovalSpanAnswers202AndTheAgentIsNotCalled() throws Exception {
+        String token = token("bob", List.of("ml-engineers"));
+        HttpResponse<String> held = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port("http")
+                        + "/v1/batches"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .header("Gatehouse-Reason", "tracing test").timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"file-abc\",\"endpoint\":"
+                        + "\"/v1/chat/completions\",\"completion_window\":\"24h\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(held.statusCode()).as(held.body()).isEqualTo(202);
+        String requestId = held.headers().firstValue("Gatehouse-Request-Id").orElseThrow();
+
+        Received exchange = awaitExchange(requestId);
+        List<Received> trace = awaitTrace(exchange.traceId(), spans -> spans.stream().anyMatch(s -> s.name().equals("approval")));
+        assertThat(exchange.attributes()).containsEntry("http.response.status_code", "202");
+        assertThat(named(trace, "policy").attributes()).containsEntry("gatehouse.approval_required", "true");
+        Received approval = named(trace, "approval");
+        assertThat(approval.parentSpanId()).isEqualTo(exchange.spanId());
+        assertThat(approval.attributes()).containsEntry("http.response.status_code", "202")
+                .doesNotContainKey("gatehouse.approval_required");
+        assertThat(trace).extracting(Received::name).doesNotContain(FORWARD, "masking");
         assertNoCredentialIn(trace, token);
     }
 
