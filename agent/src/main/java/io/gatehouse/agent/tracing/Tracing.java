@@ -26,6 +26,12 @@ public final class Tracing implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Tracing.class);
     private static final String SCOPE = "io.gatehouse";
+    /**
+     * Longest attribute value kept (longer ones are cut): some values come from callers (the model name, the
+     * path), and a span must not carry a megabyte because a request did. {@code OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT}
+     * overrides it.
+     */
+    public static final int DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 256;
 
     private final OpenTelemetrySdk sdk;
     private final Tracer tracer;
@@ -67,6 +73,7 @@ public final class Tracing implements AutoCloseable {
         defaults.put("otel.exporter.otlp.endpoint", settings.endpoint().toString());
         defaults.put("otel.traces.sampler", "parentbased_traceidratio");
         defaults.put("otel.traces.sampler.arg", Double.toString(settings.samplingRatio()));
+        defaults.put("otel.attribute.value.length.limit", Integer.toString(DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT));
         defaults.put("otel.service.name", settings.serviceName() != null ? settings.serviceName() : defaultServiceName);
         OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
                 .addPropertiesSupplier(() -> defaults)
@@ -78,7 +85,9 @@ public final class Tracing implements AutoCloseable {
                 .build()
                 .getOpenTelemetrySdk();
         LOG.info("tracing on: OTLP {} to {} (environment overrides apply), service {}", settings.protocol(),
-                env.apply("OTEL_EXPORTER_OTLP_ENDPOINT") != null ? "$OTEL_EXPORTER_OTLP_ENDPOINT" : settings.endpoint(),
+                env.apply("OTEL_EXPORTER_OTLP_ENDPOINT") != null ? "$OTEL_EXPORTER_OTLP_ENDPOINT"
+                        : settings.endpoint().getScheme() + "://" + settings.endpoint().getHost()
+                        + (settings.endpoint().getPort() < 0 ? "" : ":" + settings.endpoint().getPort()),
                 env.apply("OTEL_SERVICE_NAME") != null ? env.apply("OTEL_SERVICE_NAME") : defaults.get("otel.service.name"));
         return new Tracing(sdk);
     }

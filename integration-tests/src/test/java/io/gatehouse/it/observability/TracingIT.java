@@ -242,6 +242,21 @@ class TracingIT {
     }
 
     @Test
+    void aCallersOverlongModelNameIsCutToTheAttributeLimit() throws Exception {
+        String model = "m".repeat(5000);
+        String body = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + gateway.port("http") + "/v1/chat/completions"))
+                .header("Authorization", "Bearer " + token("alice", List.of("analysts")))
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        String requestId = answer.headers().firstValue("Gatehouse-Request-Id").orElseThrow();
+
+        Received exchange = awaitExchange(requestId);
+        assertThat(exchange.attribute("gatehouse.model")).isEqualTo("m".repeat(256));
+    }
+
+    @Test
     void aGrpcCallContinuesTheTraceFromItsMetadataThroughTheAgentToTheGrpcModel() throws Exception {
         String traceId = randomHex(16);
         String clientSpan = randomHex(8);
