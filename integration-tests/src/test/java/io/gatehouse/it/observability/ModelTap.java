@@ -19,13 +19,13 @@ import java.util.concurrent.Executors;
  * model is sent (null when it had none); forwards method, path, body, {@code Authorization} and
  * {@code Content-Type}, and streams the answer back as it comes (SSE included).
  */
-final class ModelTap implements AutoCloseable {
+public final class ModelTap implements AutoCloseable {
 
     private final HttpServer server;
     private final HttpClient client = HttpClient.newHttpClient();
-    final List<String> traceparents = new CopyOnWriteArrayList<>();
+    public final List<String> traceparents = new CopyOnWriteArrayList<>();
 
-    ModelTap(URI model) throws IOException {
+    public ModelTap(URI model) throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.setExecutor(Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "model-tap");
@@ -63,7 +63,7 @@ final class ModelTap implements AutoCloseable {
         server.start();
     }
 
-    URI baseUri() {
+    public URI baseUri() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 

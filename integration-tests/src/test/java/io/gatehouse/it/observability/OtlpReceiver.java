@@ -29,22 +29,22 @@ import java.util.zip.GZIPInputStream;
  * {@code ExportTraceServiceRequest} (gzip or not), answered with an empty {@code ExportTraceServiceResponse}.
  * Keeps every span with its resource's {@code service.name}.
  */
-final class OtlpReceiver implements AutoCloseable {
+public final class OtlpReceiver implements AutoCloseable {
 
     /** One received span, ids in lower-case hex, attributes as strings. */
-    record Received(String service, String traceId, String spanId, String parentSpanId, String name, Span.SpanKind kind,
+    public record Received(String service, String traceId, String spanId, String parentSpanId, String name, Span.SpanKind kind,
                     long startNanos, long endNanos, Map<String, String> attributes, int statusCode) {
 
-        String attribute(String key) {
+        public String attribute(String key) {
             return attributes.get(key);
         }
     }
 
     private final HttpServer server;
-    final List<Received> spans = new CopyOnWriteArrayList<>();
+    public final List<Received> spans = new CopyOnWriteArrayList<>();
     final List<String> contentTypes = new CopyOnWriteArrayList<>();
 
-    OtlpReceiver() throws IOException {
+    public OtlpReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/v1/traces", exchange -> {
             try (exchange) {
@@ -80,12 +80,12 @@ final class OtlpReceiver implements AutoCloseable {
     }
 
     /** The base URL an OTLP exporter is given ({@code /v1/traces} is appended by the exporter). */
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
     /** Waits up to {@code timeout} until {@code until} holds for the spans received so far. */
-    List<Received> await(Predicate<List<Received>> until, Duration timeout) throws InterruptedException {
+    public List<Received> await(Predicate<List<Received>> until, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             List<Received> now = List.copyOf(spans);
