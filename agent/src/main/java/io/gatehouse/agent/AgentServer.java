@@ -34,6 +34,8 @@ public final class AgentServer implements AutoCloseable {
 
     private final SecretFiles secrets;
     private final JwksServer jwks;
+    /** Null when tracing is off. */
+    private io.gatehouse.agent.tracing.Tracing tracing;
 
     private AgentServer(Server server, GatewayDialer dialer, EventLoops loops, AccessLog accessLog,
                         Map<String, ServiceTarget> upstreams, SecretFiles secrets, JwksServer jwks) {
@@ -86,6 +88,9 @@ public final class AgentServer implements AutoCloseable {
         boolean minting = settings.services().values().stream().anyMatch(c -> c.upstreamToken() != null);
         UpstreamTokens tokens = minting ? UpstreamTokens.generate() : null;
         JwksServer jwks = null;
+        // Null when tracing is off: no SDK, and the services are not wrapped (docs/tracing.md).
+        io.gatehouse.agent.tracing.Tracing tracing = io.gatehouse.agent.tracing.Tracing.open(settings.tracing(),
+                "gatehouse-agent", System::getenv);
         try {
             if (minting) {
                 jwks = JwksServer.start(settings.jwks(), tokens);
@@ -97,8 +102,10 @@ public final class AgentServer implements AutoCloseable {
                 try {
                     CredentialSource source = service.credential() == null ? null
                             : CredentialSource.of(name, service.credential(), configDirectory, secrets);
-                    upstreams.put(name, service.isGrpc() ? new GrpcUpstream(name, service, loops, accessLog, source, tokens)
-                            : new Upstream(name, service, loops, accessLog, source, tokens));
+                    ServiceTarget target = service.isGrpc()
+                            ? new GrpcUpstream(name, service, loops, accessLog, source, tokens)
+                            : new Upstream(name, service, loops, accessLog, source, tokens);
+                    upstreams.put(name, tracing == null ? target : new TracedTarget(target, tracing, service.isGrpc()));
                 } catch (IOException ex) {
                     throw new IOException("service '" + name + "': " + ex.getMessage(), ex);
                 }
@@ -114,7 +121,7 @@ public final class AgentServer implements AutoCloseable {
                         upstreams.keySet());
             }
             if (!settings.listens()) {
-                return new AgentServer(null, dialer, loops, accessLog, upstreams, secrets, jwks);
+                return new AgentServer(null, dialer, loops, accessLog, upstreams, secrets, jwks).traced(tracing);
             }
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()), credentials)
                     .bossEventLoopGroup(loops.group())
@@ -137,7 +144,7 @@ public final class AgentServer implements AutoCloseable {
             }
             LOG.info("agent listening on {}:{} (mutual TLS) for services {}", listen.host(), server.getPort(),
                     upstreams.keySet());
-            return new AgentServer(server, dialer, loops, accessLog, upstreams, secrets, jwks);
+            return new AgentServer(server, dialer, loops, accessLog, upstreams, secrets, jwks).traced(tracing);
         } catch (IOException | RuntimeException e) {
             if (jwks != null) {
                 jwks.close();
@@ -146,7 +153,21 @@ public final class AgentServer implements AutoCloseable {
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();
             loops.close();
+            if (tracing != null) {
+                tracing.close();
+            }
             throw e;
+        }
+    }
+
+    private AgentServer traced(io.gatehouse.agent.tracing.Tracing t) {
+        this.tracing = t;
+        return this;
+    }
+
+    private void closeTracing() {
+        if (tracing != null) {
+            tracing.close(); // exports the last spans
         }
     }
 
@@ -176,6 +197,7 @@ public final class AgentServer implements AutoCloseable {
         upstreams.values().forEach(ServiceTarget::close);
         accessLog.close();
         loops.close();
+        closeTracing();
     }
 
     private void closeJwks() {
@@ -235,6 +257,7 @@ public final class AgentServer implements AutoCloseable {
             upstreams.values().forEach(ServiceTarget::close);
             accessLog.close();
             loops.close();
+            closeTracing();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.gatehouse.agent;
 
+import io.gatehouse.agent.tracing.TracingSettings;
 import io.gatehouse.spi.ConfigException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -20,10 +21,11 @@ import java.util.regex.Pattern;
  * @param gateway       dial-out mode: the agent connects to the gateway's agent-tunnel listener; null = none
  * @param jwks          where the agent publishes the public keys of its per-request upstream tokens (a service's
  *                      {@code upstreamToken}); null = not published
+ * @param tracing       OpenTelemetry traces ({@link TracingSettings}); default off
  */
 public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory,
                             Map<String, ServiceConfig> services, AccessLogConfig accessLog, DialOutConfig gateway,
-                            ListenConfig jwks) {
+                            ListenConfig jwks, TracingSettings tracing) {
 
     public static final Path DEFAULT_DATA_DIRECTORY = Path.of("data");
     private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -53,6 +55,9 @@ public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataD
         if (accessLog == null) {
             accessLog = AccessLogConfig.defaults();
         }
+        if (tracing == null) {
+            tracing = TracingSettings.defaults();
+        }
         if (jwks == null) {
             for (Map.Entry<String, ServiceConfig> e : services.entrySet()) {
                 if (e.getValue().upstreamToken() != null) {
@@ -61,6 +66,12 @@ public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataD
                 }
             }
         }
+    }
+
+    /** Settings without tracing (off). */
+    public AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory, Map<String, ServiceConfig> services,
+                         AccessLogConfig accessLog, DialOutConfig gateway, ListenConfig jwks) {
+        this(listen, tls, dataDirectory, services, accessLog, gateway, jwks, null);
     }
 
     /** Settings of a listening agent. */

@@ -175,7 +175,8 @@ public final class ConfigLoader {
         AdminConfig admin = adminAuth == null ? c.admin() : c.admin().withAuth(adminAuth);
         return new GatewayConfig(c.directory(), c.listeners(), admin, c.agents(), c.dataDirectory(),
                 c.pluginsDirectory(), c.endpoints(), c.sections(), yaml.store().toConfig(c.dataDirectory()))
-                .withAgentTunnel(yaml.agentTunnel() == null ? null : yaml.agentTunnel().toConfig());
+                .withAgentTunnel(yaml.agentTunnel() == null ? null : yaml.agentTunnel().toConfig())
+                .withTracing(yaml.tracing());
     }
 
     /** gateway.yaml as read: the root node and the bound record, each null when unavailable; the bound sections. */

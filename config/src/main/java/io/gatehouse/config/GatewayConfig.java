@@ -24,13 +24,14 @@ import java.util.Optional;
  *                          bound, by directory name, each list in file-name order
  * @param lifecycle         reload ({@code reload:}) and drain ({@code shutdown:}) settings
  * @param agentTunnel       the listener dialling agents connect to ({@code agentTunnel:}); null = none
+ * @param tracing           OpenTelemetry traces ({@code tracing:}); default off
  */
 public record GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
                             Map<String, AgentConnectionConfig> agents, Path dataDirectory,
                             Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
                             Map<String, Record> sections, StoreConfig store,
                             Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories,
-                            LifecycleConfig lifecycle, AgentTunnelConfig agentTunnel) {
+                            LifecycleConfig lifecycle, AgentTunnelConfig agentTunnel, TracingConfig tracing) {
 
     public GatewayConfig {
         Checks.required("directory", directory);
@@ -44,6 +45,23 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
         Checks.required("store", store);
         directories = Collections.unmodifiableMap(new LinkedHashMap<>(directories));
         lifecycle = lifecycle == null ? LifecycleConfig.defaults() : lifecycle;
+        tracing = tracing == null ? TracingConfig.defaults() : tracing;
+    }
+
+    public GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
+                         Map<String, AgentConnectionConfig> agents, Path dataDirectory,
+                         Optional<Path> pluginsDirectory, List<EndpointConfig> endpoints,
+                         Map<String, Record> sections, StoreConfig store,
+                         Map<String, List<io.gatehouse.spi.ConfigFile<?>>> directories,
+                         LifecycleConfig lifecycle, AgentTunnelConfig agentTunnel) {
+        this(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints, sections, store,
+                directories, lifecycle, agentTunnel, null);
+    }
+
+    /** The same config with this tracing block. */
+    public GatewayConfig withTracing(TracingConfig settings) {
+        return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
+                sections, store, directories, lifecycle, agentTunnel, settings);
     }
 
     public GatewayConfig(Path directory, Map<String, ListenerConfig> listeners, AdminConfig admin,
@@ -58,13 +76,13 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
     /** The same config with these reload and shutdown settings. */
     public GatewayConfig withLifecycle(LifecycleConfig settings) {
         return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
-                sections, store, directories, settings, agentTunnel);
+                sections, store, directories, settings, agentTunnel, tracing);
     }
 
     /** The same config with this agent tunnel (null = none). */
     public GatewayConfig withAgentTunnel(AgentTunnelConfig tunnel) {
         return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
-                sections, store, directories, lifecycle, tunnel);
+                sections, store, directories, lifecycle, tunnel, tracing);
     }
 
     /** A config whose factories own no directories. */
@@ -78,7 +96,7 @@ public record GatewayConfig(Path directory, Map<String, ListenerConfig> listener
     /** The same config with these directory files. */
     public GatewayConfig withDirectories(Map<String, List<io.gatehouse.spi.ConfigFile<?>>> files) {
         return new GatewayConfig(directory, listeners, admin, agents, dataDirectory, pluginsDirectory, endpoints,
-                sections, store, files, lifecycle, agentTunnel);
+                sections, store, files, lifecycle, agentTunnel, tracing);
     }
 
     /** The bound files of a directory a processor factory owns ({@code policies} …); empty when none. */

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Agent> agents,
                    String dataDirectory, Plugins plugins, Store store, Reload reload, Shutdown shutdown,
-                   AgentTunnel agentTunnel) {
+                   AgentTunnel agentTunnel, TracingConfig tracing) {
 
     static final String DEFAULT_DATA_DIRECTORY = "./data";
     /** Error nouns for map entries: {@code listener 'http' field 'port'}. */
@@ -37,6 +37,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
         store = store == null ? new Store(null, null, null, null, null, null, null, null) : store;
         reload = reload == null ? new Reload(null, null) : reload;
         shutdown = shutdown == null ? new Shutdown(null, null) : shutdown;
+        tracing = tracing == null ? TracingConfig.defaults() : tracing;
         Map<String, String> pinned = new java.util.HashMap<>();
         for (Map.Entry<String, Agent> a : agents.entrySet()) {
             if (a.getValue() == null) {

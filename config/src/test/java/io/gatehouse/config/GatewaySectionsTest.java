@@ -83,13 +83,13 @@ class GatewaySectionsTest {
         dir.write("gateway.yaml", ConfigDir.GATEWAY + "identity: {}\n");
 
         assertThat(dir.errors()).containsExactly("gateway.yaml:7:1: unknown key 'identity' (accepted: listeners,"
-                + " admin, agents, dataDirectory, plugins, store, reload, shutdown, agentTunnel)");
+                + " admin, agents, dataDirectory, plugins, store, reload, shutdown, agentTunnel, tracing)");
     }
 
     @Test
     void aFactoryMayNotClaimOneOfTheGatewaysOwnKeys() {
         assertThat(ConfigLoader.gatewayKeys()).containsExactlyInAnyOrder("listeners", "admin", "agents",
-                "dataDirectory", "plugins", "store", "reload", "shutdown", "agentTunnel");
+                "dataDirectory", "plugins", "store", "reload", "shutdown", "agentTunnel", "tracing");
         assertThatThrownBy(() -> new ConfigLoader(Map.of(), Map.of("agents", TestSteps.IdentitySection.class),
                 name -> null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("gateway.yaml section 'agents' is one of gateway.yaml's own keys");

@@ -25,7 +25,7 @@ class SchemaGeneratorTest {
         Map<String, Object> gateway = map(schema, "$defs", "gateway");
         assertThat(gateway).containsEntry("type", "object").containsEntry("additionalProperties", false);
         assertThat(map(gateway, "properties")).containsOnlyKeys("listeners", "admin", "agents", "dataDirectory", "plugins",
-                "store", "reload", "shutdown", "agentTunnel");
+                "store", "reload", "shutdown", "agentTunnel", "tracing");
 
         Map<String, Object> listener = map(gateway, "properties", "listeners", "additionalProperties");
         assertThat(listener).containsEntry("additionalProperties", false).doesNotContainKey("required");

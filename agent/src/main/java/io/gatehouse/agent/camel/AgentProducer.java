@@ -7,6 +7,7 @@ import io.gatehouse.agent.proto.CallerIdentity;
 import io.gatehouse.agent.proto.Decision;
 import io.gatehouse.agent.proto.ForwardRequest;
 import io.gatehouse.agent.proto.Header;
+import io.gatehouse.engine.ExchangeTrace;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.GatewayExchange;
@@ -54,7 +55,10 @@ public class AgentProducer extends DefaultAsyncProducer {
             callback.done(true);
             return true;
         }
-        ForwardRequest request = toRequest(gateway, endpoint.getService(), endpoint.getStripPrefix());
+        ExchangeTrace trace = gateway instanceof PipelineExchange traced ? traced.trace() : null;
+        ExchangeTrace.AgentCallTrace call = trace == null ? null
+                : trace.agentCall(endpoint.getAgentName(), endpoint.getService());
+        ForwardRequest request = toRequest(gateway, endpoint.getService(), endpoint.getStripPrefix(), call);
         Instant deadline = gateway.attributes().get(StandardAttributes.DEADLINE).orElse(null);
         ResponseStream responses = new ResponseStream(exchange, callback, endpoint.getAgentName(), client.target());
         Executor home = gateway instanceof PipelineExchange px ? px.home() : null;
@@ -73,6 +77,15 @@ public class AgentProducer extends DefaultAsyncProducer {
 
     /** @param stripPrefix the endpoint's path prefix to remove (segment-exact), or null to send the path as it is */
     static ForwardRequest toRequest(GatewayExchange gateway, String service, String stripPrefix) {
+        return toRequest(gateway, service, stripPrefix, null);
+    }
+
+    /**
+     * @param call the traced agent call, whose context replaces the caller's {@code traceparent}/{@code tracestate};
+     *             null when tracing is off: then the caller's trace headers pass like any other header
+     */
+    static ForwardRequest toRequest(GatewayExchange gateway, String service, String stripPrefix,
+                                    ExchangeTrace.AgentCallTrace call) {
         GatewayRequest request = gateway.request();
         String requestPath = stripped(request.path(), stripPrefix);
         String path = request.query().isEmpty() ? requestPath : requestPath + "?" + request.query();
@@ -82,11 +95,16 @@ public class AgentProducer extends DefaultAsyncProducer {
                 .setMethod(request.method())
                 .setPath(path)
                 .setBody(ByteString.copyFrom(request.body()));
+        java.util.Set<String> traceFields = call == null ? java.util.Set.of() : call.fields();
         request.headers().toMap().forEach((name, values) -> {
-            if (!HeaderRules.isStrippedFromRequest(name)) {
+            if (!HeaderRules.isStrippedFromRequest(name)
+                    && (call == null || !traceFields.contains(name.toLowerCase(java.util.Locale.ROOT)))) {
                 values.forEach(v -> builder.addHeaders(Header.newBuilder().setName(name).setValue(v)));
             }
         });
+        if (call != null) {
+            call.inject((name, value) -> builder.addHeaders(Header.newBuilder().setName(name).setValue(value)));
+        }
         gateway.identity().ifPresent(id -> builder.setIdentity(identity(id)));
         gateway.attributes().get(StandardAttributes.IDENTITY_TOKEN).ifPresent(builder::setIdentityToken);
         DecidingRule rule = gateway.attributes().get(StandardAttributes.POLICY_DECISION).orElse(null);

@@ -36,6 +36,8 @@ public final class GrpcCallOpener implements Processor {
     private final EndpointSlot slot;
     private final Consumer<PipelineExchange.CompletedExchange> completionListener;
     private final AgentComponent agents;
+    /** Null when tracing is off. */
+    private final io.gatehouse.gateway.tracing.GatewayTracing tracing;
 
     /**
      * @param slot   where the route finds the endpoint pipeline of its next message (swapped by reloads)
@@ -43,6 +45,13 @@ public final class GrpcCallOpener implements Processor {
      */
     public GrpcCallOpener(EndpointSlot slot, Consumer<PipelineExchange.CompletedExchange> completionListener,
                           AgentComponent agents) {
+        this(slot, completionListener, agents, null);
+    }
+
+    /** @param tracing the gateway's traces; null when tracing is off */
+    public GrpcCallOpener(EndpointSlot slot, Consumer<PipelineExchange.CompletedExchange> completionListener,
+                          AgentComponent agents, io.gatehouse.gateway.tracing.GatewayTracing tracing) {
+        this.tracing = tracing;
         this.agents = agents;
         this.slot = slot;
         this.completionListener = completionListener;
@@ -83,6 +92,8 @@ public final class GrpcCallOpener implements Processor {
         // A gRPC call runs on camel-grpc's executor; its home is one of the agent component's event
         // loops, so a step that waits, the agent call and the answer continue on one thread.
         PipelineExchange px = PipelineExchange.builder(requestId, pipeline.id(), request, operation)
+                .trace(tracing == null ? null
+                        : tracing.openGrpc(requestId, pipeline.id(), routed.rpc().path(), headers, operation))
                 .home(agents == null ? PipelineExchange.CALLER : agents.nextCallerLoop())
                 .startNanos(start)
                 .completionListener(ExchangeOpener.inFlight(pipeline, completionListener))

@@ -6,6 +6,7 @@ import io.gatehouse.gateway.http.ListenerRefusals;
 import io.gatehouse.gateway.http.Refusal;
 import io.gatehouse.gateway.protocol.MalformedRequestException;
 import io.gatehouse.gateway.protocol.ProtocolAdapter;
+import io.gatehouse.gateway.tracing.GatewayTracing;
 import io.gatehouse.spi.DecidingRule;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
@@ -44,6 +45,8 @@ public final class ExchangeOpener implements Processor {
     private final EndpointSlot slot;
     private final String pathPrefix;
     private final Consumer<PipelineExchange.CompletedExchange> completionListener;
+    /** Null when tracing is off: then no exchange carries a trace. */
+    private final GatewayTracing tracing;
 
     /**
      * @param slot       where the route finds the endpoint pipeline of its next request (swapped by reloads)
@@ -51,6 +54,13 @@ public final class ExchangeOpener implements Processor {
      */
     public ExchangeOpener(EndpointSlot slot, String pathPrefix,
                           Consumer<PipelineExchange.CompletedExchange> completionListener) {
+        this(slot, pathPrefix, completionListener, null);
+    }
+
+    /** @param tracing the gateway's traces; null when tracing is off */
+    public ExchangeOpener(EndpointSlot slot, String pathPrefix,
+                          Consumer<PipelineExchange.CompletedExchange> completionListener, GatewayTracing tracing) {
+        this.tracing = tracing;
         this.slot = slot;
         this.pathPrefix = pathPrefix;
         this.completionListener = completionListener;
@@ -109,9 +119,11 @@ public final class ExchangeOpener implements Processor {
         } catch (MalformedRequestException e) {
             malformed = e.getMessage();
         }
+        Operation op = operation == null ? Operation.raw(adapter.name()) : operation;
         // The exchange lives on its connection's event loop: a step that waits resumes there.
-        PipelineExchange px = PipelineExchange.builder(requestId, pipeline.id(), request,
-                        operation == null ? Operation.raw(adapter.name()) : operation)
+        PipelineExchange px = PipelineExchange.builder(requestId, pipeline.id(), request, op)
+                .trace(tracing == null ? null
+                        : tracing.openHttp(requestId, pipeline.id(), request.method(), pathPrefix, path, headers, op))
                 .home(ctx.channel().eventLoop())
                 .startNanos(start)
                 .completionListener(inFlight(pipeline, completionListener))

@@ -38,6 +38,9 @@ public final class RestartKeys {
         if (!Objects.equals(running.agentTunnel(), next.agentTunnel())) {
             keys.add("agentTunnel"); // its listener is bound at start, like the endpoint listeners
         }
+        if (!running.tracing().equals(next.tracing())) {
+            keys.add("tracing"); // the OpenTelemetry SDK is built once, at start
+        }
         if (running.lifecycle().watch() != next.lifecycle().watch()) {
             keys.add("reload.watch");
         }

@@ -34,7 +34,8 @@ final class EndpointRouteTemplate {
     }
 
     static void build(RouteBuilder builder, Mount mount, long maxResponseBytes,
-                      Consumer<PipelineExchange.CompletedExchange> completionListener) {
+                      Consumer<PipelineExchange.CompletedExchange> completionListener,
+                      io.gatehouse.gateway.tracing.GatewayTracing tracing) {
         String id = mount.routeId();
         RouteDefinition route = builder.from(mount.from()).routeId(id).routeDescription(mount.description());
         OnExceptionDefinition onException = route.onException(Throwable.class).handled(true);
@@ -44,9 +45,10 @@ final class EndpointRouteTemplate {
         onException.process(new FailureResponder(mount.fallbackAnswers())).end();
         if (mount.grpc()) {
             route.process(new GrpcCallOpener(mount.slot(), completionListener,
-                    builder.getContext().getComponent(AgentComponent.SCHEME, AgentComponent.class))).id(id + ".open");
+                    builder.getContext().getComponent(AgentComponent.SCHEME, AgentComponent.class), tracing))
+                    .id(id + ".open");
         } else {
-            route.process(new ExchangeOpener(mount.slot(), mount.path(), completionListener)).id(id + ".open");
+            route.process(new ExchangeOpener(mount.slot(), mount.path(), completionListener, tracing)).id(id + ".open");
         }
         route.process(new RequestPhaseProcessor()).id(id + ".request");
         EndpointAnswers answers = mount.fallbackAnswers();

@@ -32,6 +32,8 @@ public final class EndpointRoutes extends RouteBuilder {
     private final List<Mount> mounts;
     private final long maxResponseBytes;
     private final Consumer<PipelineExchange.CompletedExchange> completionListener;
+    /** Null when tracing is off. */
+    private final io.gatehouse.gateway.tracing.GatewayTracing tracing;
 
     /**
      * The routes of these endpoints, each serving its one pipeline (tests and embedding; the runtime keeps
@@ -40,12 +42,14 @@ public final class EndpointRoutes extends RouteBuilder {
      */
     public EndpointRoutes(List<Plan> plans, Map<String, ListenerConfig> listeners, long maxResponseBytes,
                           Consumer<PipelineExchange.CompletedExchange> completionListener) {
-        this(maxResponseBytes, EndpointTable.standalone(plans, listeners, "unversioned"), completionListener);
+        this(maxResponseBytes, EndpointTable.standalone(plans, listeners, "unversioned"), completionListener, null);
     }
 
     /** Builds the routes of these mounts (HTTP and gRPC endpoint routes alike). */
     EndpointRoutes(long maxResponseBytes, List<Mount> mounts,
-                   Consumer<PipelineExchange.CompletedExchange> completionListener) {
+                   Consumer<PipelineExchange.CompletedExchange> completionListener,
+                   io.gatehouse.gateway.tracing.GatewayTracing tracing) {
+        this.tracing = tracing;
         this.mounts = mounts;
         this.maxResponseBytes = maxResponseBytes;
         this.completionListener = completionListener;
@@ -100,7 +104,7 @@ public final class EndpointRoutes extends RouteBuilder {
         listeners.forEach((name, listener) -> component.listenerIfAbsent(listener.port(),
                 ListenerSettings.of(name, listener, prefixes.get(name))));
         for (Mount mount : mounts) {
-            EndpointRouteTemplate.build(this, mount, maxResponseBytes, completionListener);
+            EndpointRouteTemplate.build(this, mount, maxResponseBytes, completionListener, tracing);
         }
     }
 

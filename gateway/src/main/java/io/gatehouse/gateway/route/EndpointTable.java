@@ -39,6 +39,8 @@ final class EndpointTable {
     private final Map<String, ListenerConfig> listeners;
     private final long maxResponseBytes;
     private final Consumer<PipelineExchange.CompletedExchange> completionListener;
+    /** Null when tracing is off. */
+    private final io.gatehouse.gateway.tracing.GatewayTracing tracing;
     private final Map<String, Mount> mounts = new LinkedHashMap<>();
     private final Map<String, GrpcDispatcher> dispatchers = new LinkedHashMap<>();
     private final Map<String, AsyncProducer> grpcRoutes = new HashMap<>();
@@ -46,6 +48,14 @@ final class EndpointTable {
 
     EndpointTable(CamelContext camel, Map<String, ListenerConfig> listeners, long maxResponseBytes,
                   Consumer<PipelineExchange.CompletedExchange> completionListener) {
+        this(camel, listeners, maxResponseBytes, completionListener, null);
+    }
+
+    /** @param tracing the gateway's traces; null when tracing is off */
+    EndpointTable(CamelContext camel, Map<String, ListenerConfig> listeners, long maxResponseBytes,
+                  Consumer<PipelineExchange.CompletedExchange> completionListener,
+                  io.gatehouse.gateway.tracing.GatewayTracing tracing) {
+        this.tracing = tracing;
         this.camel = camel;
         this.listeners = listeners;
         this.maxResponseBytes = maxResponseBytes;
@@ -77,7 +87,7 @@ final class EndpointTable {
                 added.add(mount);
             }
         }
-        camel.addRoutes(new EndpointRoutes(maxResponseBytes, added, completionListener));
+        camel.addRoutes(new EndpointRoutes(maxResponseBytes, added, completionListener, tracing));
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() throws Exception {
@@ -114,7 +124,7 @@ final class EndpointTable {
             }
         }
         if (!added.isEmpty()) {
-            camel.addRoutes(new EndpointRoutes(maxResponseBytes, added, completionListener));
+            camel.addRoutes(new EndpointRoutes(maxResponseBytes, added, completionListener, tracing));
             added.forEach(m -> mounts.put(m.key(), m));
         }
         for (Mount mount : mounts.values()) {

@@ -148,6 +148,8 @@ public final class GatewayRuntime implements AutoCloseable {
     private volatile boolean draining;
     private volatile boolean closed;
     private final AccessLog accessLog;
+    /** Null when tracing is off; closed last, so the spans of the exchanges ended by the stop are exported. */
+    private io.gatehouse.gateway.tracing.GatewayTracing tracing;
     private ConfigWatcher watcher;
 
     private GatewayRuntime(CamelContext camel, Map<String, ListenerConfig> listeners, int adminPort,
@@ -192,11 +194,20 @@ public final class GatewayRuntime implements AutoCloseable {
         GatewayMetrics metrics = new GatewayMetrics();
         GatewayServicesAssembly services = GatewayServicesAssembly.open(config, clock,
                 new ProcessorMetrics(metrics.registry()));
+        // Null when tracing is off: no SDK is built and no exchange carries a trace (docs/tracing.md).
+        io.gatehouse.gateway.tracing.GatewayTracing tracing;
+        try {
+            tracing = io.gatehouse.gateway.tracing.GatewayTracing.open(config.tracing(), System::getenv);
+        } catch (RuntimeException | Error e) {
+            services.close();
+            throw e;
+        }
         Created created;
         try {
             created = create(config, registry, listeners, services.services(), clock, null);
         } catch (RuntimeException | Error e) {
             services.close();
+            closeTracing(tracing);
             throw e;
         }
         List<EndpointRoutes.Plan> plans = created.plans();
@@ -223,7 +234,7 @@ public final class GatewayRuntime implements AutoCloseable {
                 metrics.record(done);
                 accessLog.record(done);
             };
-            EndpointTable table = new EndpointTable(camel, listeners, MAX_RESPONSE_BYTES, finished);
+            EndpointTable table = new EndpointTable(camel, listeners, MAX_RESPONSE_BYTES, finished, tracing);
             List<EndpointPipeline> pipelines = new ArrayList<>();
             for (EndpointRoutes.Plan plan : plans) {
                 pipelines.add(table.pipeline(plan, version.version()));
@@ -254,6 +265,7 @@ public final class GatewayRuntime implements AutoCloseable {
             Applied applied = new Applied(config, version, clock.instant(), "gateway start", "start");
             runtime[0] = new GatewayRuntime(camel, listeners, adminPort, registry, created.adminAuth(), table, agents,
                     metrics, audit, approvals, services, clock, applied, created.processors(), accessLog);
+            runtime[0].tracing = tracing;
         } catch (Exception | Error e) {
             camel.stop();
             created.close();
@@ -264,6 +276,7 @@ public final class GatewayRuntime implements AutoCloseable {
             audit.close();
             services.close();
             accessLog.close();
+            closeTracing(tracing);
             throw e;
         }
         runtime[0].recordApplied(null, runtime[0].applied, endpointChanges(List.of(), plans));
@@ -785,5 +798,12 @@ public final class GatewayRuntime implements AutoCloseable {
         approvals.close();
         audit.close();
         services.close();
+        closeTracing(tracing);
+    }
+
+    private static void closeTracing(io.gatehouse.gateway.tracing.GatewayTracing tracing) {
+        if (tracing != null) {
+            tracing.close();
+        }
     }
 }

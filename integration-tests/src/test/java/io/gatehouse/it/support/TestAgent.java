@@ -43,7 +43,16 @@ public final class TestAgent {
      */
     public static AgentServer start(Path agentYaml, Path data, Map<String, URI> services, String keyVariable,
                                     String key, String serviceYaml) throws IOException {
-        StringBuilder yaml = new StringBuilder()
+        return start(agentYaml, data, services, keyVariable, key, serviceYaml, "");
+    }
+
+    /**
+     * As {@link #start(Path, Path, Map, String, String, String)}, with {@code topYaml} (top-level keys, e.g. a
+     * {@code tracing:} block) added to agent.yaml.
+     */
+    public static AgentServer start(Path agentYaml, Path data, Map<String, URI> services, String keyVariable,
+                                    String key, String serviceYaml, String topYaml) throws IOException {
+        StringBuilder yaml = new StringBuilder(topYaml)
                 .append("listen:\n  host: 127.0.0.1\n  port: 0\n")
                 .append("dataDirectory: ").append(data).append('\n')
                 .append("services:\n");

@@ -48,6 +48,7 @@ public final class PipelineExchange implements GatewayExchange {
     private final List<Step> entered = new ArrayList<>(6);
     private final AtomicBoolean completed = new AtomicBoolean();
     private final Consumer<CompletedExchange> completionListener;
+    private final ExchangeTrace trace;
     private volatile UpstreamResponse response;
     private volatile Identity identity;
     private volatile Step currentStep;
@@ -62,6 +63,7 @@ public final class PipelineExchange implements GatewayExchange {
         this.startNanos = b.startNanos;
         this.completionListener = b.completionListener;
         this.identity = b.identity;
+        this.trace = b.trace;
     }
 
     public static Builder builder(String requestId, String endpointId, GatewayRequest request, Operation operation) {
@@ -95,6 +97,11 @@ public final class PipelineExchange implements GatewayExchange {
     /** Where the exchange resumes when a step's stage completes on another thread. */
     public Executor home() {
         return home;
+    }
+
+    /** This exchange's trace, or null when tracing is off (or it was not sampled). */
+    public ExchangeTrace trace() {
+        return trace;
     }
 
     /** When the exchange began, on {@link System#nanoTime()}'s scale. */
@@ -213,6 +220,13 @@ public final class PipelineExchange implements GatewayExchange {
                 LOG.error("completion listener failed for request {}", requestId, e);
             }
         }
+        if (trace != null) {
+            try {
+                trace.completed(this, completion);
+            } catch (RuntimeException e) {
+                LOG.warn("tracing the end of request {} failed", requestId, e);
+            }
+        }
     }
 
     /** Settings of an exchange; the request id, endpoint, request and operation are required. */
@@ -225,6 +239,7 @@ public final class PipelineExchange implements GatewayExchange {
         private long startNanos = System.nanoTime();
         private Consumer<CompletedExchange> completionListener;
         private Identity identity;
+        private ExchangeTrace trace;
 
         private Builder(String requestId, String endpointId, GatewayRequest request, Operation operation) {
             this.requestId = requestId;
@@ -255,6 +270,12 @@ public final class PipelineExchange implements GatewayExchange {
          */
         public Builder identity(Identity identity) {
             this.identity = identity;
+            return this;
+        }
+
+        /** The exchange's trace; null (the default) when tracing is off. */
+        public Builder trace(ExchangeTrace trace) {
+            this.trace = trace;
             return this;
         }
 

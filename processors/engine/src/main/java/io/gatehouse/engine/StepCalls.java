@@ -25,25 +25,43 @@ public final class StepCalls {
      * exchange's {@link PipelineExchange#home() home}.
      */
     public static CompletionStage<StepResult> request(PipelineExchange exchange, Step step) {
+        // Tracing off: trace is null and this is the only cost (no span, no allocation).
+        ExchangeTrace trace = exchange.trace();
+        ExchangeTrace.StepTrace span = trace == null ? null : trace.stepStarted(exchange, step);
         exchange.enter(step);
         CompletionStage<Outcome> stage;
         try {
             stage = step.processor().onRequestAsync(exchange);
         } catch (RuntimeException e) {
             exchange.leave();
-            return CompletableFuture.completedFuture(new StepResult.Broken(step.describe() + " threw " + e, e));
+            return CompletableFuture.completedFuture(traced(exchange, span,
+                    new StepResult.Broken(step.describe() + " threw " + e, e)));
         }
         if (stage == null) {
             exchange.leave();
-            return CompletableFuture.completedFuture(
-                    new StepResult.Broken(step.describe() + " returned null from onRequestAsync", null));
+            return CompletableFuture.completedFuture(traced(exchange, span,
+                    new StepResult.Broken(step.describe() + " returned null from onRequestAsync", null)));
         }
         CompletableFuture<Outcome> future = stage.toCompletableFuture();
         if (future.isDone()) {
-            return CompletableFuture.completedFuture(settle(exchange, step, future));
+            return CompletableFuture.completedFuture(traced(exchange, span, settle(exchange, step, future)));
         }
         CompletableFuture<StepResult> result = new CompletableFuture<>();
-        future.whenComplete((outcome, error) -> resume(exchange, () -> result.complete(settle(exchange, step, future))));
+        future.whenComplete((outcome, error) -> resume(exchange,
+                () -> result.complete(traced(exchange, span, settle(exchange, step, future)))));
+        return result;
+    }
+
+    private static StepResult traced(PipelineExchange exchange, ExchangeTrace.StepTrace span, StepResult result) {
+        if (span != null) {
+            try {
+                span.ended(exchange, result);
+            } catch (RuntimeException e) {
+                // A tracer's fault must never change an exchange's outcome.
+                org.slf4j.LoggerFactory.getLogger(StepCalls.class).warn("tracing a step failed (request {})",
+                        exchange.requestId(), e);
+            }
+        }
         return result;
     }
 
