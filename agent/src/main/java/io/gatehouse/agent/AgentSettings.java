@@ -1,6 +1,6 @@
 package io.gatehouse.agent;
 
-import io.gatehouse.agent.tracing.TracingSettings;
+import io.gatehouse.engine.TracingConfig;
 import io.gatehouse.spi.ConfigException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -21,11 +21,11 @@ import java.util.regex.Pattern;
  * @param gateway       dial-out mode: the agent connects to the gateway's agent-tunnel listener; null = none
  * @param jwks          where the agent publishes the public keys of its per-request upstream tokens (a service's
  *                      {@code upstreamToken}); null = not published
- * @param tracing       OpenTelemetry traces ({@link TracingSettings}); default off
+ * @param tracing       OpenTelemetry traces ({@link TracingConfig}); default off
  */
 public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataDirectory,
                             Map<String, ServiceConfig> services, AccessLogConfig accessLog, DialOutConfig gateway,
-                            ListenConfig jwks, TracingSettings tracing) {
+                            ListenConfig jwks, TracingConfig tracing) {
 
     public static final Path DEFAULT_DATA_DIRECTORY = Path.of("data");
     private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -56,7 +56,7 @@ public record AgentSettings(ListenConfig listen, TlsServerConfig tls, Path dataD
             accessLog = AccessLogConfig.defaults();
         }
         if (tracing == null) {
-            tracing = TracingSettings.defaults();
+            tracing = TracingConfig.defaults();
         }
         if (jwks == null) {
             for (Map.Entry<String, ServiceConfig> e : services.entrySet()) {

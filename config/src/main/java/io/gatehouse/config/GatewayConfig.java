@@ -1,5 +1,6 @@
 package io.gatehouse.config;
 
+import io.gatehouse.engine.TracingConfig;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;

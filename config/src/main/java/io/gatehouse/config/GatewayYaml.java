@@ -1,5 +1,6 @@
 package io.gatehouse.config;
 
+import io.gatehouse.engine.TracingConfig;
 import io.gatehouse.spi.ByteSize;
 import io.gatehouse.spi.ConfigException;
 import java.nio.file.InvalidPathException;

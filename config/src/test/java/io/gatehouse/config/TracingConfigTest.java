@@ -2,6 +2,7 @@ package io.gatehouse.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gatehouse.engine.TracingConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package io.gatehouse.agent.tracing;
 
+import io.gatehouse.engine.TracingConfig;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -47,7 +48,7 @@ public final class Tracing implements AutoCloseable {
      * True when tracing is on: the file says {@code enabled: true} or {@code OTEL_SDK_DISABLED=false} is set,
      * and {@code OTEL_SDK_DISABLED} is not {@code true}.
      */
-    public static boolean enabled(TracingSettings settings, Function<String, String> env) {
+    public static boolean enabled(TracingConfig settings, Function<String, String> env) {
         String disabled = env.apply("OTEL_SDK_DISABLED");
         if (disabled == null) {
             disabled = System.getProperty("otel.sdk.disabled");
@@ -63,7 +64,7 @@ public final class Tracing implements AutoCloseable {
      *
      * @param defaultServiceName {@code service.name} when neither the file nor {@code OTEL_SERVICE_NAME} gives one
      */
-    public static Tracing open(TracingSettings settings, String defaultServiceName, Function<String, String> env) {
+    public static Tracing open(TracingConfig settings, String defaultServiceName, Function<String, String> env) {
         if (!enabled(settings, env)) {
             return null;
         }

@@ -1,9 +1,8 @@
 package io.gatehouse.gateway.tracing;
 
 import io.gatehouse.agent.tracing.Tracing;
-import io.gatehouse.agent.tracing.TracingSettings;
-import io.gatehouse.config.TracingConfig;
 import io.gatehouse.engine.ExchangeTrace;
+import io.gatehouse.engine.TracingConfig;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Operation;
 import java.util.Locale;
@@ -34,8 +33,7 @@ public final class GatewayTracing implements AutoCloseable {
      * null when it is off: then nothing is built.
      */
     public static GatewayTracing open(TracingConfig config, Function<String, String> env) {
-        Tracing tracing = Tracing.open(new TracingSettings(config.enabled(), config.endpoint(), config.protocol(),
-                config.samplingRatio(), config.serviceName()), DEFAULT_SERVICE_NAME, env);
+        Tracing tracing = Tracing.open(config, DEFAULT_SERVICE_NAME, env);
         return tracing == null ? null : new GatewayTracing(tracing);
     }
 

@@ -2,7 +2,7 @@ package io.gatehouse.gateway.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gatehouse.config.TracingConfig;
+import io.gatehouse.engine.TracingConfig;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

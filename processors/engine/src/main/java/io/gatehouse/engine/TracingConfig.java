@@ -1,13 +1,14 @@
-package io.gatehouse.config;
+package io.gatehouse.engine;
 
 import io.gatehouse.spi.ConfigException;
 import java.net.URI;
 import java.util.Locale;
 
 /**
- * {@code tracing:} in {@code gateway.yaml}: OpenTelemetry traces exported over OTLP (docs/tracing.md). Off by
- * default. The standard {@code OTEL_*} environment variables override these values (the agent's
- * {@code agent.yaml} has the same block).
+ * {@code tracing:} in {@code gateway.yaml} and in {@code agent.yaml}: OpenTelemetry traces exported over OTLP
+ * (docs/tracing.md). Off by default. The standard {@code OTEL_*} environment variables override these values.
+ * One record for both files: it lives here because the config module and the agent both see the engine and
+ * neither may see the other.
  *
  * @param enabled       true builds the OpenTelemetry SDK and traces every exchange; default false.
  *                      {@code OTEL_SDK_DISABLED=true} turns it off whatever this says, {@code =false} turns it on
