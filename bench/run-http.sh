@@ -20,6 +20,10 @@
 #   BENCH_THREADS [2] BENCH_CONNECTIONS [64] BENCH_DURATION [15s] BENCH_ROUNDS [2]   wrk under load
 #   BENCH_WARMUP [20s]        warm-up per Gatehouse target (JIT), not reported
 #   BENCH_WARMUP_OTHER [5s]   warm-up per other target (connection pools, JWKS), not reported
+#   BENCH_SETTLE_STEP [15] BENCH_SETTLE_SHARE [2] BENCH_SETTLE_MAX [300]   after the warm-up, both
+#     Gatehouse targets are loaded again, STEP seconds each, until the JIT compiled for less than SHARE %
+#     of the step's time in the gateway and in the agent (java.ci.totalTime, read with jcmd), at most
+#     MAX seconds; the measured rounds start only then. SETTLE_MAX=0 skips it
 #   BENCH_IDLE_DURATION [8s]  the one-connection run (wrk -t1 -c1): the latency each hop adds
 #   BENCH_RATE [1000] BENCH_RATE_WORKERS [20] BENCH_RATE_DURATION [10s]   CPU per request at a fixed
 #     rate: hey -z DURATION -c WORKERS -q RATE/WORKERS (hey's -q is per worker)
@@ -65,6 +69,9 @@ CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 DURATION="${BENCH_DURATION:-15s}"
 WARMUP="${BENCH_WARMUP:-20s}"
 WARMUP_OTHER="${BENCH_WARMUP_OTHER:-5s}"
+SETTLE_STEP="${BENCH_SETTLE_STEP:-15}"
+SETTLE_SHARE="${BENCH_SETTLE_SHARE:-2}"
+SETTLE_MAX="${BENCH_SETTLE_MAX:-300}"
 ROUNDS="${BENCH_ROUNDS:-2}"
 IDLE_DURATION="${BENCH_IDLE_DURATION:-8s}"
 RATE="${BENCH_RATE:-1000}"
@@ -559,6 +566,40 @@ run_wrk() { # label index threads connections duration
 say ""
 say "== warm-up (not reported): $WARMUP_OTHER per target, $WARMUP per Gatehouse target (JIT); wrk -t$THREADS -c$CONNECTIONS"
 for i in "${!NAMES[@]}"; do run_wrk warmup "$i" "$THREADS" "$CONNECTIONS" "${WARMUPS[$i]}"; done
+
+# A fixed warm-up is not enough: C2 was still compiling for 10 % of the gateway's CPU after 80 s of
+# load in one profile, and it took that share from the measured rounds. So load both Gatehouse rows
+# again until the JIT's own time counter (java.ci.totalTime, nanoseconds, summed over compiler
+# threads) grows by less than SETTLE_SHARE % of the wall time in each JVM, and say how it ended.
+jit_ns() { jcmd "$1" PerfCounter.print 2>/dev/null | awk -F= '/^java.ci.totalTime=/ { print $2 }'; }
+SETTLED="skipped (BENCH_SETTLE_MAX=0)"
+if [ "$SETTLE_MAX" -gt 0 ] && command -v jcmd >/dev/null; then
+  settled_for=0
+  while :; do
+    g0="$(jit_ns "$GATEWAY_PID")"; a0="$(jit_ns "$AGENT_PID")"; s0="$(date +%s%N)"
+    for i in "${!NAMES[@]}"; do
+      case "${NAMES[$i]}" in gatehouse*) run_wrk settle "$i" "$THREADS" "$CONNECTIONS" "${SETTLE_STEP}s" ;; esac
+    done
+    g1="$(jit_ns "$GATEWAY_PID")"; a1="$(jit_ns "$AGENT_PID")"; s1="$(date +%s%N)"
+    [ -n "$g0" ] && [ -n "$g1" ] && [ -n "$a0" ] && [ -n "$a1" ] || { SETTLED="not checked: jcmd could not read the JIT's counters"; break; }
+    settled_for=$((settled_for + (s1 - s0) / 1000000000))
+    read -r gshare ashare <<<"$(awk -v g="$((g1 - g0))" -v a="$((a1 - a0))" -v w="$((s1 - s0))" \
+      'BEGIN { printf "%.1f %.1f", 100 * g / w, 100 * a / w }')"
+    say "   JIT time over the last $(( (s1 - s0) / 1000000000 )) s: gateway ${gshare} %, agent ${ashare} %"
+    if awk -v g="$gshare" -v a="$ashare" -v m="$SETTLE_SHARE" 'BEGIN { exit !(g < m && a < m) }'; then
+      SETTLED="settled after ${settled_for} s more load (JIT time over the last step: gateway ${gshare} %, agent ${ashare} %, limit ${SETTLE_SHARE} %)"
+      break
+    fi
+    if [ "$settled_for" -ge "$SETTLE_MAX" ]; then
+      SETTLED="NOT settled after ${settled_for} s more load (JIT time over the last step: gateway ${gshare} %, agent ${ashare} %, limit ${SETTLE_SHARE} %): read the Gatehouse rows as low"
+      break
+    fi
+  done
+elif [ "$SETTLE_MAX" -gt 0 ]; then
+  SETTLED="not checked: no jcmd on the PATH"
+fi
+say "== JIT: $SETTLED"
+say "- JIT before the measured rounds: $SETTLED" >>"$OUT/machine.md"
 say "== load: $ROUNDS round(s) of wrk -t$THREADS -c$CONNECTIONS -d$DURATION, targets alternating"
 for round in $(seq 1 "$ROUNDS"); do
   for i in "${!NAMES[@]}"; do run_wrk "load$round" "$i" "$THREADS" "$CONNECTIONS" "$DURATION"; done

@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.admin;
 
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.config.AdminConfig;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.spi.ConfigException;
@@ -97,7 +98,7 @@ public final class AdminAuth implements AutoCloseable {
         }
         io.gatehouse.spi.Headers headers = new io.gatehouse.spi.Headers();
         headers.set("Authorization", "Bearer " + accessToken);
-        AdminExchange exchange = new AdminExchange(java.util.UUID.randomUUID().toString(),
+        AdminExchange exchange = new AdminExchange(RequestIds.next(),
                 new AdminExchange.Request("GET", "/console", null, headers, client));
         try {
             return auth.onRequestAsync(exchange).thenApply(o -> o instanceof Outcome.Deny ? Optional.<Identity>empty()

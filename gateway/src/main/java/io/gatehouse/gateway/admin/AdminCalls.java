@@ -1,6 +1,7 @@
 package io.gatehouse.gateway.admin;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.spi.Headers;
@@ -20,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
 import org.apache.camel.AsyncCallback;
@@ -108,7 +108,7 @@ public final class AdminCalls {
                 QueryStringDecoder uri = new QueryStringDecoder(netty.uri());
                 Headers headers = new Headers();
                 netty.headers().forEach(h -> headers.add(h.getKey(), h.getValue()));
-                AdminExchange ax = new AdminExchange(UUID.randomUUID().toString(), new AdminExchange.Request(
+                AdminExchange ax = new AdminExchange(RequestIds.next(), new AdminExchange.Request(
                         netty.method().name(), uri.path(), uri.rawQuery(), headers,
                         (InetSocketAddress) ctx.channel().remoteAddress()));
                 Instant start = clock.instant();

@@ -1,9 +1,9 @@
 package io.gatehouse.gateway.admin;
 
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.spi.Headers;
 import java.nio.charset.StandardCharsets;
-import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -42,6 +42,6 @@ public final class AdminRoutes extends RouteBuilder {
 
     private static void answer(Exchange exchange, int status, String contentType, String body) {
         HttpAnswers.whole(exchange, status, new Headers(), contentType, body.getBytes(StandardCharsets.UTF_8),
-                UUID.randomUUID().toString());
+                RequestIds.next());
     }
 }

@@ -3,6 +3,7 @@ package io.gatehouse.gateway.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.spi.DecidingRule;
@@ -34,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -146,7 +146,7 @@ public final class ApprovalAdminRoutes extends RouteBuilder {
             Headers headers = new Headers();
             netty.headers().forEach(h -> headers.add(h.getKey(), h.getValue()));
             byte[] body = netty.content().readableBytes() > MAX_BODY ? null : ByteBufUtil.getBytes(netty.content());
-            String requestId = UUID.randomUUID().toString();
+            String requestId = RequestIds.next();
             AdminExchange ax = new AdminExchange(requestId, new AdminExchange.Request(netty.method().name(),
                     uri.path(), uri.rawQuery(), headers, (InetSocketAddress) ctx.channel().remoteAddress()));
             authenticate(ax).whenComplete((denial, error) -> {

@@ -2,6 +2,7 @@ package io.gatehouse.gateway.admin;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.gateway.http.HttpAnswers;
 import io.gatehouse.gateway.http.Problem;
 import io.gatehouse.spi.Headers;
@@ -31,7 +32,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.regex.Pattern;
 import org.apache.camel.AsyncCallback;
@@ -116,7 +116,7 @@ public final class AuditAdminRoutes extends RouteBuilder {
             QueryStringDecoder uri = new QueryStringDecoder(netty.uri());
             Headers headers = new Headers();
             netty.headers().forEach(h -> headers.add(h.getKey(), h.getValue()));
-            String requestId = UUID.randomUUID().toString();
+            String requestId = RequestIds.next();
             AdminExchange ax = new AdminExchange(requestId, new AdminExchange.Request(netty.method().name(),
                     uri.path(), uri.rawQuery(), headers, (InetSocketAddress) ctx.channel().remoteAddress()));
             Instant start = clock.instant();

@@ -3,6 +3,7 @@ package io.gatehouse.gateway.console;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.config.ConsoleConfig;
 import io.gatehouse.gateway.admin.AdminAuth;
 import io.gatehouse.gateway.http.HttpAnswers;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -222,7 +222,7 @@ public final class ConsoleRoutes extends RouteBuilder {
             byte[] body = netty.content().readableBytes() > MAX_BODY ? null : ByteBufUtil.getBytes(netty.content());
             Call call = new Call(netty.method().name(), uri.path(), uri.parameters(), headers, body,
                     (InetSocketAddress) ctx.channel().remoteAddress());
-            String requestId = UUID.randomUUID().toString();
+            String requestId = RequestIds.next();
             CompletionStage<Reply> reply;
             try {
                 if (call.path().equals(EVENTS)) {

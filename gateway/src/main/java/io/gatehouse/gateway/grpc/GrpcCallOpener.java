@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.grpc;
 
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.gateway.pipeline.ExchangeOpener;
 import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.agent.camel.AgentComponent;
@@ -19,7 +20,6 @@ import io.grpc.Deadline;
 import io.grpc.Metadata;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.camel.Exchange;
@@ -68,7 +68,7 @@ public final class GrpcCallOpener implements Processor {
         ProtocolAdapter adapter = pipeline.adapter();
         RoutedMessage routed = RoutedMessage.of(exchange);
         GrpcCall call = routed.call();
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIds.next();
         Headers headers = headers(call.headers());
         headers.set("Content-Type", "application/json");
 

@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.http;
 
+import io.gatehouse.engine.RequestIds;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -13,7 +14,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -168,7 +168,7 @@ final class ClientTimeouts {
 
     /** 408 when no answer is owed on the connection (else the 408 would be read as that answer), then close. */
     private void timedOut(String rule, String detail, String method, String path) {
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIds.next();
         LOG.warn("request {} on listener {}: {}; closing the connection", requestId, settings.name(), detail);
         if (exchanges > 0) {
             refusals.refused(ctx.channel(), requestId, 0, rule, "Request timeout", detail, method, path);

@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.http;
 
+import io.gatehouse.engine.RequestIds;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -23,7 +24,6 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.net.URI;
 import java.util.ArrayDeque;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -186,7 +186,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     /** Answers a refusal no endpoint can take, here, and closes. */
     private void answer(ChannelHandlerContext ctx, FullHttpRequest request, Refusal refusal, String path) {
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIds.next();
         LOG.warn("request {} refused by listener {} before any endpoint: {} {} ({} {})", requestId,
                 settings.name(), refusal.status(), refusal.detail(), request.method(), RequestChecks.quote(path));
         refusals.refused(ctx.channel(), requestId, refusal.status(), refusal.rule(), refusal.title(), refusal.detail(),

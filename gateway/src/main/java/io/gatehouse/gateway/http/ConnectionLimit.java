@@ -1,11 +1,11 @@
 package io.gatehouse.gateway.http;
 
+import io.gatehouse.engine.RequestIds;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +55,7 @@ final class ConnectionLimit extends ChannelInboundHandlerAdapter {
                     + " connection(s) with 503", settings.name(), settings.maxConnections(), refused);
         }
         // Written as bytes from the front of the pipeline: nothing behind this handler has seen the connection.
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIds.next();
         String detail = "this gateway listener holds its maximum of " + settings.maxConnections()
                 + " connections; retry later or reuse a kept-alive connection";
         refusals.refused(ctx.channel(), requestId, 503, "too-many-connections", "Too many connections", detail,

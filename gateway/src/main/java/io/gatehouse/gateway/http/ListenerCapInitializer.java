@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.http;
 
+import io.gatehouse.engine.RequestIds;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,7 +15,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.util.UUID;
 import org.apache.camel.component.netty.NettyConsumer;
 import org.apache.camel.component.netty.ServerInitializerFactory;
 import org.apache.camel.component.netty.http.HttpServerInitializerFactory;
@@ -123,7 +123,7 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
             if (answer instanceof FullHttpResponse response && start instanceof HttpRequest request
                     && response.status().code() == HttpResponseStatus.EXPECTATION_FAILED.code()) {
                 response.release();
-                String requestId = UUID.randomUUID().toString();
+                String requestId = RequestIds.next();
                 String path = new QueryStringDecoder(request.uri()).rawPath();
                 LOG.warn("request {} refused before any endpoint: unsupported Expect '{}' ({} {})", requestId,
                         request.headers().get(HttpHeaderNames.EXPECT), request.method(), path);
@@ -139,7 +139,7 @@ public final class ListenerCapInitializer extends HttpServerInitializerFactory {
         }
 
         private FullHttpResponse tooLarge(Channel channel, HttpRequest request) {
-            String requestId = UUID.randomUUID().toString();
+            String requestId = RequestIds.next();
             String path = new QueryStringDecoder(request.uri()).rawPath();
             LOG.warn("request {} refused before any endpoint: its body is over the listener's cap of {} bytes ({} {})",
                     requestId, max, request.method(), path);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.spi.audit.AuditEntry;
 import io.gatehouse.spi.audit.AuditLog;
 import io.netty.channel.Channel;
@@ -15,7 +16,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -130,7 +130,7 @@ public final class ListenerRefusals {
             }
             return;
         }
-        String id = requestId != null ? requestId : UUID.randomUUID().toString();
+        String id = requestId != null ? requestId : RequestIds.next();
         Instant now = clock.instant();
         ObjectNode start = JSON.createObjectNode();
         ObjectNode request = start.putObject("request");
@@ -206,7 +206,7 @@ public final class ListenerRefusals {
         refusals.put("until", now.toString());
         ObjectNode rules = refusals.putObject("byRule");
         byRule.forEach(rules::put);
-        append(UUID.randomUUID().toString(), now, start, end);
+        append(RequestIds.next(), now, start, end);
         summaries.increment();
     }
 

@@ -1,5 +1,6 @@
 package io.gatehouse.gateway.pipeline;
 
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.engine.PipelineExchange;
 import io.gatehouse.gateway.http.ListenerRefusals;
@@ -19,7 +20,6 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
@@ -71,7 +71,7 @@ public final class ExchangeOpener implements Processor {
         long start = System.nanoTime();
         // The one read of the swapped pipeline: every later node of this exchange reads this capture.
         EndpointPipeline pipeline = slot.current();
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIds.next();
         FullHttpRequest netty = exchange.getIn(NettyHttpMessage.class).getHttpRequest();
         ChannelHandlerContext ctx = exchange.getIn().getHeader(NettyConstants.NETTY_CHANNEL_HANDLER_CONTEXT,
                 ChannelHandlerContext.class);
