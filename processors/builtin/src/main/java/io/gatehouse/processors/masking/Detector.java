@@ -55,15 +55,22 @@ final class Detector {
     /** True when a match can start with a non-ASCII character. */
     final boolean nonAsciiFirst;
     final Start start;
+    /**
+     * Characters one of which every match holds within {@link #anchorReach} characters from its start ({@code @}
+     * for an email, a digit for an IBAN), or null. Where none is that near, {@link #start} is false, so the
+     * scanner looks them up once per text instead of asking at every word.
+     */
+    final String anchor;
+    final int anchorReach;
 
     Detector(String id, String label, Pattern pattern, Strategy strategy, Validator validator,
              Continuation continuation, UnaryOperator<String> normalizer) {
-        this(id, label, pattern, strategy, validator, continuation, normalizer, null, true, Start.ANY);
+        this(id, label, pattern, strategy, validator, continuation, normalizer, null, true, Start.ANY, null, 0);
     }
 
     Detector(String id, String label, Pattern pattern, Strategy strategy, Validator validator,
              Continuation continuation, UnaryOperator<String> normalizer, String firstChars, boolean nonAsciiFirst,
-             Start start) {
+             Start start, String anchor, int anchorReach) {
         this.id = id;
         this.label = label;
         this.pattern = pattern;
@@ -74,16 +81,30 @@ final class Detector {
         this.firstChars = firstChars;
         this.nonAsciiFirst = nonAsciiFirst;
         this.start = start;
+        this.anchor = anchor;
+        this.anchorReach = anchorReach;
     }
 
     /** The same detector with a cheap start condition: which characters a match begins with, and more. */
     Detector startingWith(String firstChars, Start start) {
-        return new Detector(id, label, pattern, strategy, validator, continuation, normalizer, firstChars, false, start);
+        return new Detector(id, label, pattern, strategy, validator, continuation, normalizer, firstChars, false, start,
+                anchor, anchorReach);
     }
 
     /** The same detector starting with {@code firstChars} or any non-ASCII character. */
     Detector startingWithOrNonAscii(String firstChars, Start start) {
-        return new Detector(id, label, pattern, strategy, validator, continuation, normalizer, firstChars, true, start);
+        return new Detector(id, label, pattern, strategy, validator, continuation, normalizer, firstChars, true, start,
+                anchor, anchorReach);
+    }
+
+    /**
+     * The same detector, declaring that its start condition is false wherever none of the {@code anchor}
+     * characters is among the {@code reach} characters from the start on (and the text goes on that far);
+     * null for none.
+     */
+    Detector anchoredBy(String anchor, int reach) {
+        return new Detector(id, label, pattern, strategy, validator, continuation, normalizer, firstChars,
+                nonAsciiFirst, start, anchor, reach);
     }
 
     @Override

@@ -63,7 +63,8 @@ final class Detectors {
         }
         if (enabled.containsKey(EMAIL)) {
             all.add(new Detector(EMAIL, "EMAIL", Pattern.compile(EMAIL_PATTERN), enabled.get(EMAIL), Validators::email,
-                    null, v -> v.toLowerCase(Locale.ROOT)).startingWith(LOCAL_PART, Detectors::mayBeEmail));
+                    null, v -> v.toLowerCase(Locale.ROOT)).startingWith(LOCAL_PART, Detectors::mayBeEmail)
+                    .anchoredBy("@", EMAIL_REACH));
         }
         if (enabled.containsKey(IBAN)) {
             all.add(new Detector(IBAN, "IBAN", Pattern.compile(IBAN_PATTERN), enabled.get(IBAN), Validators::iban, null,
@@ -205,12 +206,15 @@ final class Detectors {
         };
     }
 
+    /** How far from its start an email's {@code @} can be: after at most 64 local-part characters. */
+    static final int EMAIL_REACH = 65;
+
     /** At the start of a run of local-part characters that reaches an {@code @} within 64 characters. */
     private static boolean mayBeEmail(CharSequence t, int i, int to) {
         if (i > 0 && localPart(t.charAt(i - 1))) {
             return false;
         }
-        int limit = Math.min(to, i + 65);
+        int limit = Math.min(to, i + EMAIL_REACH);
         for (int j = i; j < limit; j++) {
             char c = t.charAt(j);
             if (c == '@') {

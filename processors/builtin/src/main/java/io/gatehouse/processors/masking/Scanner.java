@@ -60,10 +60,35 @@ final class Scanner {
      * (or the start) before it, so the rest of a word is skipped; a custom pattern can start anywhere.
      */
     private final boolean wordStartsOnly;
+    /** The distinct anchors of the detectors ({@link Detector#anchor}), and each detector's index into them or -1. */
+    private final boolean[][] anchors;
+    private final int[] anchorOf;
 
     Scanner(List<Detector> detectors, int window) {
         this.detectors = detectors.toArray(Detector[]::new);
         this.window = window;
+        List<String> distinct = new ArrayList<>();
+        anchorOf = new int[this.detectors.length];
+        for (int d = 0; d < this.detectors.length; d++) {
+            String a = this.detectors[d].anchor;
+            if (a == null) {
+                anchorOf[d] = -1;
+                continue;
+            }
+            if (!distinct.contains(a)) {
+                distinct.add(a);
+            }
+            anchorOf[d] = distinct.indexOf(a);
+        }
+        anchors = new boolean[distinct.size()][128];
+        for (int a = 0; a < anchors.length; a++) {
+            for (char ch : distinct.get(a).toCharArray()) {
+                if (ch >= 128) {
+                    throw new IllegalArgumentException("anchors are ASCII characters: " + distinct.get(a));
+                }
+                anchors[a][ch] = true;
+            }
+        }
         for (int c = 0; c < 128; c++) {
             List<Integer> starting = new ArrayList<>();
             for (int d = 0; d < this.detectors.length; d++) {
@@ -101,6 +126,9 @@ final class Scanner {
         int to = text.length();
         int waitFloor = atEnd ? Integer.MAX_VALUE : Math.max(0, to - window);
         int i = from;
+        // Where each anchor next occurs at or after i (-1: nowhere); found lazily, each character read once.
+        int[] nextAnchor = anchors.length == 0 ? NONE : new int[anchors.length];
+        java.util.Arrays.fill(nextAnchor, Integer.MIN_VALUE);
         while (i < to) {
             char ch = text.charAt(i);
             int[] candidates = ch < 128 ? byChar[ch] : nonAscii;
@@ -108,7 +136,7 @@ final class Scanner {
                 i++;
                 continue;
             }
-            Match match = evaluate(text, i, to, atEnd, i >= waitFloor, candidates, c);
+            Match match = evaluate(text, i, to, atEnd, i >= waitFloor, candidates, c, nextAnchor);
             if (match == WAIT) {
                 return i;
             }
@@ -132,9 +160,12 @@ final class Scanner {
 
     /** The first detector, in priority order, that accepts a value at {@code start}; WAIT when undecidable yet. */
     private Match evaluate(CharSequence text, int start, int to, boolean atEnd, boolean mayWait, int[] candidates,
-                           Context c) {
+                           Context c, int[] nextAnchor) {
         for (int index : candidates) {
             Detector d = detectors[index];
+            if (anchorOf[index] >= 0 && !anchorNear(text, start, to, atEnd, d, anchorOf[index], nextAnchor)) {
+                continue;
+            }
             if (!d.start.may(text, start, to)) {
                 continue;
             }
@@ -157,6 +188,35 @@ final class Scanner {
             return continueMatch(text, start, end, to, atEnd, d);
         }
         return null;
+    }
+
+    /**
+     * False when no match of {@code d} can start at {@code start}: its anchor is not within its reach, and the
+     * text goes on that far or ends there. True otherwise (the start condition and the pattern then decide).
+     */
+    private boolean anchorNear(CharSequence text, int start, int to, boolean atEnd, Detector d, int a,
+                               int[] nextAnchor) {
+        int next = nextAnchor[a];
+        if (next != -1 && next < start) {
+            next = indexOf(text, anchors[a], start, to);
+            nextAnchor[a] = next;
+        }
+        int reachEnd = start + d.anchorReach;
+        if (next >= 0 && next < reachEnd) {
+            return true;
+        }
+        // At exactly reachEnd == to the start conditions still say "may" (more text could follow), so do we.
+        return !atEnd && reachEnd >= to;
+    }
+
+    private static int indexOf(CharSequence text, boolean[] anyOf, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char ch = text.charAt(i);
+            if (ch < 128 && anyOf[ch]) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static Match continueMatch(CharSequence text, int start, int end, int to, boolean atEnd, Detector d) {
