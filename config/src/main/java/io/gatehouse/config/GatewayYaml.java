@@ -35,7 +35,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             throw new ConfigException("dataDirectory", "value " + Nodes.quote(dataDirectory) + " (expected: a path)");
         }
         plugins = plugins == null ? new Plugins(null) : plugins;
-        store = store == null ? new Store(null, null, null, null, null, null, null, null) : store;
+        store = store == null ? new Store(null, null, null, null, null, null, null, null, null) : store;
         reload = reload == null ? new Reload(null, null) : reload;
         shutdown = shutdown == null ? new Shutdown(null, null) : shutdown;
         tracing = tracing == null ? TracingConfig.defaults() : tracing;
@@ -178,26 +178,28 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
     /** {@code store:}; see {@link StoreConfig}. Absent keys take the defaults there. */
     record Store(String url, String username, io.gatehouse.spi.Secret password, Integer poolSize,
                  StoreConfig.OnFailure onStoreFailure, String replicaId, Integer checkpointEvery,
-                 java.time.Duration checkpointInterval) {
+                 java.time.Duration checkpointInterval, java.time.Duration approvalPollInterval) {
         Store {
+            // The components, not the fields: a compact constructor assigns those only at its end.
             config(url, username, password, poolSize, onStoreFailure, replicaId, checkpointEvery, checkpointInterval,
-                    Path.of(".")); // validates, naming the field
+                    approvalPollInterval, Path.of(".")); // validates, naming the field
         }
 
         StoreConfig toConfig(Path dataDirectory) {
             return config(url, username, password, poolSize, onStoreFailure, replicaId, checkpointEvery,
-                    checkpointInterval, dataDirectory);
+                    checkpointInterval, approvalPollInterval, dataDirectory);
         }
 
         private static StoreConfig config(String url, String username, io.gatehouse.spi.Secret password,
                                           Integer poolSize, StoreConfig.OnFailure onStoreFailure, String replicaId,
                                           Integer checkpointEvery, java.time.Duration checkpointInterval,
-                                          Path dataDirectory) {
+                                          java.time.Duration approvalPollInterval, Path dataDirectory) {
             return new StoreConfig(url == null ? StoreConfig.defaultUrl(dataDirectory) : url, username, password,
                     poolSize == null ? StoreConfig.DEFAULT_POOL_SIZE : poolSize,
                     onStoreFailure == null ? StoreConfig.OnFailure.FAIL_CLOSED : onStoreFailure, replicaId,
                     checkpointEvery == null ? StoreConfig.DEFAULT_CHECKPOINT_EVERY : checkpointEvery,
-                    checkpointInterval == null ? StoreConfig.DEFAULT_CHECKPOINT_INTERVAL : checkpointInterval);
+                    checkpointInterval == null ? StoreConfig.DEFAULT_CHECKPOINT_INTERVAL : checkpointInterval,
+                    approvalPollInterval == null ? StoreConfig.DEFAULT_APPROVAL_POLL_INTERVAL : approvalPollInterval);
         }
     }
 

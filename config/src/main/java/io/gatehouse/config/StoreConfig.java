@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  *   replicaId: gw-1                                     # default: generated once, kept in <dataDirectory>/audit/
  *   checkpointEvery: 1000
  *   checkpointInterval: 60s
+ *   approvalPollInterval: 1s                            # fallback re-read of waited-on approvals
  * }</pre>
  *
  * @param url                a JDBC URL, {@code jdbc:h2:...} or {@code jdbc:postgresql:...}
@@ -30,9 +31,13 @@ import java.util.regex.Pattern;
  * @param replicaId          this gateway's audit chain, or null to generate one
  * @param checkpointEvery    a signed audit checkpoint after this many records …
  * @param checkpointInterval … or after this long; default 1000 records or 60s
+ * @param approvalPollInterval how often a replica re-reads the approvals its requests wait on, and so checks the
+ *                           store, beside PostgreSQL's notifications (on H2, the only way another process's
+ *                           decision arrives); 100ms to 1h, default 1s
  */
 public record StoreConfig(String url, String username, Secret password, int poolSize, OnFailure onStoreFailure,
-                          String replicaId, int checkpointEvery, Duration checkpointInterval) {
+                          String replicaId, int checkpointEvery, Duration checkpointInterval,
+                          Duration approvalPollInterval) {
 
     /** {@code fail-closed}: answer 503 and forward nothing; {@code spool}: record to a local file until the store is back. */
     public enum OnFailure { FAIL_CLOSED, SPOOL }
@@ -40,6 +45,7 @@ public record StoreConfig(String url, String username, Secret password, int pool
     public static final int DEFAULT_POOL_SIZE = 4;
     public static final int DEFAULT_CHECKPOINT_EVERY = 1000;
     public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_APPROVAL_POLL_INTERVAL = Duration.ofSeconds(1);
 
     private static final Pattern REPLICA = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
 
@@ -64,6 +70,19 @@ public record StoreConfig(String url, String username, Secret password, int pool
         if (checkpointInterval.compareTo(Duration.ofSeconds(1)) < 0 || checkpointInterval.compareTo(Duration.ofDays(1)) > 0) {
             throw new ConfigException("checkpointInterval", "must be between 1s and 1d, got " + checkpointInterval);
         }
+        Checks.required("approvalPollInterval", approvalPollInterval);
+        if (approvalPollInterval.compareTo(Duration.ofMillis(100)) < 0
+                || approvalPollInterval.compareTo(Duration.ofHours(1)) > 0) {
+            throw new ConfigException("approvalPollInterval", "must be between 100ms and 1h, got "
+                    + approvalPollInterval);
+        }
+    }
+
+    /** With the default {@code approvalPollInterval}. */
+    public StoreConfig(String url, String username, Secret password, int poolSize, OnFailure onStoreFailure,
+                       String replicaId, int checkpointEvery, Duration checkpointInterval) {
+        this(url, username, password, poolSize, onStoreFailure, replicaId, checkpointEvery, checkpointInterval,
+                DEFAULT_APPROVAL_POLL_INTERVAL);
     }
 
     /** The embedded default: an H2 file under {@code <dataDirectory>/store/}, fail-closed. */
@@ -80,6 +99,7 @@ public record StoreConfig(String url, String username, Secret password, int pool
     public String toString() {
         return "StoreConfig[url=" + url.replaceAll("[?;].*", "") + ", username=" + username + ", password=" + password
                 + ", poolSize=" + poolSize + ", onStoreFailure=" + onStoreFailure + ", replicaId=" + replicaId
-                + ", checkpointEvery=" + checkpointEvery + ", checkpointInterval=" + checkpointInterval + "]";
+                + ", checkpointEvery=" + checkpointEvery + ", checkpointInterval=" + checkpointInterval
+                + ", approvalPollInterval=" + approvalPollInterval + "]";
     }
 }

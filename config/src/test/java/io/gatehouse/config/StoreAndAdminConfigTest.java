@@ -54,6 +54,7 @@ class StoreAndAdminConfigTest {
                   replicaId: gw-1
                   checkpointEvery: 50
                   checkpointInterval: 10s
+                  approvalPollInterval: 5s
                 """).env(Map.of("DB_PASSWORD", "s3cret"));
 
         StoreConfig store = dir.load().orThrow().store();
@@ -64,7 +65,20 @@ class StoreAndAdminConfigTest {
         assertThat(store.replicaId()).isEqualTo("gw-1");
         assertThat(store.checkpointEvery()).isEqualTo(50);
         assertThat(store.checkpointInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(store.approvalPollInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(store.toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void approvalsArePolledEverySecondUnlessSaidOtherwiseWithinAHundredMillisecondsToAnHour() {
+        assertThat(dir("store:\n  poolSize: 4\n").load().orThrow().store().approvalPollInterval())
+                .isEqualTo(Duration.ofSeconds(1));
+        assertThat(dir("store:\n  approvalPollInterval: 1h\n").load().orThrow().store().approvalPollInterval())
+                .isEqualTo(Duration.ofHours(1));
+        assertThat(dir("store:\n  approvalPollInterval: 50ms\n").errors()).containsExactly("gateway.yaml:9:25: field"
+                + " 'store.approvalPollInterval': must be between 100ms and 1h, got PT0.05S");
+        assertThat(dir("store:\n  approvalPollInterval: 2h\n").errors()).containsExactly("gateway.yaml:9:25: field"
+                + " 'store.approvalPollInterval': must be between 100ms and 1h, got PT2H");
     }
 
     @Test

@@ -118,7 +118,7 @@ public final class GatewayServicesAssembly implements AutoCloseable {
         AuditWriter writer = stack.open("audit writer", () -> AuditWriter.start(store,
                 auditSettings(storeConfig, dataDirectory), clock));
         Approvals approvals = stack.open("approvals", () -> Approvals.open(store, writer, clock,
-                Approvals.Settings.DEFAULTS));
+                new Approvals.Settings(storeConfig.approvalPollInterval(), Approvals.Settings.DEFAULTS.sweepInterval())));
         PostgresRateLimitBuckets rateLimits = store.dialect() == Dialect.POSTGRESQL
                 ? stack.open("shared rate limits", () -> PostgresRateLimitBuckets.open(store, clock)) : null;
         BreakGlassStore breakGlass = stack.open("break-glass", () -> new BreakGlassStore(store, writer, clock,

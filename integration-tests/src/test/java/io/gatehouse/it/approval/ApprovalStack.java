@@ -252,15 +252,23 @@ public final class ApprovalStack implements AutoCloseable {
     }
 
     /** Writes the config of a new replica (not started). The endpoint holds every batch-create for ml-leads. */
+    /** The pipeline of {@link #replica(String)}: recording, auth, and approval of batch creation by ml-leads. */
+    static final String APPROVAL_PIPELINE = "  - recording: {}\n"
+            + "  - auth:\n      providers: [dev]\n"
+            + "  - approval:\n      when: {operations: [batch-create]}\n      approvers: [ml-leads]\n"
+            + "      maxWait: 60s\n";
+
     Replica replica(String name) throws IOException {
-        return replica(name, "  - recording: {}\n"
-                + "  - auth:\n      providers: [dev]\n"
-                + "  - approval:\n      when: {operations: [batch-create]}\n      approvers: [ml-leads]\n"
-                + "      maxWait: 60s\n");
+        return replica(name, APPROVAL_PIPELINE);
     }
 
     /** Writes the config of a new replica (not started) whose endpoint runs {@code pipeline} (YAML list items). */
     public Replica replica(String name, String pipeline) throws IOException {
+        return replica(name, pipeline, "");
+    }
+
+    /** As {@link #replica(String, String)}, with {@code storeKeys} (indented YAML lines) added under {@code store:}. */
+    public Replica replica(String name, String pipeline, String storeKeys) throws IOException {
         Path config = root.resolve(name + "/config");
         Path data = root.resolve(name + "/data");
         int port = freePort();
@@ -274,7 +282,7 @@ public final class ApprovalStack implements AutoCloseable {
                 + "agents:\n  local:\n    address: 127.0.0.1:" + agentPort + "\n"
                 + "identity:\n  providers:\n    dev:\n      issuer: " + issuer.issuer() + "\n"
                 + "      audiences: [" + AUDIENCE + "]\n"
-                + "dataDirectory: " + data + "\n" + store);
+                + "dataDirectory: " + data + "\n" + store + storeKeys);
         write(config.resolve("endpoints/openai.yaml"), "id: openai\nlistener: http\npath: /v1\nprotocol: openai\n"
                 + "target:\n  agent: local\n  service: demo-model\npipeline:\n" + pipeline);
         // The agent's dev certificates (mutual TLS), as an operator would copy them to each gateway.
