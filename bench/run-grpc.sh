@@ -14,9 +14,9 @@
 # --policies [config/examples/demo/policies], --pipeline [demo] (or lean: limits + auth only, as run-http.sh).
 # Environment: BENCH_JAVA_OPTS [] JVM options of the one JVM; BENCH_REBUILD=1 rebuilds first.
 #
-# Builds with Maven, offline, bench only (`-pl bench`): the gateway, agent, sample model and protocol classes
-# come from the local repository as last installed (`mvn -B -o install -DskipTests` refreshes them), so a change
-# in progress elsewhere in the tree is neither measured by accident nor able to stop a run. The stack's logs
+# Builds with Maven, offline, bench and the modules it needs (`-pl bench -am`, test-compile): the gateway, agent,
+# sample model and protocol classes are this work tree's, as compiled (target/classes), so nothing has to be
+# installed first and what is measured is what is checked out. The stack's logs
 # (logback, as the gateway logs) go to bench/target/run-grpc/stack.log, the report to stdout and
 # bench/target/run-grpc/report.txt.
 set -euo pipefail
@@ -29,14 +29,16 @@ die() { printf 'run-grpc: %s\n' "$*" >&2; exit 1; }
 command -v java >/dev/null || die "java (17+) is needed"
 mkdir -p "$OUT"
 
-newer() { find "$ROOT/bench/src" "$ROOT/bench/pom.xml" -type f -newer "$CLASSPATH_FILE" -print -quit; }
+newer() { find "$ROOT" -path "$ROOT/*/target" -prune -o \( -path '*/src/main/*' -o -path "$ROOT/bench/src/*" \
+  -o -name pom.xml \) -type f -newer "$CLASSPATH_FILE" -print -quit; }
 if [ ! -f "$CLASSPATH_FILE" ] || [ ! -f "$CLASSES/io/gatehouse/bench/GrpcLoad.class" ] \
     || [ "${BENCH_REBUILD:-0}" = 1 ] || [ -n "$(newer)" ]; then
   command -v mvn >/dev/null || die "Maven (mvn) is needed to build bench's test classes"
   echo "run-grpc: building bench (test classes and their class path)" >&2
-  (cd "$ROOT" && mvn -B -ntp -q -o -pl bench test-compile dependency:build-classpath \
+  # In a reactor build each module writes the class path file in turn; bench, built last, writes it last.
+  (cd "$ROOT" && mvn -B -ntp -q -o -pl bench -am test-compile dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile="$CLASSPATH_FILE") >&2 \
-    || die "build failed; are the other modules installed? (mvn -B -o install -DskipTests)"
+    || die "build failed (offline: run 'mvn -B package -DskipTests' online once to fetch dependencies)"
 fi
 
 echo "== machine: $(nproc) cores; $(uptime)"

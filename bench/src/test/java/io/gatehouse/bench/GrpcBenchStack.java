@@ -107,9 +107,12 @@ final class GrpcBenchStack implements AutoCloseable {
             write(config.resolve("endpoints").resolve("kserve-grpc.yaml"), "id: kserve-grpc\nlistener: grpc\n"
                     + "models: [demo-small, demo-large]\nserverCalls: true\nprotocol: kserve-v2\n"
                     + "target:\n  agent: local\n  service: demo-grpc\npipeline:\n" + PIPELINE_YAML.get(pipeline));
-            // The demo's policies name the HTTP endpoint too; nothing calls it here.
+            // The demo's policies name the HTTP endpoints too; nothing calls them here.
             write(config.resolve("endpoints").resolve("openai.yaml"), "id: openai\nlistener: http\npath: /v1\n"
                     + "protocol: openai\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n  - auth:\n"
+                    + "      providers: [dev]\n  - policy: {}\n");
+            write(config.resolve("endpoints").resolve("ollama.yaml"), "id: ollama\nlistener: http\npath: /ollama\n"
+                    + "protocol: ollama\ntarget:\n  agent: local\n  service: demo-model\npipeline:\n  - auth:\n"
                     + "      providers: [dev]\n  - policy: {}\n");
             Path policies = Files.createDirectories(config.resolve("policies"));
             try (Stream<Path> files = Files.list(demoPolicies)) {
