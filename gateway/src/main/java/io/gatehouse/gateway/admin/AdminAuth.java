@@ -1,7 +1,7 @@
 package io.gatehouse.gateway.admin;
 
-import io.gatehouse.engine.RequestIds;
 import io.gatehouse.config.AdminConfig;
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.gateway.plugin.ProcessorRegistry;
 import io.gatehouse.spi.ConfigException;
 import io.gatehouse.spi.DecidingRule;

@@ -1,8 +1,8 @@
 package io.gatehouse.gateway.pipeline;
 
-import io.gatehouse.engine.RequestIds;
 import io.gatehouse.engine.InboundRequest;
 import io.gatehouse.engine.PipelineExchange;
+import io.gatehouse.engine.RequestIds;
 import io.gatehouse.gateway.http.ListenerRefusals;
 import io.gatehouse.gateway.http.Refusal;
 import io.gatehouse.gateway.protocol.MalformedRequestException;

@@ -60,33 +60,23 @@ final class Scanner {
      * (or the start) before it, so the rest of a word is skipped; a custom pattern can start anywhere.
      */
     private final boolean wordStartsOnly;
-    /** The distinct anchors of the detectors ({@link Detector#anchor}), and each detector's index into them or -1. */
+    /** Per detector, its anchor characters as a table over ASCII ({@link Detector#anchor}), or null. */
     private final boolean[][] anchors;
-    private final int[] anchorOf;
 
     Scanner(List<Detector> detectors, int window) {
         this.detectors = detectors.toArray(Detector[]::new);
         this.window = window;
-        List<String> distinct = new ArrayList<>();
-        anchorOf = new int[this.detectors.length];
+        anchors = new boolean[this.detectors.length][];
         for (int d = 0; d < this.detectors.length; d++) {
-            String a = this.detectors[d].anchor;
-            if (a == null) {
-                anchorOf[d] = -1;
-                continue;
-            }
-            if (!distinct.contains(a)) {
-                distinct.add(a);
-            }
-            anchorOf[d] = distinct.indexOf(a);
-        }
-        anchors = new boolean[distinct.size()][128];
-        for (int a = 0; a < anchors.length; a++) {
-            for (char ch : distinct.get(a).toCharArray()) {
-                if (ch >= 128) {
-                    throw new IllegalArgumentException("anchors are ASCII characters: " + distinct.get(a));
+            String anchor = this.detectors[d].anchor;
+            if (anchor != null) {
+                anchors[d] = new boolean[128];
+                for (char ch : anchor.toCharArray()) {
+                    if (ch >= 128) {
+                        throw new IllegalArgumentException("anchors are ASCII characters: " + anchor);
+                    }
+                    anchors[d][ch] = true;
                 }
-                anchors[a][ch] = true;
             }
         }
         for (int c = 0; c < 128; c++) {
@@ -126,8 +116,9 @@ final class Scanner {
         int to = text.length();
         int waitFloor = atEnd ? Integer.MAX_VALUE : Math.max(0, to - window);
         int i = from;
-        // Where each anchor next occurs at or after i (-1: nowhere); found lazily, each character read once.
-        int[] nextAnchor = anchors.length == 0 ? NONE : new int[anchors.length];
+        // Per detector, where its anchor next occurs at or after i (-1: nowhere, MIN_VALUE: not looked yet);
+        // found lazily, so each character is read once per anchored detector.
+        int[] nextAnchor = new int[detectors.length];
         java.util.Arrays.fill(nextAnchor, Integer.MIN_VALUE);
         while (i < to) {
             char ch = text.charAt(i);
@@ -163,7 +154,7 @@ final class Scanner {
                            Context c, int[] nextAnchor) {
         for (int index : candidates) {
             Detector d = detectors[index];
-            if (anchorOf[index] >= 0 && !anchorNear(text, start, to, atEnd, d, anchorOf[index], nextAnchor)) {
+            if (anchors[index] != null && !anchorNear(text, start, to, atEnd, index, nextAnchor)) {
                 continue;
             }
             if (!d.start.may(text, start, to)) {
@@ -191,17 +182,16 @@ final class Scanner {
     }
 
     /**
-     * False when no match of {@code d} can start at {@code start}: its anchor is not within its reach, and the
+     * False when no match of detector {@code d} can start at {@code start}: its anchor is not within its reach, and the
      * text goes on that far or ends there. True otherwise (the start condition and the pattern then decide).
      */
-    private boolean anchorNear(CharSequence text, int start, int to, boolean atEnd, Detector d, int a,
-                               int[] nextAnchor) {
-        int next = nextAnchor[a];
+    private boolean anchorNear(CharSequence text, int start, int to, boolean atEnd, int d, int[] nextAnchor) {
+        int next = nextAnchor[d];
         if (next != -1 && next < start) {
-            next = indexOf(text, anchors[a], start, to);
-            nextAnchor[a] = next;
+            next = indexOf(text, anchors[d], start, to);
+            nextAnchor[d] = next;
         }
-        int reachEnd = start + d.anchorReach;
+        int reachEnd = start + detectors[d].anchorReach;
         if (next >= 0 && next < reachEnd) {
             return true;
         }
