@@ -3,7 +3,9 @@
 # listener -> agent over gRPC + mTLS -> the model's gRPC port), in one JVM that also runs the load client
 # (io.gatehouse.bench.GrpcLoad, bench/src/test/java). Pipeline of the gateway's endpoint: recording, limits,
 # auth, policy, masking, with the demo's policies. Prints req/s, p50/p90/p99 per target, the ratios to the
-# direct call, and a one-caller (c=1) run of each. About 1.5 minutes.
+# direct call, and a one-caller (c=1) run of each. First it loads both paths until the JIT has settled (the JVM's
+# own compile-time counter grows by less than --settle-share % of a round), which takes 1 to 5 minutes; then about
+# 1.5 minutes of measuring.
 #
 #   bench/run-grpc.sh
 #   bench/run-grpc.sh --callers 32 --duration 30     any GrpcLoad option passes through (defaults below)
@@ -11,7 +13,8 @@
 # GrpcLoad options (defaults in brackets): --warmup [10] --duration [20] seconds of the load runs, --callers [16]
 # calls in flight over --channels [2], --idle-warmup [3] --idle [5] seconds of the c=1 runs, --users [1000]
 # gateway identities to rotate over (the demo's ml-engineers policy allows 600 requests a minute per identity),
-# --policies [config/examples/demo/policies], --pipeline [demo] (or lean: limits + auth only, as run-http.sh).
+# --policies [config/examples/demo/policies], --pipeline [demo] (or lean: limits + auth only, as run-http.sh),
+# --settle-step [10] seconds per settle round, --settle-share [2] %, --settle-max [300] seconds (0: no settle step).
 # Environment: BENCH_JAVA_OPTS [] JVM options of the one JVM; BENCH_REBUILD=1 rebuilds first.
 #
 # Builds with Maven, offline, bench and the modules it needs (`-pl bench -am`, test-compile): the gateway, agent,

@@ -42,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * window sees the verified-token cache hit, as a steady client would.
  *
  * <p>Run by {@code bench/run-grpc.sh}; options: {@code --warmup S --duration S --callers N --channels N
- * --idle-warmup S --idle S --users N --policies DIR --pipeline demo|lean}. Prints a table and the gateway/direct ratios; asserts
+ * --idle-warmup S --idle S --users N --policies DIR --pipeline demo|lean --settle-step S --settle-share PCT
+ * --settle-max S}; before measuring it loads until the JIT has settled (see {@code settle}). Prints a table and the gateway/direct ratios; asserts
  * nothing about timings.
  */
 public final class GrpcLoad {
@@ -55,7 +56,8 @@ public final class GrpcLoad {
     }
 
     record Options(int warmupSeconds, int durationSeconds, int callers, int channels, int idleWarmupSeconds,
-                   int idleSeconds, int users, Path policies, String pipeline) {
+                   int idleSeconds, int users, Path policies, String pipeline, int settleStepSeconds,
+                   double settleShare, int settleMaxSeconds) {
 
         static Options parse(String[] args) {
             Map<String, String> given = new TreeMap<>();
@@ -68,9 +70,10 @@ public final class GrpcLoad {
             Options o = new Options(intOf(given, "warmup", 10), intOf(given, "duration", 20), intOf(given, "callers", 16),
                     intOf(given, "channels", 2), intOf(given, "idle-warmup", 3), intOf(given, "idle", 5),
                     intOf(given, "users", 1000), Path.of(given.getOrDefault("policies", "config/examples/demo/policies")),
-                    given.getOrDefault("pipeline", "demo"));
+                    given.getOrDefault("pipeline", "demo"), intOf(given, "settle-step", 10),
+                    Double.parseDouble(given.getOrDefault("settle-share", "2")), intOf(given, "settle-max", 300));
             given.keySet().removeAll(List.of("warmup", "duration", "callers", "channels", "idle-warmup", "idle", "users",
-                    "policies", "pipeline"));
+                    "policies", "pipeline", "settle-step", "settle-share", "settle-max"));
             if (!GrpcBenchStack.PIPELINES.containsKey(o.pipeline())) {
                 throw new IllegalArgumentException("--pipeline is one of " + GrpcBenchStack.PIPELINES.keySet());
             }
@@ -142,6 +145,7 @@ public final class GrpcLoad {
             check(direct, request);
             check(gateway, request);
 
+            settle(o, gateway, direct, request, retries);
             List<Result> results = new ArrayList<>();
             long modelCallsBefore = stack.modelInferCalls();
             results.add(run("load", direct, request, o.callers(), o.channels(), o.warmupSeconds(), o.durationSeconds(),
@@ -191,6 +195,43 @@ public final class GrpcLoad {
                     answer.getOutputsList().stream().map(ModelInferResponse.InferOutputTensor::getName).toList());
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Loads the gateway, then the direct path, in rounds of {@code --settle-step} seconds until the JIT has settled:
+     * until the compiler's time grew by less than {@code --settle-share} % of a round's wall time. Everything runs
+     * in this one JVM, so the JIT's own counter says when it is done; a 10 s warm-up alone left C2 at a third of
+     * the CPU in the measured window (async-profiler, 2026-12-06) and measured the compiler, not the gateway.
+     * Gives up after {@code --settle-max} seconds and says so; {@code --settle-max 0} skips the step.
+     */
+    private static void settle(Options o, Target gateway, Target direct, ModelInferRequest request,
+                               ScheduledExecutorService retries) throws InterruptedException {
+        if (o.settleMaxSeconds() <= 0) {
+            return;
+        }
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        long began = System.nanoTime();
+        int rounds = 0;
+        while (true) {
+            long jitBefore = jit.getTotalCompilationTime();
+            long wallBefore = System.nanoTime();
+            Target target = rounds % 2 == 0 ? gateway : direct;
+            run("settle", target, request, o.callers(), o.channels(), 0, o.settleStepSeconds(), retries);
+            rounds++;
+            double share = 100.0 * (jit.getTotalCompilationTime() - jitBefore)
+                    / TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - wallBefore);
+            long spent = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began);
+            if (rounds >= 2 && share < o.settleShare()) {
+                System.out.printf("== JIT settled after %d s of load (%d rounds; compiler %.1f %% of the last round)%n",
+                        spent, rounds, share);
+                return;
+            }
+            if (spent >= o.settleMaxSeconds()) {
+                System.out.printf("== JIT not settled after %d s (compiler %.1f %% of the last round): measuring anyway%n",
+                        spent, share);
+                return;
+            }
         }
     }
 

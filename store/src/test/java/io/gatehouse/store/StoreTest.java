@@ -31,6 +31,27 @@ class StoreTest {
     }
 
     @Test
+    void h2sValueCacheIsTurnedOffUnlessTheOperatorSetIt() {
+        String before = System.getProperty(Store.H2_OBJECT_CACHE);
+        try {
+            System.clearProperty(Store.H2_OBJECT_CACHE);
+            Store.keepH2FromCachingValues();
+            assertThat(System.getProperty(Store.H2_OBJECT_CACHE)).isEqualTo("false");
+
+            System.setProperty(Store.H2_OBJECT_CACHE, "true");
+            Store.keepH2FromCachingValues();
+            assertThat(System.getProperty(Store.H2_OBJECT_CACHE)).as("the operator's -Dh2.objectCache wins")
+                    .isEqualTo("true");
+        } finally {
+            if (before == null) {
+                System.clearProperty(Store.H2_OBJECT_CACHE);
+            } else {
+                System.setProperty(Store.H2_OBJECT_CACHE, before);
+            }
+        }
+    }
+
+    @Test
     void theEmbeddedDefaultIsAnH2FileUnderTheDataDirectory() {
         StoreSettings settings = StoreSettings.embedded(temp.resolve("data"));
 

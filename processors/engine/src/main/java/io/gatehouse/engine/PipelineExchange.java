@@ -99,6 +99,12 @@ public final class PipelineExchange implements GatewayExchange {
         return home;
     }
 
+    /** The home, unless it is {@link #CALLER} (which runs tasks inline, so a step must not complete on it). */
+    @Override
+    public Optional<Executor> eventLoop() {
+        return home == CALLER ? Optional.empty() : Optional.of(home);
+    }
+
     /** This exchange's trace, or null when tracing is off (or it was not sampled). */
     public ExchangeTrace trace() {
         return trace;

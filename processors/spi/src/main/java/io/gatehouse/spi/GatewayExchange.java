@@ -1,6 +1,7 @@
 package io.gatehouse.spi;
 
 import java.util.Optional;
+import java.util.concurrent.Executor;
 
 /**
  * One request and its response as processors see it.
@@ -45,4 +46,15 @@ public interface GatewayExchange {
 
     /** Typed per-exchange state shared between processors. */
     Attributes attributes();
+
+    /**
+     * The event loop this exchange continues on, when it has one (every exchange of a listener does).
+     * A step whose stage completes on some other thread (a store's writer, a client library's callback)
+     * can complete it with a task queued here instead, and the pipeline goes on without a further
+     * thread hand-off. The executor queues tasks, never runs them inline; a task on it must not block.
+     * Empty for an exchange without a loop (tests, {@code explain}): complete the stage anywhere.
+     */
+    default Optional<Executor> eventLoop() {
+        return Optional.empty();
+    }
 }

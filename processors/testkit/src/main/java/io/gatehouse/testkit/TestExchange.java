@@ -41,6 +41,7 @@ public final class TestExchange implements GatewayExchange {
         this.engine = PipelineExchange.builder(b.requestId == null ? UUID.randomUUID().toString() : b.requestId,
                         b.endpointId, request, b.operation == null ? Operation.raw("raw") : b.operation)
                 .identity(b.identity)
+                .home(b.eventLoop == null ? PipelineExchange.CALLER : b.eventLoop)
                 .build();
     }
 
@@ -124,6 +125,11 @@ public final class TestExchange implements GatewayExchange {
     }
 
     @Override
+    public java.util.Optional<java.util.concurrent.Executor> eventLoop() {
+        return engine.eventLoop();
+    }
+
+    @Override
     public String toString() {
         return "TestExchange[" + engine.requestId() + ", " + engine.request().method() + " " + engine.request().path() + "]";
     }
@@ -141,6 +147,7 @@ public final class TestExchange implements GatewayExchange {
         private String requestId;
         private String endpointId = "test";
         private Identity identity;
+        private java.util.concurrent.Executor eventLoop;
         private final java.util.Map<AttributeKey<?>, Object> attributes = new java.util.LinkedHashMap<>();
 
         private Builder(String method, String path) {
@@ -214,6 +221,15 @@ public final class TestExchange implements GatewayExchange {
         /** State an earlier step left on the exchange. */
         public <T> Builder attribute(AttributeKey<T> key, T value) {
             attributes.put(key, key.type().cast(Objects.requireNonNull(value, "value")));
+            return this;
+        }
+
+        /**
+         * The exchange's {@link GatewayExchange#eventLoop() event loop}; none by default. Like a real
+         * one it must queue tasks, never run them inline.
+         */
+        public Builder eventLoop(java.util.concurrent.Executor loop) {
+            this.eventLoop = Objects.requireNonNull(loop, "loop");
             return this;
         }
 

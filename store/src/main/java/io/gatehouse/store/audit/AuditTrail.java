@@ -2,6 +2,7 @@ package io.gatehouse.store.audit;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * Where audit events are appended as {@link EventDraft}s: the replica's {@link AuditWriter}. The
@@ -18,6 +19,15 @@ public interface AuditTrail {
      * be made durable (store down under {@code fail-closed}, queue full, trail closed).
      */
     CompletableFuture<Void> append(EventDraft event);
+
+    /**
+     * Like {@link #append(EventDraft)}, but the future is completed by a task queued on {@code completeOn}
+     * (an exchange's event loop), which saves the hop through the trail's own pool. {@code completeOn}
+     * must queue, never run inline; when it refuses the task, the trail's pool completes the future.
+     */
+    default CompletableFuture<Void> append(EventDraft event, Executor completeOn) {
+        return append(event);
+    }
 
     /** Content of {@code endpointId}'s exchanges older than {@code retention} is removed (hashes stay). */
     void retain(String endpointId, Duration retention);

@@ -4,6 +4,7 @@ import io.gatehouse.spi.audit.AuditEntry;
 import io.gatehouse.spi.audit.AuditLog;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * The SPI's {@link AuditLog} over this store's audit trail: an {@link AuditEntry} becomes an
@@ -23,6 +24,11 @@ public final class StoreAuditLog implements AuditLog {
     @Override
     public CompletionStage<Void> append(AuditEntry entry) {
         return trail.append(draft(entry));
+    }
+
+    @Override
+    public CompletionStage<Void> append(AuditEntry entry, Executor completeOn) {
+        return trail.append(draft(entry), java.util.Objects.requireNonNull(completeOn, "completeOn"));
     }
 
     /** The trail's event for {@code entry}. */

@@ -137,6 +137,67 @@ class AuditWriterTest {
         }
     }
 
+    @Test
+    void anAppendThatNamesAnEventLoopIsAcknowledgedByATaskQueuedThereNeverOnTheWriter() throws Exception {
+        try (TestStores stores = TestStores.create(Dialect.H2, temp);
+             AuditWriter writer = AuditWriter.start(stores.store(), settings("r-loop"), Clock.systemUTC())) {
+            java.util.concurrent.ExecutorService loop = java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> new Thread(r, "test-event-loop"));
+            try {
+                List<String> queuedBy = java.util.Collections.synchronizedList(new ArrayList<>());
+                java.util.concurrent.Executor recording = task -> {
+                    queuedBy.add(Thread.currentThread().getName());
+                    loop.execute(task);
+                };
+                List<CompletableFuture<String>> completedOn = new ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    completedOn.add(writer.append(Events.start("loop-" + i, "chat", T0), recording)
+                            .thenApply(ok -> Thread.currentThread().getName()));
+                }
+                for (CompletableFuture<String> f : completedOn) {
+                    assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo("test-event-loop");
+                }
+                // The writer queued each completion itself: no ack thread in between.
+                assertThat(queuedBy).hasSize(10)
+                        .allSatisfy(name -> assertThat(name).isEqualTo("gatehouse-audit-writer-r-loop"));
+                assertThat(Events.rows(stores.store())).extracting(AuditEvent::recordId).contains("loop-0", "loop-9");
+            } finally {
+                loop.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void anAppendWhoseEventLoopRefusesTheTaskIsStillAcknowledgedOnTheWritersOwnPool() throws Exception {
+        try (TestStores stores = TestStores.create(Dialect.H2, temp);
+             AuditWriter writer = AuditWriter.start(stores.store(), settings("r-refused"), Clock.systemUTC())) {
+            java.util.concurrent.Executor closedLoop = task -> {
+                throw new java.util.concurrent.RejectedExecutionException("event loop shut down");
+            };
+            String thread = writer.append(Events.start("refused-loop", "chat", T0), closedLoop)
+                    .thenApply(ok -> Thread.currentThread().getName()).get(10, TimeUnit.SECONDS);
+            assertThat(thread).startsWith("gatehouse-audit-ack");
+        }
+    }
+
+    @Test
+    void aFailedAppendThatNamesAnEventLoopFailsThereToo() throws Exception {
+        try (TestStores stores = TestStores.create(Dialect.H2, temp);
+             AuditWriter writer = AuditWriter.start(stores.store(), settings("r-loop-fail")
+                     .withRetryInterval(Duration.ofMinutes(5)), Clock.systemUTC())) {
+            java.util.concurrent.ExecutorService loop = java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> new Thread(r, "test-event-loop"));
+            try {
+                Events.execute(stores.store(), "ALTER TABLE audit_event RENAME TO audit_event_away");
+                CompletableFuture<String> failedOn = writer.append(Events.start("no-store", "chat", T0), loop)
+                        .handle((ok, error) -> (error == null ? "ok " : "failed ") + Thread.currentThread().getName());
+                assertThat(failedOn.get(10, TimeUnit.SECONDS)).isEqualTo("failed test-event-loop");
+            } finally {
+                loop.shutdown();
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Dialect.class)
     void underFailClosedAnAppendFailsWhileTheStoreFailsAndSucceedsOnceItIsBack(Dialect dialect) throws Exception {

@@ -37,11 +37,20 @@ class RecordingAuditLogTest {
     private static final class FakeLog implements AuditLog {
         final List<AuditEntry> entries = new CopyOnWriteArrayList<>();
         final List<String> retained = new CopyOnWriteArrayList<>();
+        final List<Object> completeOn = new CopyOnWriteArrayList<>();
         CompletionStage<Void> answer = CompletableFuture.completedFuture(null);
 
         @Override
         public CompletionStage<Void> append(AuditEntry entry) {
             entries.add(entry);
+            completeOn.add("the log's own threads");
+            return answer;
+        }
+
+        @Override
+        public CompletionStage<Void> append(AuditEntry entry, java.util.concurrent.Executor loop) {
+            entries.add(entry);
+            completeOn.add(loop);
             return answer;
         }
 
@@ -88,6 +97,39 @@ class RecordingAuditLogTest {
             JsonNode end = JSON.readTree(log.entries.get(1).payload());
             assertThat(end.path("decision").asText()).isEqualTo("allowed");
             assertThat(end.path("status").asInt()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void theStartAndEndAnExchangeWaitsOnAreAcknowledgedOnItsEventLoopWhenItHasOne() throws Exception {
+        java.util.concurrent.Executor loop = task -> {
+            throw new AssertionError("the fake log never runs a task");
+        };
+        try (var harness = harness(RecordingConfig.defaults())) {
+            TestExchange exchange = TestExchange.post("/v1/chat/completions").endpointId("chat").requestId("r-loop")
+                    .operation(CHAT).header("Content-Type", "application/json").body("{\"model\":\"demo-small\"}")
+                    .eventLoop(loop).build();
+            harness.request(exchange);
+            harness.respond(exchange, 200, new Headers().set("Content-Type", "application/json"),
+                    "{\"ok\":true}".getBytes(StandardCharsets.UTF_8));
+            harness.responseEnd(exchange);
+
+            assertThat(log.entries).extracting(AuditEntry::kind).containsExactly(AuditEntry.Kind.START,
+                    AuditEntry.Kind.END);
+            assertThat(log.completeOn).containsExactly(loop, loop);
+        }
+    }
+
+    @Test
+    void anExchangeWithoutAnEventLoopIsAcknowledgedOnTheLogsOwnThreads() throws Exception {
+        try (var harness = harness(RecordingConfig.defaults())) {
+            TestExchange exchange = chat("r-no-loop");
+            harness.request(exchange);
+            harness.respond(exchange, 200, new Headers().set("Content-Type", "application/json"),
+                    "{\"ok\":true}".getBytes(StandardCharsets.UTF_8));
+            harness.responseEnd(exchange);
+
+            assertThat(log.completeOn).containsExactly("the log's own threads", "the log's own threads");
         }
     }
 

@@ -2,6 +2,7 @@ package io.gatehouse.spi.audit;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * The gateway's tamper-evident audit log, where processors record exchanges: a gateway service
@@ -20,6 +21,18 @@ public interface AuditLog {
      * @throws IllegalArgumentException when the payload is not one JSON object
      */
     CompletionStage<Void> append(AuditEntry entry);
+
+    /**
+     * Like {@link #append(AuditEntry)}, but the stage is completed by a task queued on {@code completeOn},
+     * typically the exchange's {@link io.gatehouse.spi.GatewayExchange#eventLoop() event loop}: the
+     * caller's pipeline then goes on where it lives, without a hop through the log's own threads.
+     * {@code completeOn} must queue tasks, never run them inline (the log's writer must never run a
+     * caller's continuation). When it refuses a task (shutting down), the log completes the stage on
+     * its own threads. The default ignores {@code completeOn}.
+     */
+    default CompletionStage<Void> append(AuditEntry entry, Executor completeOn) {
+        return append(entry);
+    }
 
     /**
      * Asks that the content of {@code endpointId}'s exchanges be removed once older than
