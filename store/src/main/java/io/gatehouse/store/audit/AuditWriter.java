@@ -125,7 +125,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         this.key = key;
         this.clock = clock;
         this.spool = new Spool(settings.spoolDirectory(), settings.replicaId());
-        this.journal = new Spool(settings.spoolDirectory(), "journal-", settings.replicaId());
+        this.journal = Spool.journal(settings.spoolDirectory(), settings.replicaId());
         this.journaled = store.dialect() == io.gatehouse.store.Dialect.H2;
         this.syncer = Executors.newSingleThreadExecutor(daemonThreads("gatehouse-audit-sync-"));
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
@@ -647,7 +647,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
             try (Connection c = store.connection()) {
                 store.forceDurable(c);
                 for (Path p : covered) {
-                    Files.deleteIfExists(p);
+                    journal.recycle(p); // the next journal writes over it (or it is deleted)
                     sealedJournals.remove(p);
                 }
             } catch (SQLException | IOException | RuntimeException e) {

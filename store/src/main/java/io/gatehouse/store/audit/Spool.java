@@ -19,7 +19,14 @@ import java.util.List;
  * answers again. A torn last line (the process died while writing, before the fsync that would have
  * acknowledged it) is cut off on reading; its events were never acknowledged.
  *
- * <p>Used by the writer thread only.
+ * <p>The same format is H2's journal ({@link #journal}), which differs in one way: a new journal starts
+ * as a folded one recycled ({@link #recycle}), written over from its first byte, so its old lines may
+ * follow the new ones. Reading a journal therefore stops at the first line that does not continue the
+ * chain of the line before it (seq + 1 and the previous hash, or a checkpoint of that head): an old
+ * line cannot, since its seq is lower and its hashes are the old chain's. Old lines read before any new
+ * one (the process died right after taking the spare) are all in the store already, which skips them.
+ *
+ * <p>Written by the writer thread only; {@link #recycle} (a rename) may run on another.
  */
 final class Spool {
 
@@ -31,25 +38,65 @@ final class Spool {
     }
 
     private final Path file;
+    /**
+     * Journals only: a folded journal kept to be written over ({@link #recycle}), or null. Appending to a
+     * new file makes every {@code fdatasync} write the file's inode too (its size grew); writing over
+     * blocks a file already has does not. Measured here: 100 vs 50 µs of CPU and 235 vs 135 µs of wall
+     * time per 3.5 KB write + {@code fdatasync}.
+     */
+    private final Path spare;
+    /**
+     * Journals only: lines are read only while each one continues the chain of the one before (seq + 1,
+     * previous hash), so the old lines of a recycled file past the new ones are never read as new.
+     */
+    private final boolean chained;
     private FileChannel channel;
+    private long position;
 
     Spool(Path directory, String replicaId) {
-        this(directory, "audit-", replicaId);
+        this(directory.resolve("audit-" + replicaId + ".jsonl"), null, false);
     }
 
-    /** @param prefix the file name's start: {@code audit-} for the failure spool, {@code journal-} for the journal */
-    Spool(Path directory, String prefix, String replicaId) {
-        this.file = directory.resolve(prefix + replicaId + ".jsonl");
-    }
-
-    private Spool(Path file) {
+    private Spool(Path file, Path spare, boolean chained) {
         this.file = file;
+        this.spare = spare;
+        this.chained = chained;
     }
 
-    /** A spool over an existing file, for reading (a sealed journal). */
-    static Spool at(Path file) {
-        return new Spool(file);
+    /**
+     * The replica's journal under {@code directory}: {@code journal-<replica>.jsonl}, which starts as the
+     * recycled spare {@code spare-journal-<replica>.jsonl} when there is one.
+     */
+    static Spool journal(Path directory, String replicaId) {
+        return new Spool(directory.resolve("journal-" + replicaId + ".jsonl"),
+                directory.resolve("spare-journal-" + replicaId + ".jsonl"), true);
     }
+
+    /** A sealed journal, for reading. */
+    static Spool at(Path file) {
+        return new Spool(file, null, true);
+    }
+
+    /**
+     * Keeps {@code folded}, a sealed journal whose every line the store holds durably, as the spare the
+     * next journal starts from; deletes it when there already is a spare.
+     */
+    void recycle(Path folded) throws IOException {
+        if (spare == null) {
+            throw new IllegalStateException("only a journal recycles");
+        }
+        try {
+            Files.move(folded, spare, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            if (Files.size(spare) > MAX_SPARE_BYTES) {
+                Files.deleteIfExists(spare);
+            }
+        } catch (java.nio.file.FileAlreadyExistsException one) {
+            Files.deleteIfExists(folded);
+        }
+    }
+
+    /** A spare larger than this (a burst's journal) is not kept: the disk space is not worth it. */
+    static final long MAX_SPARE_BYTES = 256L * 1024 * 1024;
 
     /**
      * Closes the file and moves it aside as {@code <name>-sealed-<index>.jsonl}; the next append starts
@@ -108,16 +155,29 @@ final class Spool {
         FileChannel ch = channel();
         ByteBuffer buffer = ByteBuffer.wrap(text.toByteArray());
         while (buffer.hasRemaining()) {
-            ch.write(buffer);
+            position += ch.write(buffer, position);
         }
         ch.force(false);
     }
 
+    /**
+     * Opens the file for writing at the end of what it holds; a journal that does not exist yet starts
+     * as the spare, written over from its first byte.
+     */
     private FileChannel channel() throws IOException {
         if (channel == null) {
             Files.createDirectories(file.getParent());
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND);
+            boolean recycled = false;
+            if (spare != null && !Files.exists(file)) {
+                try {
+                    Files.move(spare, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    recycled = true;
+                } catch (java.nio.file.NoSuchFileException noSpare) {
+                    // a new, empty file
+                }
+            }
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            position = recycled ? 0 : channel.size();
         }
         return channel;
     }
@@ -133,6 +193,8 @@ final class Spool {
         List<Object> inOrder = new ArrayList<>();
         int start = 0;
         long good = 0;
+        long lastSeq = -1;
+        String lastHash = null;
         while (start < all.length) {
             int newline = indexOf(all, (byte) '\n', start);
             if (newline < 0) {
@@ -144,6 +206,13 @@ final class Spool {
                 entry = fromJson(CanonicalJson.parse(line));
             } catch (RuntimeException e) {
                 break;
+            }
+            if (chained && lastHash != null && !continues(entry, lastSeq, lastHash)) {
+                break; // an older line of a recycled journal: what was written this time ends here
+            }
+            if (entry instanceof AuditEvent e) {
+                lastSeq = e.seq();
+                lastHash = e.hash();
             }
             if (entry instanceof AuditEvent e) {
                 events.add(e);
@@ -163,6 +232,15 @@ final class Spool {
             }
         }
         return new Contents(events, checkpoints, inOrder, torn);
+    }
+
+    /** Whether {@code entry} follows the event {@code lastSeq} with hash {@code lastHash} in the chain. */
+    private static boolean continues(Object entry, long lastSeq, String lastHash) {
+        if (entry instanceof AuditEvent e) {
+            return e.seq() == lastSeq + 1 && lastHash.equals(e.prevHash());
+        }
+        Checkpoint c = (Checkpoint) entry;
+        return c.chainSeq() == lastSeq && lastHash.equals(c.chainHash());
     }
 
     /** Empties the spool once everything in it is in the store. */

@@ -414,6 +414,41 @@ class AuditWriterTest {
                 Thread.sleep(100);
             }
             assertThat(journalFiles(spool)).as("journal files left in %s", spool).isZero();
+            assertThat(spool.resolve("spare-journal-r-fold.jsonl")).as("kept for the next journal to write over")
+                    .exists();
+        }
+    }
+
+    @Test
+    void onH2AJournalThatTookTheSpareAndDiedBeforeWritingRestartsWithEveryEventOnce() throws Exception {
+        try (TestStores stores = TestStores.create(Dialect.H2, temp)) {
+            AuditSettings settings = settings("r-spare");
+            Path spool = settings.spoolDirectory();
+            Path spare = spool.resolve("spare-journal-r-spare.jsonl");
+            try (AuditWriter writer = AuditWriter.start(stores.store(), settings, Clock.systemUTC())) {
+                List<CompletableFuture<Void>> done = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    done.add(writer.append(Events.start("spare-" + i, "chat", T0.plusSeconds(i))));
+                }
+                awaitAll(done);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!Files.exists(spare) && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(spare).as("the folded journal, kept").exists();
+            // As if the next writer had taken the spare as its journal and died before its first write: the
+            // journal holds only old lines, all of which the store has.
+            Files.move(spare, spool.resolve("journal-r-spare.jsonl"));
+
+            try (AuditWriter restarted = AuditWriter.start(stores.store(), settings, Clock.systemUTC())) {
+                await(restarted.append(Events.start("after", "chat", T0)));
+                assertThat(restarted.health().state()).isEqualTo(AuditHealth.State.OK);
+            }
+            assertThat(Events.rows(stores.store()))
+                    .filteredOn(e -> e.recordId().startsWith("spare-") && e.type().equals("start")).hasSize(20);
+            VerifyReport report = Events.verify(stores.store());
+            assertThat(report.ok()).as(report.describe()).isTrue();
         }
     }
 
