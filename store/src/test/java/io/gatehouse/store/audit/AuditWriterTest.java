@@ -157,8 +157,8 @@ class AuditWriterTest {
                 for (CompletableFuture<String> f : completedOn) {
                     assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo("test-event-loop");
                 }
-                // The writer queued each completion itself: no ack thread in between.
-                assertThat(queuedBy).hasSize(10)
+                // The writer queued the completions itself, one task per batch and loop: no ack thread in between.
+                assertThat(queuedBy).isNotEmpty().hasSizeLessThanOrEqualTo(10)
                         .allSatisfy(name -> assertThat(name).isEqualTo("gatehouse-audit-writer-r-loop"));
                 assertThat(Events.rows(stores.store())).extracting(AuditEvent::recordId).contains("loop-0", "loop-9");
             } finally {
