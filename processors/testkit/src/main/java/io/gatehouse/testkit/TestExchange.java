@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 
 /**
  * A complete in-memory exchange for one processor under test. Build it with
@@ -125,7 +126,7 @@ public final class TestExchange implements GatewayExchange {
     }
 
     @Override
-    public java.util.Optional<java.util.concurrent.Executor> eventLoop() {
+    public Optional<Executor> eventLoop() {
         return engine.eventLoop();
     }
 
@@ -147,7 +148,7 @@ public final class TestExchange implements GatewayExchange {
         private String requestId;
         private String endpointId = "test";
         private Identity identity;
-        private java.util.concurrent.Executor eventLoop;
+        private Executor eventLoop;
         private final java.util.Map<AttributeKey<?>, Object> attributes = new java.util.LinkedHashMap<>();
 
         private Builder(String method, String path) {
@@ -228,7 +229,7 @@ public final class TestExchange implements GatewayExchange {
          * The exchange's {@link GatewayExchange#eventLoop() event loop}; none by default. Like a real
          * one it must queue tasks, never run them inline.
          */
-        public Builder eventLoop(java.util.concurrent.Executor loop) {
+        public Builder eventLoop(Executor loop) {
             this.eventLoop = Objects.requireNonNull(loop, "loop");
             return this;
         }

@@ -37,6 +37,9 @@ final class Spool {
         }
     }
 
+    /** A spare larger than this (a burst's journal) is not kept: the disk space is not worth it. */
+    static final long MAX_SPARE_BYTES = 256L * 1024 * 1024;
+
     private final Path file;
     /**
      * Journals only: a folded journal kept to be written over ({@link #recycle}), or null. Appending to a
@@ -94,9 +97,6 @@ final class Spool {
             Files.deleteIfExists(folded);
         }
     }
-
-    /** A spare larger than this (a burst's journal) is not kept: the disk space is not worth it. */
-    static final long MAX_SPARE_BYTES = 256L * 1024 * 1024;
 
     /**
      * Closes the file and moves it aside as {@code <name>-sealed-<index>.jsonl}; the next append starts
