@@ -16,6 +16,7 @@ import java.util.Set;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.netty.NettyConstants;
 import org.apache.camel.component.netty.http.NettyHttpConstants;
+import org.apache.camel.component.netty.http.NettyHttpMessage;
 
 /**
  * Puts a ready Netty response into the Camel message. camel-netty-http writes a body that is
@@ -56,21 +57,44 @@ public final class HttpAnswers {
                 requestId);
     }
 
-    /** Answers with a stream; the body is written chunk by chunk as the agent delivers it. */
+    /**
+     * Answers with a stream; the body is written chunk by chunk as the agent delivers it. A client that
+     * asked to close gets the whole stream first: Camel's close-when-complete would fire once the head is
+     * written, so the stream closes the connection itself after its last chunk. An HTTP/1.0 client has no
+     * chunked framing (RFC 9112, 6.1): its body is the raw bytes, ended by that close.
+     */
     public static void stream(Exchange exchange, StreamingHttpResponse response, Headers headers, String requestId) {
         copy(headers, response.headers());
-        response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        finish(exchange, response, requestId);
+        boolean http10 = requestVersion(exchange) == HttpVersion.HTTP_1_0;
+        if (!http10) {
+            response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        response.headers().set(REQUEST_ID_HEADER, requestId);
+        if (http10 || clientAskedToClose(exchange)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            response.closeAfterLastChunk();
+        }
+        exchange.getMessage().setBody(response);
     }
 
     private static void finish(Exchange exchange, HttpResponse response, String requestId) {
         response.headers().set(REQUEST_ID_HEADER, requestId);
         // The client asked to close (HTTP/1.0 or Connection: close): honour it after the answer.
-        if ("close".equalsIgnoreCase(exchange.getProperty(NettyHttpConstants.CONNECTION, String.class))) {
+        if (clientAskedToClose(exchange)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             exchange.setProperty(NettyConstants.NETTY_CLOSE_CHANNEL_WHEN_COMPLETE, true);
         }
         exchange.getMessage().setBody(response);
+    }
+
+    private static boolean clientAskedToClose(Exchange exchange) {
+        return "close".equalsIgnoreCase(exchange.getProperty(NettyHttpConstants.CONNECTION, String.class));
+    }
+
+    private static HttpVersion requestVersion(Exchange exchange) {
+        NettyHttpMessage message = exchange.getIn(NettyHttpMessage.class);
+        return message == null || message.getHttpRequest() == null ? HttpVersion.HTTP_1_1
+                : message.getHttpRequest().protocolVersion();
     }
 
     private static void copy(Headers from, HttpHeaders to) {

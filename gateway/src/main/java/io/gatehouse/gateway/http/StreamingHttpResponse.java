@@ -64,6 +64,7 @@ public final class StreamingHttpResponse extends OutboundStreamHttpResponse impl
     private final java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> beforeEnd;
     private volatile java.util.concurrent.CompletionStage<Void> endHook;
     private volatile boolean endHookDone;
+    private volatile boolean closeAfterLastChunk;
 
     /**
      * @param beforeEnd started once every chunk has been handed to Netty; the terminating chunk is
@@ -79,6 +80,11 @@ public final class StreamingHttpResponse extends OutboundStreamHttpResponse impl
         this.pipeline = pipeline;
         this.endListener = endListener;
         this.beforeEnd = beforeEnd;
+    }
+
+    /** Closes the connection once the last chunk is written (the client asked to close, or speaks HTTP/1.0). */
+    public void closeAfterLastChunk() {
+        closeAfterLastChunk = true;
     }
 
     /** Starts pulling from the agent; call after the head's headers are set. */
@@ -265,6 +271,9 @@ public final class StreamingHttpResponse extends OutboundStreamHttpResponse impl
             if (s != null) {
                 s.cancel();
             }
+        }
+        if (closeAfterLastChunk) {
+            channel.close(); // Netty calls this once the last chunk's write completed
         }
         pipeline.ended(end == End.COMPLETED ? null : cause);
         endListener.ended(end, cause);

@@ -454,6 +454,53 @@ class EndpointRouteAssemblyTest {
     }
 
 
+    /** Sends {@code raw} on a new connection and reads until the gateway closes it (at most 5 s). */
+    private String untilClosed(String raw) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(raw.getBytes(StandardCharsets.UTF_8));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private void streamingTwoEvents() throws Exception {
+        start(List.of(), exchange -> {
+            SubmissionPublisher<byte[]> upstream = new SubmissionPublisher<>();
+            AgentExchanges.setReply(exchange, new AgentReply(200,
+                    Map.of("Content-Type", List.of("text/event-stream")), true, upstream));
+            Executors.newSingleThreadScheduledExecutor().schedule(() -> {
+                upstream.submit("data: one\n\n".getBytes(StandardCharsets.UTF_8));
+                upstream.submit("data: two\n\n".getBytes(StandardCharsets.UTF_8));
+                upstream.close();
+            }, 20, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    @Test
+    void aStreamAskedForWithConnectionCloseIsSentWholeAndTheConnectionClosedAfterItsLastChunk() throws Exception {
+        streamingTwoEvents();
+
+        String answer = untilClosed("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + CHAT.length() + "\r\n\r\n" + CHAT);
+
+        assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close")
+                .containsIgnoringCase("transfer-encoding: chunked");
+        assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4))
+                .isEqualTo("b\r\ndata: one\n\n\r\nb\r\ndata: two\n\n\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void anHttp10ClientGetsAStreamUnchunkedEndedByTheClose() throws Exception {
+        streamingTwoEvents();
+
+        String answer = untilClosed("POST /v1/chat/completions HTTP/1.0\r\nHost: gw\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + CHAT.length() + "\r\n\r\n" + CHAT);
+
+        assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close")
+                .doesNotContainIgnoringCase("transfer-encoding");
+        assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4)).isEqualTo("data: one\n\ndata: two\n\n");
+    }
+
     @Test
     void aFailingResponseEndHookWithholdsTheWholeAnswerAndAnswers503() throws Exception {
         GatewayProcessor failingEnd = new GatewayProcessor() {
