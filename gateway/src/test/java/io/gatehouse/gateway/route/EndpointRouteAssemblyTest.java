@@ -463,6 +463,11 @@ class EndpointRouteAssemblyTest {
         }
     }
 
+    private static String rawChat(String version, String extraHeaders) {
+        return "POST /v1/chat/completions " + version + "\r\nHost: gw\r\n" + extraHeaders
+                + "Content-Type: application/json\r\nContent-Length: " + CHAT.length() + "\r\n\r\n" + CHAT;
+    }
+
     private void streamingTwoEvents() throws Exception {
         start(List.of(), exchange -> {
             SubmissionPublisher<byte[]> upstream = new SubmissionPublisher<>();
@@ -480,8 +485,7 @@ class EndpointRouteAssemblyTest {
     void aStreamAskedForWithConnectionCloseIsSentWholeAndTheConnectionClosedAfterItsLastChunk() throws Exception {
         streamingTwoEvents();
 
-        String answer = untilClosed("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n"
-                + "Content-Type: application/json\r\nContent-Length: " + CHAT.length() + "\r\n\r\n" + CHAT);
+        String answer = untilClosed(rawChat("HTTP/1.1", "Connection: close\r\n"));
 
         assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close")
                 .containsIgnoringCase("transfer-encoding: chunked");
@@ -493,8 +497,7 @@ class EndpointRouteAssemblyTest {
     void anHttp10ClientGetsAStreamUnchunkedEndedByTheClose() throws Exception {
         streamingTwoEvents();
 
-        String answer = untilClosed("POST /v1/chat/completions HTTP/1.0\r\nHost: gw\r\n"
-                + "Content-Type: application/json\r\nContent-Length: " + CHAT.length() + "\r\n\r\n" + CHAT);
+        String answer = untilClosed(rawChat("HTTP/1.0", ""));
 
         assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close")
                 .doesNotContainIgnoringCase("transfer-encoding");
