@@ -29,6 +29,7 @@ public final class Store implements AutoCloseable {
     static final String H2_OBJECT_CACHE = "h2.objectCache";
 
     private final StoreSettings settings;
+    private final java.util.concurrent.atomic.LongAdder forcedSyncs = new java.util.concurrent.atomic.LongAdder();
     private final HikariDataSource dataSource;
 
     private Store(StoreSettings settings, HikariDataSource dataSource) {
@@ -146,7 +147,16 @@ public final class Store implements AutoCloseable {
             try (Statement s = connection.createStatement()) {
                 s.execute("CHECKPOINT SYNC");
             }
+            forcedSyncs.increment();
         }
+    }
+
+    /**
+     * How many {@code CHECKPOINT SYNC}s {@link #forceDurable} ran (H2 only). Each writes every dirty page and
+     * fsyncs the database file, so only writes that promise durability may ask for one.
+     */
+    public long forcedSyncs() {
+        return forcedSyncs.sum();
     }
 
     /** Null when the store answers a trivial query, else why not. */

@@ -232,14 +232,14 @@ public final class Approvals implements ApprovalService, AutoCloseable {
     public CompletableFuture<UseResult> use(String id, Person requester, String endpointId, String digest,
                                             String recordId) {
         return submit(() -> {
-            Approval a = transaction(c -> ApprovalRepository.find(c, id, false));
+            Approval a = read(c -> ApprovalRepository.find(c, id, false));
             UseResult refused = refusal(a, requester, endpointId, digest);
             if (refused != null) {
                 return refused;
             }
             Instant now = clock.instant();
             boolean taken = transaction(c -> ApprovalRepository.consume(c, id, recordId, now));
-            Approval after = transaction(c -> ApprovalRepository.find(c, id, false));
+            Approval after = read(c -> ApprovalRepository.find(c, id, false));
             if (!taken) {
                 UseResult again = refusal(after, requester, endpointId, digest);
                 return again != null ? again : new UseResult(UseResult.Verdict.USED, after);
@@ -294,7 +294,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
     }
 
     public CompletableFuture<Optional<Approval>> find(String id) {
-        return submit(() -> Optional.ofNullable(transaction(c -> ApprovalRepository.find(c, id, false))))
+        return submit(() -> Optional.ofNullable(read(c -> ApprovalRepository.find(c, id, false))))
                 .whenCompleteAsync((a, e) -> { }, callbacks);
     }
 
@@ -305,7 +305,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
         if (limit < 1 || limit > MAX_LIST) {
             throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIST + ", got " + limit);
         }
-        return transaction(c -> ApprovalRepository.list(c, status, limit));
+        return read(c -> ApprovalRepository.list(c, status, limit));
     }
 
     /**
@@ -313,7 +313,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
      * has waited, for the metrics; zero and {@link Duration#ZERO} when none. Blocks (one query).
      */
     public PendingSummary pending() {
-        ApprovalRepository.Pending p = transaction(ApprovalRepository::pending);
+        ApprovalRepository.Pending p = read(ApprovalRepository::pending);
         return new PendingSummary(p.count(), p.oldestSince() == null ? Duration.ZERO
                 : Duration.between(p.oldestSince(), clock.instant()).abs());
     }
@@ -341,7 +341,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
 
     /** The approval, if any. Blocks. */
     public Optional<Approval> get(String id) {
-        return Optional.ofNullable(transaction(c -> ApprovalRepository.find(c, id, false)));
+        return Optional.ofNullable(read(c -> ApprovalRepository.find(c, id, false)));
     }
 
     /**
@@ -526,7 +526,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
         Instant now = clock.instant();
         int expired = 0;
         try {
-            for (String id : transaction(c -> ApprovalRepository.due(c, now, 100))) {
+            for (String id : read(c -> ApprovalRepository.due(c, now, 100))) {
                 Approval after = transaction(c -> {
                     Approval a = ApprovalRepository.find(c, id, true);
                     if (a == null || a.effectiveStatus(now) != ApprovalStatus.EXPIRED || a.status().isFinal()) {
@@ -568,7 +568,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
         if (!waiters.containsKey(id)) {
             return;
         }
-        submit(() -> transaction(c -> ApprovalRepository.find(c, id, false))).whenComplete((a, error) -> {
+        submit(() -> read(c -> ApprovalRepository.find(c, id, false))).whenComplete((a, error) -> {
             Set<CompletableFuture<Approval>> waiting = waiters.get(id);
             if (waiting == null) {
                 return;
@@ -587,7 +587,7 @@ public final class Approvals implements ApprovalService, AutoCloseable {
             return;
         }
         List<String> ids = new ArrayList<>(waiters.keySet());
-        submit(() -> transaction(c -> ApprovalRepository.states(c, ids))).whenComplete((states, error) -> {
+        submit(() -> read(c -> ApprovalRepository.states(c, ids))).whenComplete((states, error) -> {
             if (error != null) {
                 Throwable cause = unwrap(error);
                 LOG.warn("approval store unavailable while {} request(s) wait: {}", ids.size(), cause.getMessage());
@@ -679,8 +679,20 @@ public final class Approvals implements ApprovalService, AutoCloseable {
         T run(Connection c) throws SQLException;
     }
 
-    /** Runs {@code work} in one transaction, committed (and forced on H2); store trouble becomes a StoreException. */
+    /** Runs {@code work} in one transaction, committed and forced to disk (on H2); store trouble is a StoreException. */
     private <T> T transaction(Work<T> work) {
+        return inTransaction(work, true);
+    }
+
+    /**
+     * Runs a read in one transaction, not forced: a forced commit on H2 is a {@code CHECKPOINT SYNC} of the
+     * whole database, which for a read only competes with the audit journal's syncs for the disk.
+     */
+    private <T> T read(Work<T> work) {
+        return inTransaction(work, false);
+    }
+
+    private <T> T inTransaction(Work<T> work, boolean durable) {
         if (store == null) {
             throw new StoreException(unavailable);
         }
@@ -690,7 +702,9 @@ public final class Approvals implements ApprovalService, AutoCloseable {
             try {
                 T result = work.run(c);
                 c.commit();
-                store.forceDurable(c);
+                if (durable) {
+                    store.forceDurable(c);
+                }
                 return result;
             } catch (SQLException | RuntimeException e) {
                 try {

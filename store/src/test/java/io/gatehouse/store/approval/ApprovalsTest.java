@@ -246,6 +246,49 @@ class ApprovalsTest {
         assertThat(retry.approval().denial().reason()).isEqualTo("not this quarter");
     }
 
+    @org.junit.jupiter.api.Test
+    void readsAndAnIdleSweepForceNothingToDiskOnH2WhileADecisionDoes() throws Exception {
+        stores = TestStores.create(Dialect.H2, temp);
+        Store store = stores.store();
+        // A trail that takes every event at once: the audit writer's own syncs would blur the count.
+        io.gatehouse.store.audit.AuditTrail trail = new io.gatehouse.store.audit.AuditTrail() {
+            @Override
+            public CompletableFuture<Void> append(io.gatehouse.store.audit.EventDraft event) {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public void retain(String endpointId, Duration retention) {
+            }
+
+            @Override
+            public String replicaId() {
+                return "r-reads";
+            }
+
+            @Override
+            public io.gatehouse.store.audit.AuditHealth health() {
+                return new io.gatehouse.store.audit.AuditHealth(io.gatehouse.store.audit.AuditHealth.State.OK, null,
+                        0, 0, 0, 0, 0, 0);
+            }
+        };
+        Approvals approvals = Approvals.open(store, trail, clock, QUIET);
+        open.add(approvals);
+        Approval held = await(approvals.hold(request(ALICE)));
+        long afterHold = store.forcedSyncs();
+
+        approvals.sweep();
+        approvals.pending();
+        approvals.get(held.id());
+        approvals.list(null, 10);
+        await(approvals.find(held.id()));
+
+        assertThat(afterHold).as("holding is a write: forced").isPositive();
+        assertThat(store.forcedSyncs()).as("reads and a sweep with nothing due").isEqualTo(afterHold);
+        approvals.decide(held.id(), CAROL, true, "ok");
+        assertThat(store.forcedSyncs()).as("a decision is forced before it is told").isGreaterThan(afterHold);
+    }
+
     @ParameterizedTest
     @EnumSource(Dialect.class)
     void aPendingRequestExpiresAfterItsTtlAndCannotBeApprovedThen(Dialect dialect) throws Exception {
