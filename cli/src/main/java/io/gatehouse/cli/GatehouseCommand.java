@@ -19,6 +19,7 @@ public final class GatehouseCommand implements Runnable {
 
     public static void main(String[] args) {
         widenCommonPool();
+        leakDetectionOffUnlessAsked();
         System.exit(commandLine().execute(args));
     }
 
@@ -34,6 +35,20 @@ public final class GatehouseCommand implements Runnable {
             System.setProperty(key, "2");
         }
     }
+
+    /**
+     * Netty's leak detector, at its default level, records the stack of one buffer in 128: in bench/ that
+     * was about 2 % of the agent's CPU (a stack walk per sampled buffer). It finds bugs, not attacks, so the
+     * commands run without it and the test suite runs with it; {@code -Dio.netty.leakDetection.level=simple}
+     * (e.g. in {@code GATEHOUSE_JAVA_OPTS}) turns it back on. Must run before Netty's first buffer.
+     */
+    static void leakDetectionOffUnlessAsked() {
+        if (System.getProperty(NETTY_LEAK_DETECTION) == null) {
+            System.setProperty(NETTY_LEAK_DETECTION, "disabled");
+        }
+    }
+
+    static final String NETTY_LEAK_DETECTION = "io.netty.leakDetection.level";
 
     /** The configured command line (tests run commands through it). */
     public static CommandLine commandLine() {
