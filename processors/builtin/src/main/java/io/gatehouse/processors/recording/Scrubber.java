@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.spi.Headers;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Keeps credentials out of a record. Values of the redacted headers are replaced by
@@ -34,35 +32,46 @@ final class Scrubber {
 
     /** The secrets of one request: the values of its redacted headers and their credential parts. */
     static Scrubber of(Headers requestHeaders, List<String> redactedNames) {
-        Set<String> found = new LinkedHashSet<>();
+        // A list, not a set: a request has a handful of secrets, and hashing each (a bearer token is a
+        // kilobyte) cost more than comparing them, per request.
+        List<String> found = new ArrayList<>(4);
         for (String name : redactedNames) {
             for (String value : requestHeaders.all(name)) {
                 collect(name, value, found);
             }
         }
-        List<byte[]> secrets = new ArrayList<>();
         // Longest first, so a token inside a longer header value is not left half-replaced.
-        found.stream().filter(s -> s.length() >= MIN_SECRET).sorted((a, b) -> b.length() - a.length())
-                .forEach(s -> secrets.add(s.getBytes(StandardCharsets.UTF_8)));
+        found.sort((a, b) -> b.length() - a.length());
+        List<byte[]> secrets = new ArrayList<>(found.size());
+        for (String s : found) {
+            secrets.add(s.getBytes(StandardCharsets.UTF_8));
+        }
         return new Scrubber(redactedNames, secrets);
     }
 
-    private static void collect(String name, String value, Set<String> found) {
+    private static void collect(String name, String value, List<String> found) {
         String v = value.trim();
-        found.add(v);
+        add(v, found);
         String lower = name.toLowerCase(Locale.ROOT);
         if (lower.equals("authorization") || lower.equals("proxy-authorization")) {
             int space = v.indexOf(' ');
             if (space > 0) {
-                found.add(v.substring(space + 1).trim());
+                add(v.substring(space + 1).trim(), found);
             }
         } else if (lower.equals("cookie") || lower.equals("set-cookie")) {
             for (String pair : v.split(";")) {
                 int eq = pair.indexOf('=');
                 if (eq > 0) {
-                    found.add(pair.substring(eq + 1).trim());
+                    add(pair.substring(eq + 1).trim(), found);
                 }
             }
+        }
+    }
+
+    /** Adds a secret once; values shorter than {@value #MIN_SECRET} characters are too common to hunt. */
+    private static void add(String secret, List<String> found) {
+        if (secret.length() >= MIN_SECRET && !found.contains(secret)) {
+            found.add(secret);
         }
     }
 
