@@ -101,6 +101,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     private long headSeq;
     private String headHash = Hashes.GENESIS;
     private boolean headDirty;
+    /** Why the store last refused a batch: recovery tells a key entry a crash left from other failures. */
+    private Exception lastStoreFailure;
     private long checkpointNo;
     private String checkpointDigest = Hashes.GENESIS;
     private long checkpointSeq;
@@ -268,18 +270,21 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         long nowMicros = EventDraft.micros(clock.instant());
         List<AuditRepository.Dangling> dangling;
         try (Connection c = store.connection()) {
+            if (store.dialect() == io.gatehouse.store.Dialect.H2) {
+                OrphanedKeys.restoreIfMissing(c); // a crash between dropping a key and adding it again
+            }
             AuditRepository.registerKey(c, settings.replicaId(), key, nowMicros);
             loadHead(c);
             int recovered = 0;
             List<Path> sealedBefore = journal.sealedFiles();
             for (Path sealed : sealedBefore) {
                 Spool.Contents contents = Spool.at(sealed).read();
-                drain(c, contents);
+                drainRepairing(c, contents);
                 recovered += contents.events().size();
             }
             Spool.Contents journaledBefore = journal.read();
             if (!journaledBefore.isEmpty()) {
-                drain(c, journaledBefore);
+                drainRepairing(c, journaledBefore);
                 recovered += journaledBefore.events().size();
             }
             if (!sealedBefore.isEmpty() || !journaledBefore.isEmpty()) {
@@ -292,7 +297,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
                         settings.replicaId(), recovered);
             }
             if (!leftover.isEmpty()) {
-                drain(c, leftover);
+                drainRepairing(c, leftover);
                 spool.clear();
                 loadHead(c);
                 LOG.info("drained {} spooled audit events of replica {} into the store", leftover.events().size(),
@@ -320,7 +325,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         recovery.add(new Pending(EventDraft.of(EventType.SYSTEM, "system-" + UUID.randomUUID(), now, "gateway",
                 started), new CompletableFuture<>()));
         for (int i = 0; i < recovery.size(); i += settings.maxBatch()) {
-            if (!writeEvents(recovery.subList(i, Math.min(recovery.size(), i + settings.maxBatch())))) {
+            List<Pending> chunk = recovery.subList(i, Math.min(recovery.size(), i + settings.maxBatch()));
+            if (!writeEvents(chunk) && !(repairedKeysAfter(lastStoreFailure) && writeEvents(chunk))) {
                 throw new StoreException("cannot write the audit trail of replica " + settings.replicaId()
                         + " at start: " + detail);
             }
@@ -348,6 +354,52 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         checkpointSeq = last.map(Checkpoint::chainSeq).orElse(0L);
         sinceCheckpoint = headSeq - checkpointSeq;
         headDirty = false;
+    }
+
+    /**
+     * {@link #drain} of a journal or spool: on H2 an insert that meets a key entry a crash left
+     * ({@link OrphanedKeys}) rebuilds the keys and drains once more; a second failure is a StoreException
+     * saying what to do (at start, the gateway does not start).
+     */
+    private void drainRepairing(Connection c, Spool.Contents contents) throws SQLException {
+        try {
+            drain(c, contents);
+        } catch (SQLException e) {
+            if (!repairedKeysAfter(e)) {
+                throw e;
+            }
+            try {
+                drain(c, contents);
+            } catch (SQLException again) {
+                throw new StoreException("cannot recover the audit trail of replica " + settings.replicaId() + ": "
+                        + Store.rootMessage(again) + "; the H2 store is still inconsistent after rebuilding its keys:"
+                        + " keep a copy of the data directory, run `gatehouse audit verify`, and restore the store"
+                        + " from a backup if it fails", again);
+            }
+            LOG.info("replica {}: keys rebuilt; {} events drained", settings.replicaId(), contents.events().size());
+        }
+    }
+
+    /**
+     * On H2, when {@code failure} is an insert meeting a key entry a crash left ({@link OrphanedKeys}), rebuilds
+     * the audit tables' keys and says so; true when it did (the caller then tries once more).
+     */
+    private boolean repairedKeysAfter(Exception failure) {
+        if (store.dialect() != io.gatehouse.store.Dialect.H2 || !(failure instanceof SQLException sql)
+                || !OrphanedKeys.blocked(sql)) {
+            return false;
+        }
+        LOG.warn("replica {}: H2 kept a key entry of a write that the last crash tore ({}); rebuilding the audit"
+                + " tables' keys and writing again", settings.replicaId(), Store.rootMessage(failure));
+        try (Connection c = store.connection()) {
+            OrphanedKeys.rebuild(c);
+            headDirty = true;
+            return true;
+        } catch (SQLException e) {
+            LOG.error("replica {}: cannot rebuild the audit tables' keys: {}", settings.replicaId(),
+                    Store.rootMessage(e));
+            return false;
+        }
     }
 
     /** Inserts the spool's events and checkpoints the store lacks; identical ones already there are skipped. */
@@ -578,6 +630,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     }
 
     private boolean storeFailed(List<Pending> batch, Exception e) {
+        lastStoreFailure = e;
         headDirty = true;
         state = AuditHealth.State.FAILED;
         detail = "the store cannot take records (" + describe(e) + ")";
@@ -841,7 +894,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     private void tryDrain() {
         try (Connection c = store.connection()) {
             Spool.Contents contents = spool.read();
-            drain(c, contents);
+            drainRepairing(c, contents);
             spool.clear();
             spooling = false;
             headDirty = false;
