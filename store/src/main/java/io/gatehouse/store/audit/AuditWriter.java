@@ -103,6 +103,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     private boolean headDirty;
     /** Why the store last refused a batch: recovery tells a key entry a crash left from other failures. */
     private Exception lastStoreFailure;
+    /** Whether this run rebuilt the audit keys already ({@link OrphanedKeys}); a second rebuild cannot help. */
+    private boolean keysRebuilt;
     private long checkpointNo;
     private String checkpointDigest = Hashes.GENESIS;
     private long checkpointSeq;
@@ -385,10 +387,11 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
      * the audit tables' keys and says so; true when it did (the caller then tries once more).
      */
     private boolean repairedKeysAfter(Exception failure) {
-        if (store.dialect() != io.gatehouse.store.Dialect.H2 || !(failure instanceof SQLException sql)
+        if (keysRebuilt || store.dialect() != io.gatehouse.store.Dialect.H2 || !(failure instanceof SQLException sql)
                 || !OrphanedKeys.blocked(sql)) {
             return false;
         }
+        keysRebuilt = true; // once per run: a crash leaves such entries behind; a rebuild removes them all
         LOG.warn("replica {}: H2 kept a key entry of a write that the last crash tore ({}); rebuilding the audit"
                 + " tables' keys and writing again", settings.replicaId(), Store.rootMessage(failure));
         try (Connection c = store.connection()) {
