@@ -151,6 +151,44 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /** Work on one connection inside a transaction. */
+    public interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in one transaction and commits it; with {@code durable}, forces the commit to disk
+     * ({@link #forceDurable}) before returning. Reads pass false: on H2 a forced commit is a
+     * {@code CHECKPOINT SYNC} of the whole database, which for a read only competes with the audit
+     * journal's syncs for the disk. A failure rolls back and is a StoreException saying that {@code what}
+     * is unavailable.
+     */
+    public <T> T inTransaction(Work<T> work, boolean durable, String what) {
+        try (Connection c = connection()) {
+            boolean auto = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                if (durable) {
+                    forceDurable(c);
+                }
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is broken; the pool drops it
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(auto);
+            }
+        } catch (SQLException e) {
+            throw new StoreException(what + " is unavailable: " + rootMessage(e), e);
+        }
+    }
+
     /**
      * How many {@code CHECKPOINT SYNC}s {@link #forceDurable} ran (H2 only). Each writes every dirty page and
      * fsyncs the database file, so only writes that promise durability may ask for one.

@@ -1,5 +1,6 @@
 package io.gatehouse.store.audit;
 
+import io.gatehouse.store.Dialect;
 import io.gatehouse.store.Store;
 import io.gatehouse.store.StoreException;
 import java.io.IOException;
@@ -130,7 +131,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         this.clock = clock;
         this.spool = new Spool(settings.spoolDirectory(), settings.replicaId());
         this.journal = Spool.journal(settings.spoolDirectory(), settings.replicaId());
-        this.journaled = store.dialect() == io.gatehouse.store.Dialect.H2;
+        this.journaled = store.dialect() == Dialect.H2;
         this.syncer = Executors.newSingleThreadExecutor(daemonThreads("gatehouse-audit-sync-"));
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.acks = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
@@ -272,7 +273,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
         long nowMicros = EventDraft.micros(clock.instant());
         List<AuditRepository.Dangling> dangling;
         try (Connection c = store.connection()) {
-            if (store.dialect() == io.gatehouse.store.Dialect.H2) {
+            if (store.dialect() == Dialect.H2) {
                 OrphanedKeys.restoreIfMissing(c); // a crash between dropping a key and adding it again
             }
             AuditRepository.registerKey(c, settings.replicaId(), key, nowMicros);
@@ -387,7 +388,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
      * the audit tables' keys and says so; true when it did (the caller then tries once more).
      */
     private boolean repairedKeysAfter(Exception failure) {
-        if (keysRebuilt || store.dialect() != io.gatehouse.store.Dialect.H2 || !(failure instanceof SQLException sql)
+        if (keysRebuilt || store.dialect() != Dialect.H2 || !(failure instanceof SQLException sql)
                 || !OrphanedKeys.blocked(sql)) {
             return false;
         }

@@ -347,12 +347,8 @@ public final class BreakGlassStore implements BreakGlassService, AutoCloseable {
         return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
     }
 
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
     /** Runs {@code work} in one transaction, committed and forced to disk (on H2); store trouble is a StoreException. */
-    private <T> T transaction(Work<T> work) {
+    private <T> T transaction(Store.Work<T> work) {
         return inTransaction(work, true);
     }
 
@@ -360,34 +356,12 @@ public final class BreakGlassStore implements BreakGlassService, AutoCloseable {
      * Runs a read in one transaction, not forced: a forced commit on H2 is a {@code CHECKPOINT SYNC} of the
      * whole database, which for a read only competes with the audit journal's syncs for the disk.
      */
-    private <T> T read(Work<T> work) {
+    private <T> T read(Store.Work<T> work) {
         return inTransaction(work, false);
     }
 
-    private <T> T inTransaction(Work<T> work, boolean durable) {
-        try (Connection c = store.connection()) {
-            boolean auto = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                if (durable) {
-                    store.forceDurable(c);
-                }
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is broken; the pool drops it
-                }
-                throw e;
-            } finally {
-                c.setAutoCommit(auto);
-            }
-        } catch (SQLException e) {
-            throw new StoreException("the break-glass store is unavailable: " + Store.rootMessage(e), e);
-        }
+    private <T> T inTransaction(Store.Work<T> work, boolean durable) {
+        return store.inTransaction(work, durable, "the break-glass store");
     }
 
     private interface Task<T> {
