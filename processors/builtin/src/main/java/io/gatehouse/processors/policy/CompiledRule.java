@@ -9,6 +9,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * A rule ready to decide: its matchers compiled, its place in the global order fixed. Immutable and
@@ -38,6 +39,12 @@ public final class CompiledRule {
     final List<FieldPointer> hideFields;
     final Set<String> outputs;
     final RuleConfig config;
+    /** The policy's groups in the order a shared rate-limit bucket picks one (sorted once, not per request). */
+    final List<String> groupsInBucketOrder;
+    /** {@code policy/rule#i/} of each rate limit: the constant head of its bucket keys. */
+    final List<String> bucketKeyHeads;
+    /** Whether any of its rate limits counts tokens (then the request's token cap is set). */
+    final boolean countsTokens;
 
     CompiledRule(int ordinal, String policy, AppliesTo appliesTo, RuleConfig rule) {
         this.ordinal = ordinal;
@@ -56,6 +63,11 @@ public final class CompiledRule {
         this.hideFields = rule.hideFields().stream().map(FieldPointer::parse).toList();
         this.outputs = rule.outputs() == null ? null : Set.copyOf(rule.outputs());
         this.config = rule;
+        this.groupsInBucketOrder = appliesTo.groups().stream().sorted().toList();
+        int limitCount = rateLimits == null ? 0 : rateLimits.size();
+        this.bucketKeyHeads = IntStream.range(0, limitCount)
+                .mapToObj(i -> policy + "/" + name + "#" + i + "/").toList();
+        this.countsTokens = rateLimits != null && rateLimits.stream().anyMatch(RateLimitConfig::countsTokens);
     }
 
     public String policy() {

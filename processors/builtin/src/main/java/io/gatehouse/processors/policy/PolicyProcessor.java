@@ -210,7 +210,7 @@ public final class PolicyProcessor implements GatewayProcessor {
         } else {
             who = "p:" + rule.policy;
             if (identity != null) {
-                for (String g : rule.appliesTo.groups().stream().sorted().toList()) {
+                for (String g : rule.groupsInBucketOrder) {
                     if (identity.groups().contains(g)) {
                         who = "g:" + g;
                         break;
@@ -218,7 +218,7 @@ public final class PolicyProcessor implements GatewayProcessor {
                 }
             }
         }
-        return key(rule.policy + "/" + rule.name + "#" + index + "/" + who);
+        return key(rule.bucketKeyHeads.get(index) + who);
     }
 
     /** A bucket key of at most {@link RateLimitBuckets#MAX_KEY} characters: long ones are hashed. */
@@ -264,7 +264,7 @@ public final class PolicyProcessor implements GatewayProcessor {
     }
 
     private static boolean countsTokens(CompiledRule rule) {
-        return rule.rateLimits.stream().anyMatch(RateLimitConfig::countsTokens);
+        return rule.countsTokens;
     }
 
     private static void shortenDeadline(Attributes attributes, Instant deadline) {
