@@ -79,6 +79,11 @@ RATE_WORKERS="${BENCH_RATE_WORKERS:-20}"
 RATE_DURATION="${BENCH_RATE_DURATION:-10s}"
 STREAM_SAMPLES="${BENCH_STREAM_SAMPLES:-40}"
 STREAM_DELAY_MS="${BENCH_STREAM_DELAY_MS:-10}"
+# The launcher's JIT default (./gatehouse): 4 compiler threads on fewer than 8 CPUs, unless set.
+case " ${GATEHOUSE_JAVA_OPTS:-} " in
+  *CICompilerCount*) ;;
+  *) [ "$(nproc 2>/dev/null || echo 8)" -lt 8 ] && GATEHOUSE_JAVA_OPTS="-XX:CICompilerCount=4 ${GATEHOUSE_JAVA_OPTS:-}" ;;
+esac
 MODEL_JAVA_OPTS="${BENCH_MODEL_JAVA_OPTS--Dsun.net.httpserver.nodelay=true}"
 STORE_URL="${BENCH_STORE_URL:-}"
 TOKEN_CACHE_SIZE="${BENCH_TOKEN_CACHE_SIZE:-}"
