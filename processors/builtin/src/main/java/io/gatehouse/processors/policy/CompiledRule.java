@@ -149,10 +149,6 @@ public final class CompiledRule {
         return new ApprovalRequirement(deciding(reason), config.approvers(), config.approvalTtl());
     }
 
-    boolean hasResponseWork() {
-        return !hideFields.isEmpty() || outputs != null || rateLimits.stream().anyMatch(RateLimitConfig::countsTokens);
-    }
-
     private static boolean anyMatches(List<Glob> globs, String value) {
         if (value == null) {
             return false;
