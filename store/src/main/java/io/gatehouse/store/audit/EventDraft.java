@@ -60,6 +60,22 @@ public record EventDraft(EventType type, String recordId, long timeMicros, Strin
                 json, Hashes.sha256Hex(json));
     }
 
+    /**
+     * An event whose payload is given as JSON text with its query columns as its producer knows them
+     * (the payload is not read again). Strings over 256 characters are not copied, as {@link #ofJson}
+     * would not; columns that differ from the payload fail {@code audit verify}.
+     */
+    public static EventDraft ofJson(EventType type, String recordId, Instant time, String endpointId, String json,
+                                    String sessionId, String username, String decision, Integer status) {
+        Objects.requireNonNull(json, "payload");
+        return new EventDraft(type, recordId, micros(time), endpointId, clipped(sessionId), clipped(username),
+                clipped(decision), status, json, Hashes.sha256Hex(json));
+    }
+
+    private static String clipped(String value) {
+        return value == null ? null : clip(value);
+    }
+
     private static String text(ObjectNode payload, String field) {
         return payload.hasNonNull(field) && payload.get(field).isTextual() ? clip(payload.get(field).textValue()) : null;
     }

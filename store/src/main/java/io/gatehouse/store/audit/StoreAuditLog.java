@@ -8,8 +8,8 @@ import java.util.concurrent.Executor;
 
 /**
  * The SPI's {@link AuditLog} over this store's audit trail: an {@link AuditEntry} becomes an
- * {@link EventDraft} (payload kept as given and digested on the caller's thread, its query columns read
- * from it as the verifier reads them), which the trail places in the replica's hash chain. What the trail refuses fails the stage with a
+ * {@link EventDraft} (payload kept as given and digested on the caller's thread, its query columns those
+ * its producer gave or else read from it as the verifier reads them), which the trail places in the replica's hash chain. What the trail refuses fails the stage with a
  * {@link io.gatehouse.store.StoreException}, which processors see as the SPI's
  * {@link io.gatehouse.spi.ServiceUnavailableException}. Thread-safe.
  */
@@ -33,6 +33,11 @@ public final class StoreAuditLog implements AuditLog {
 
     /** The trail's event for {@code entry}. */
     static EventDraft draft(AuditEntry entry) {
+        AuditEntry.Columns columns = entry.columns();
+        if (columns != null) {
+            return EventDraft.ofJson(type(entry.kind()), entry.recordId(), entry.time(), entry.endpointId(),
+                    entry.payload(), columns.sessionId(), columns.username(), columns.decision(), columns.status());
+        }
         return EventDraft.ofJson(type(entry.kind()), entry.recordId(), entry.time(), entry.endpointId(),
                 entry.payload());
     }

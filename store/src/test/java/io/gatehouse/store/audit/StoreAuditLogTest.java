@@ -90,6 +90,42 @@ class StoreAuditLogTest {
     }
 
     @Test
+    void columnsGivenByTheProducerAreKeptWithoutReadingThePayloadAgain() {
+        String payload = "{\"decision\":\"allowed\",\"sessionId\":\"s-1\",\"status\":200,\"username\":\"alice\"}";
+        EventDraft read = StoreAuditLog.draft(new AuditEntry(AuditEntry.Kind.END, "rec-4", T0, "chat", payload));
+
+        EventDraft given = StoreAuditLog.draft(new AuditEntry(AuditEntry.Kind.END, "rec-4", T0, "chat", payload,
+                new AuditEntry.Columns("s-1", "alice", "allowed", 200)));
+
+        assertThat(given).isEqualTo(read);
+    }
+
+    @Test
+    void aGivenColumnLongerThanTheStoreKeepsIsDroppedAsTheVerifierExpects() {
+        String longName = "x".repeat(300);
+        EventDraft draft = StoreAuditLog.draft(new AuditEntry(AuditEntry.Kind.END, "rec-5", T0, "chat",
+                "{\"username\":\"" + longName + "\"}", new AuditEntry.Columns(null, longName, null, null)));
+
+        assertThat(draft.username()).isNull();
+    }
+
+    @Test
+    void anEventWhoseGivenColumnsDifferFromItsPayloadFailsVerify() throws Exception {
+        try (TestStores stores = TestStores.create(Dialect.H2, temp)) {
+            Store store = stores.store();
+            try (AuditWriter writer = AuditWriter.start(store, AuditSettings.defaults("r-cols", temp.resolve("data")),
+                    Clock.systemUTC())) {
+                new StoreAuditLog(writer).append(new AuditEntry(AuditEntry.Kind.END, "rec-6", T0, "chat",
+                                "{\"username\":\"alice\"}", new AuditEntry.Columns(null, "mallory", null, null)))
+                        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+            VerifyReport report = Events.verify(store);
+            assertThat(report.ok()).isFalse();
+            assertThat(report.describe()).contains("username");
+        }
+    }
+
+    @Test
     void eachKindOfEntryIsTheTrailsEventOfTheSameName() {
         assertThat(StoreAuditLog.type(AuditEntry.Kind.START)).isEqualTo(EventType.START);
         assertThat(StoreAuditLog.type(AuditEntry.Kind.END)).isEqualTo(EventType.END);

@@ -231,7 +231,7 @@ public final class RecordingProcessor implements GatewayProcessor {
     private static AuditEntry entry(AuditEntry.Kind kind, GatewayExchange exchange, Instant time, ObjectNode payload) {
         try {
             return new AuditEntry(kind, exchange.requestId(), time, exchange.endpointId(),
-                    CANONICAL.writeValueAsString(payload));
+                    CANONICAL.writeValueAsString(payload), RecordColumns.of(payload));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a record payload is a JSON tree and always writes", e);
         }

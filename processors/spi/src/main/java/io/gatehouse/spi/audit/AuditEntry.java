@@ -18,9 +18,18 @@ import java.util.Objects;
  * @param recordId   the exchange's id (its {@code Gatehouse-Request-Id}), at most {@value #MAX_ID} characters
  * @param time       when it happened; kept to the microsecond
  * @param endpointId the endpoint the exchange came to, at most {@value #MAX_ID} characters
+ * <p>A producer that built the payload itself already knows those four fields: it may hand them over as
+ * {@link Columns}, and the log then copies them instead of reading the whole payload again (a second JSON
+ * parse of every record, 3 % of the gateway's CPU under the full pipeline). They must be exactly what the
+ * payload says, by the rules above; {@code audit verify} reports an event whose columns differ from its
+ * payload.
+ *
  * @param payload    one JSON object, as text: what to keep (never credentials); canonical, preferably
+ * @param columns    the payload's query fields as its producer knows them, or {@code null} to have the log
+ *                   read them from the payload
  */
-public record AuditEntry(Kind kind, String recordId, Instant time, String endpointId, String payload) {
+public record AuditEntry(Kind kind, String recordId, Instant time, String endpointId, String payload,
+                         Columns columns) {
 
     /** Longest record and endpoint id a log accepts. */
     public static final int MAX_ID = 128;
@@ -33,6 +42,19 @@ public record AuditEntry(Kind kind, String recordId, Instant time, String endpoi
         END,
         /** Something learned about the exchange after its end was written (the client left before the last byte). */
         AMEND
+    }
+
+    /** An entry whose query columns the log reads from its payload. */
+    public AuditEntry(Kind kind, String recordId, Instant time, String endpointId, String payload) {
+        this(kind, recordId, time, endpointId, payload, null);
+    }
+
+    /**
+     * The payload's top-level {@code sessionId}, {@code username}, {@code decision} (each {@code null}
+     * unless the payload has it as a string of at most 256 characters) and {@code status} ({@code null}
+     * unless the payload has it as an integer).
+     */
+    public record Columns(String sessionId, String username, String decision, Integer status) {
     }
 
     public AuditEntry {
