@@ -128,7 +128,7 @@ public final class BodyMasking {
         return switch (kind) {
             case SSE -> new SseMasking(masker, protocol, counts, none);
             case NDJSON -> new NdjsonMasking(masker, protocol, counts, none);
-            case JSON -> new JsonWhole(masker, protocol, response, counts);
+            case JSON -> new JsonWhole(masker, protocol, response, counts, null);
             case TEXT -> {
                 Charset charset = BodyKind.charset(contentType);
                 yield new TextMasking(masker, charset, counts, none);

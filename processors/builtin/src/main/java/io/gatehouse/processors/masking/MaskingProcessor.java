@@ -1,5 +1,6 @@
 package io.gatehouse.processors.masking;
 
+import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.spi.AttributeKey;
 import io.gatehouse.spi.ChunkTransformer;
 import io.gatehouse.spi.DecidingRule;
@@ -75,7 +76,7 @@ public final class MaskingProcessor implements GatewayProcessor {
             if (kind == BodyKind.BINARY) {
                 return Outcome.proceed();
             }
-            masked = WholeBody.run(transformer(kind, contentType, false, counts, () -> { }), body);
+            masked = WholeBody.run(transformer(kind, contentType, false, counts, () -> { }, null), body);
         } catch (MaskingException e) {
             return refuse(e.getMessage());
         }
@@ -119,10 +120,11 @@ public final class MaskingProcessor implements GatewayProcessor {
         MaskingCounts counts = new MaskingCounts();
         Runnable progress = new Progress(exchange, counts);
         if (body.streamed()) {
-            body.transform(transformer(kind, contentType, true, counts, progress));
+            body.transform(transformer(kind, contentType, true, counts, progress, null));
             return;
         }
-        Supplier<ChunkTransformer> later = () -> transformer(kind, contentType, true, counts, progress);
+        ParsedAnswer parsed = ParsedAnswer.of(exchange.attributes());
+        Supplier<ChunkTransformer> later = () -> transformer(kind, contentType, true, counts, progress, parsed);
         if (whole.isEmpty()) {
             // An earlier step transforms the body too: mask what it hands on, without a header.
             body.transform(new WholeBody(null, null, later));
@@ -155,11 +157,11 @@ public final class MaskingProcessor implements GatewayProcessor {
     }
 
     private ChunkTransformer transformer(BodyKind kind, String contentType, boolean response, MaskingCounts counts,
-                                         Runnable progress) {
+                                         Runnable progress, ParsedAnswer parsed) {
         return switch (kind) {
             case SSE -> new SseMasking(masker, protocol, counts, progress);
             case NDJSON -> new NdjsonMasking(masker, protocol, counts, progress);
-            case JSON -> new JsonWhole(masker, protocol, response, counts);
+            case JSON -> new JsonWhole(masker, protocol, response, counts, parsed);
             case TEXT -> {
                 Charset charset = BodyKind.charset(contentType);
                 yield new TextMasking(masker, charset, counts, progress);

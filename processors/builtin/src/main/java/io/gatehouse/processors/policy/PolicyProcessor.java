@@ -2,6 +2,7 @@ package io.gatehouse.processors.policy;
 
 import io.gatehouse.processors.policy.Decision.Verdict;
 import io.gatehouse.processors.recording.RecordingProcessor;
+import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.spi.ApprovalRequirement;
 import io.gatehouse.spi.AttributeKey;
 import io.gatehouse.spi.Attributes;
@@ -303,7 +304,7 @@ public final class PolicyProcessor implements GatewayProcessor {
                     if (tokens) {
                         charge(exchange, rule, applied, used);
                     }
-                }));
+                }, framing == ResponseFilter.Framing.WHOLE ? ParsedAnswer.existing(exchange.attributes()) : null));
     }
 
     private static ResponseFilter.Framing framing(GatewayResponse response) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.spi.ChunkTransformer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +37,7 @@ final class ResponseFilter implements ChunkTransformer {
     private final Predicate<String> visibleModel;
     private final boolean strict;
     private final LongConsumer onUsage;
+    private final ParsedAnswer parsed;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
     private long usage = -1;
 
@@ -45,15 +47,17 @@ final class ResponseFilter implements ChunkTransformer {
      * @param visibleModel which models a listing may show; null when the answer is no listing
      * @param strict       fail when a document is not JSON (fields must be hidden from it)
      * @param onUsage      told the tokens used at the end (-1 when the answer said none)
+     * @param parsed       a whole answer's tree, when an earlier built-in step (masking) read it already; or null
      */
     ResponseFilter(Framing framing, List<FieldPointer> hide, Set<String> outputs, Predicate<String> visibleModel,
-                   boolean strict, LongConsumer onUsage) {
+                   boolean strict, LongConsumer onUsage, ParsedAnswer parsed) {
         this.framing = framing;
         this.hide = hide;
         this.outputs = outputs;
         this.visibleModel = visibleModel;
         this.strict = strict;
         this.onUsage = onUsage;
+        this.parsed = parsed;
     }
 
     @Override
@@ -76,7 +80,9 @@ final class ResponseFilter implements ChunkTransformer {
         pending.reset();
         byte[] out;
         if (framing == Framing.WHOLE) {
-            out = bytes.length == 0 ? bytes : document(new String(bytes, StandardCharsets.UTF_8), bytes);
+            JsonNode tree = parsed == null ? null : parsed.take(bytes);
+            out = bytes.length == 0 ? bytes
+                    : tree != null ? filtered(tree, bytes) : document(new String(bytes, StandardCharsets.UTF_8), bytes);
         } else {
             this.out.reset();
             if (framing == Framing.SSE) {
@@ -195,6 +201,11 @@ final class ResponseFilter implements ChunkTransformer {
         if (node == null) {
             return original;
         }
+        return filtered(node, original);
+    }
+
+    /** {@code node} (the tree of {@code original}) filtered, written; the original bytes when nothing changed. */
+    private byte[] filtered(JsonNode node, byte[] original) {
         boolean changed = false;
         if (visibleModel != null) {
             changed |= filterModels(node);

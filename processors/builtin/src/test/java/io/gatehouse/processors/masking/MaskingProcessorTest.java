@@ -2,6 +2,7 @@ package io.gatehouse.processors.masking;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Identity;
 import io.gatehouse.spi.Outcome;
@@ -52,6 +53,22 @@ class MaskingProcessorTest {
             assertThat(exchange.response().orElseThrow().headers().first("Gatehouse-Masked")).contains("2");
             assertThat(exchange.attributes().get(MaskingProcessor.REPORT)).contains(
                     new MaskingReport(Map.of(), Map.of("credit-card", 1, "email", 1), false));
+        }
+    }
+
+    @Test
+    void aWholeJsonAnswerIsHandedOnWithTheTreeOfTheBytesMaskingEmits() throws Exception {
+        try (ProcessorHarness<MaskingConfig> h = harness(MaskingConfig.defaults())) {
+            TestExchange exchange = TestExchange.post("/v1/chat/completions").build();
+            byte[] out = h.respond(exchange, 200, headers("application/json"),
+                    utf8("{\"content\":\"bob@example.com\",\"score\":0.10,\"usage\":{\"total_tokens\":7}}"));
+
+            com.fasterxml.jackson.databind.JsonNode tree = ParsedAnswer.existing(exchange.attributes()).take(out);
+
+            assertThat(tree).isNotNull();
+            assertThat(Json.write(tree)).isEqualTo(out);
+            assertThat(tree.path("content").asText()).isEqualTo("[EMAIL]");
+            assertThat(ParsedAnswer.existing(exchange.attributes()).take(out)).as("taken once").isNull();
         }
     }
 

@@ -17,6 +17,7 @@ import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
 import io.gatehouse.spi.Outcome;
 import io.gatehouse.spi.StandardAttributes;
+import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.testkit.ProcessorHarness;
 import io.gatehouse.testkit.StreamResult;
 import io.gatehouse.testkit.TestClock;
@@ -181,6 +182,37 @@ class PolicyProcessorTest {
 
         assertThat(new String(body, StandardCharsets.UTF_8))
                 .isEqualTo("{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"content\":\"hi\"}}]}");
+    }
+
+    @Test
+    void hiddenFieldsAreRemovedFromTheTreeAnEarlierStepReadFromTheSameBytes() throws Exception {
+        TestExchange exchange = chat(ALICE, "{}", 1, 10, false);
+        harness.request(exchange);
+        byte[] answer = "{\"id\":\"c1\",\"score\":0.10,\"usage\":{\"total_tokens\":7}}".getBytes(StandardCharsets.UTF_8);
+        // As masking hands it on: decimals read exactly, so "0.10" keeps its digits (a plain parse makes it 0.1).
+        com.fasterxml.jackson.databind.JsonNode tree = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+                .build().readTree(answer);
+        ParsedAnswer.of(exchange.attributes()).offer(answer, tree);
+
+        byte[] body = harness.respond(exchange, 200, json(), answer.clone());
+
+        assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"id\":\"c1\",\"score\":0.10}");
+    }
+
+    @Test
+    void aTreeOfferedForOtherBytesIsNotUsedAndTheAnswerIsReadAsItArrived() throws Exception {
+        TestExchange exchange = chat(ALICE, "{}", 1, 10, false);
+        harness.request(exchange);
+        byte[] offered = "{\"id\":\"stale\",\"usage\":{\"total_tokens\":7}}".getBytes(StandardCharsets.UTF_8);
+        ParsedAnswer.of(exchange.attributes()).offer(offered,
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(offered));
+
+        byte[] body = harness.respond(exchange, 200, json(),
+                "{\"id\":\"c2\",\"usage\":{\"total_tokens\":9}}".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"id\":\"c2\"}");
     }
 
     @Test
