@@ -111,7 +111,7 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
     record Listener(String host, Integer port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
                     ListenerProtocol protocol, java.time.Duration headerReadTimeout,
                     java.time.Duration bodyReadTimeout, java.time.Duration idleTimeout, Integer maxConnections,
-                    Http2Limits http2, Integer refusalRecordsPerSecond) {
+                    Http2Limits http2, Integer refusalRecordsPerSecond, Integer eventLoops) {
         Listener {
             host = host == null ? ListenerConfig.DEFAULT_HOST : host;
             port = port == null ? ListenerConfig.DEFAULT_PORT : port;
@@ -121,16 +121,17 @@ record GatewayYaml(Map<String, Listener> listeners, Admin admin, Map<String, Age
             maxConnections = maxConnections == null ? ListenerConfig.DEFAULT_MAX_CONNECTIONS : maxConnections;
             refusalRecordsPerSecond = refusalRecordsPerSecond == null
                     ? ListenerConfig.DEFAULT_REFUSAL_RECORDS_PER_SECOND : refusalRecordsPerSecond;
+            eventLoops = eventLoops == null ? ListenerConfig.EVENT_LOOPS_PER_CPU : eventLoops;
             if (http2 != null && protocol != ListenerProtocol.GRPC) {
                 throw new ConfigException("http2", "is only for a listener with protocol: grpc (this one speaks HTTP/1.1)");
             }
             new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout,
-                    idleTimeout, maxConnections, http2, refusalRecordsPerSecond); // validates, naming the field
+                    idleTimeout, maxConnections, http2, refusalRecordsPerSecond, eventLoops); // validates, naming the field
         }
 
         ListenerConfig toConfig() {
             return new ListenerConfig(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout,
-                    bodyReadTimeout, idleTimeout, maxConnections, http2, refusalRecordsPerSecond);
+                    bodyReadTimeout, idleTimeout, maxConnections, http2, refusalRecordsPerSecond, eventLoops);
         }
     }
 

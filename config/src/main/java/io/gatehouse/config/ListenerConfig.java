@@ -31,11 +31,14 @@ import java.time.Duration;
  *                       itself (before any endpoint) are written to the audit chain one by one in each second;
  *                       the others are counted into one summary record per second; default
  *                       {@value #DEFAULT_REFUSAL_RECORDS_PER_SECOND}, 0 = summaries only
+ * @param eventLoops     on an HTTP listener: how many Netty event loops (threads) serve its connections; each
+ *                       request runs on its connection's loop, and so does the agent call it makes; default 0 =
+ *                       one per CPU. More loops than CPUs only add thread switches (bench/README.md, run 12)
  */
 public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
                              ListenerProtocol protocol, Duration headerReadTimeout, Duration bodyReadTimeout,
                              Duration idleTimeout, int maxConnections, Http2Limits http2,
-                             int refusalRecordsPerSecond) {
+                             int refusalRecordsPerSecond, int eventLoops) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -50,6 +53,9 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     public static final int DEFAULT_REFUSAL_RECORDS_PER_SECOND = 100;
     private static final int MAX_REFUSAL_RECORDS_PER_SECOND = 100_000;
+    /** Default {@code eventLoops}: one per CPU. */
+    public static final int EVENT_LOOPS_PER_CPU = 0;
+    private static final int MAX_EVENT_LOOPS = 1024;
     /** Bounds of the timeouts: below 100ms a healthy client on a slow link fails; above an hour nothing is bounded. */
     private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
     private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
@@ -77,6 +83,27 @@ public record ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteS
             throw new ConfigException("refusalRecordsPerSecond", "must be between 0 and "
                     + MAX_REFUSAL_RECORDS_PER_SECOND + ", got " + refusalRecordsPerSecond);
         }
+        if (eventLoops < 0 || eventLoops > MAX_EVENT_LOOPS) {
+            throw new ConfigException("eventLoops", "must be between 1 and " + MAX_EVENT_LOOPS
+                    + " (or 0 for one per CPU), got " + eventLoops);
+        }
+        if (eventLoops != EVENT_LOOPS_PER_CPU && protocol == ListenerProtocol.GRPC) {
+            throw new ConfigException("eventLoops", "is only for a listener with protocol: http (a gRPC listener's"
+                    + " threads are its HTTP/2 server's)");
+        }
+    }
+
+    /** A listener with these limits and one event loop per CPU. */
+    public ListenerConfig(String host, int port, ByteSize maxBodyBytes, ByteSize maxHeaderBytes,
+                          ListenerProtocol protocol, Duration headerReadTimeout, Duration bodyReadTimeout,
+                          Duration idleTimeout, int maxConnections, Http2Limits http2, int refusalRecordsPerSecond) {
+        this(host, port, maxBodyBytes, maxHeaderBytes, protocol, headerReadTimeout, bodyReadTimeout, idleTimeout,
+                maxConnections, http2, refusalRecordsPerSecond, EVENT_LOOPS_PER_CPU);
+    }
+
+    /** How many event loops serve this listener: {@code eventLoops}, or the number of CPUs when it is 0. */
+    public int resolvedEventLoops() {
+        return eventLoops == EVENT_LOOPS_PER_CPU ? Math.max(1, Runtime.getRuntime().availableProcessors()) : eventLoops;
     }
 
     /** A listener with these limits and the default number of refusals recorded one by one per second. */

@@ -29,6 +29,23 @@ class ListenerClientLimitsConfigTest {
         assertThat(http.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(http.maxConnections()).isEqualTo(10_000);
         assertThat(http.refusalRecordsPerSecond()).isEqualTo(100);
+        assertThat(http.eventLoops()).isZero();
+        assertThat(http.resolvedEventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void eventLoopsIsReadAndOutOfRangeOrOnAGrpcListenerIsAnErrorNamingTheField() {
+        ListenerConfig http = gateway("    eventLoops: 3\n").load().orThrow().listeners().get("http");
+        assertThat(http.eventLoops()).isEqualTo(3);
+        assertThat(http.resolvedEventLoops()).isEqualTo(3);
+
+        assertThat(gateway("    eventLoops: -1\n").errors()).singleElement().asString()
+                .contains("listener 'http'")
+                .endsWith("field 'eventLoops': must be between 1 and 1024 (or 0 for one per CPU), got -1");
+        assertThat(gateway("    eventLoops: 1025\n").errors()).singleElement().asString()
+                .endsWith("field 'eventLoops': must be between 1 and 1024 (or 0 for one per CPU), got 1025");
+        assertThat(gateway("    protocol: grpc\n    eventLoops: 2\n").errors()).anySatisfy(error -> assertThat(error)
+                .asString().contains("listener 'http' field 'eventLoops': is only for a listener with protocol: http"));
     }
 
     @Test

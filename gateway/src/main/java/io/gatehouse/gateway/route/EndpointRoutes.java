@@ -74,7 +74,11 @@ public final class EndpointRoutes extends RouteBuilder {
                 // Linux's epoll transport where Netty's native library loads (NIO elsewhere): fewer system
                 // calls and no selected-key set per wake-up; the agent's gRPC channel of each loop follows
                 // the loop's kind (AgentClient).
-                + (NATIVE_TRANSPORT ? "&nativeTransport=true" : "");
+                + (NATIVE_TRANSPORT ? "&nativeTransport=true" : "")
+                // One loop per CPU unless the listener says otherwise (Netty's default is two per CPU): with
+                // twice as many loops as cores each wakes for fewer connections, and the gateway switched
+                // threads a quarter more often per request for no more throughput (bench/README.md, run 12).
+                + "&workerCount=" + listener.resolvedEventLoops();
     }
 
     private static final boolean NATIVE_TRANSPORT = io.netty.channel.epoll.Epoll.isAvailable();

@@ -33,6 +33,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
@@ -88,11 +89,19 @@ class EndpointRouteAssemblyTest {
     }
 
     private void start(List<Step> steps, org.apache.camel.Processor agent) throws Exception {
+        start(steps, agent, ListenerConfig.EVENT_LOOPS_PER_CPU);
+    }
+
+    private void start(List<Step> steps, org.apache.camel.Processor agent, int eventLoops) throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        ListenerConfig listener = new ListenerConfig("127.0.0.1", port, ByteSize.parse("1MiB"),
+        ListenerConfig defaults = new ListenerConfig("127.0.0.1", port, ByteSize.parse("1MiB"),
                 ByteSize.parse("16KiB"));
+        ListenerConfig listener = new ListenerConfig(defaults.host(), port, defaults.maxBodyBytes(),
+                defaults.maxHeaderBytes(), defaults.protocol(), defaults.headerReadTimeout(), defaults.bodyReadTimeout(),
+                defaults.idleTimeout(), defaults.maxConnections(), defaults.http2(), defaults.refusalRecordsPerSecond(),
+                eventLoops);
         EndpointConfig endpoint = new EndpointConfig("chat", "http", "/v1", "openai",
                 new TargetConfig("local", "demo-model"), List.of(), "endpoints/chat.yaml");
         camel = new DefaultCamelContext();
@@ -166,6 +175,38 @@ class EndpointRouteAssemblyTest {
         // The steps are the endpoint's current pipeline, which a reload swaps; the route's nodes stay.
         assertThat(ids).containsSubsequence("chat.open", "chat.request", "chat.refused", "chat.approval-guard",
                 "chat.respond"); // chat.agent is woven away by this test
+    }
+
+    @Test
+    void aListenerServesItsConnectionsOnAsManyEventLoopsAsItsEventLoopsSays() throws Exception {
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        GatewayProcessor threadNoting = new GatewayProcessor() {
+            @Override
+            public Outcome onRequest(GatewayExchange exchange) {
+                threads.add(Thread.currentThread().getName());
+                return Outcome.proceed();
+            }
+        };
+        start(List.of(step("noting", Phase.OBSERVE, threadNoting)), answering(200, "application/json", "{}"), 2);
+
+        // Netty hands new connections to its loops in turn: six connections meet every loop there is.
+        List<java.net.Socket> connections = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+                connections.add(socket);
+                socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: " + CHAT.length() + "\r\n\r\n" + CHAT)
+                        .getBytes(StandardCharsets.UTF_8));
+                assertThat(readOneResponse(socket.getInputStream())).startsWith("HTTP/1.1 200");
+            }
+        } finally {
+            for (java.net.Socket socket : connections) {
+                socket.close();
+            }
+        }
+
+        assertThat(threads).hasSize(2);
     }
 
     @Test
