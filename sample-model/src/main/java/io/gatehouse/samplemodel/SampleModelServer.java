@@ -134,6 +134,10 @@ public final class SampleModelServer implements AutoCloseable {
         });
         this.grpcTimer.setRemoveOnCancelPolicy(true);
         this.grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.grpcPort()))
+                // Calls are answered on the connection's event loop: nothing here blocks (delays are timer
+                // tasks), and gRPC's default executor cost a thread hand-off per call event, a third of the
+                // CPU when the benchmark's load ran against this model (bench/run-grpc.sh).
+                .directExecutor()
                 .maxInboundMessageSize(MAX_GRPC_MESSAGE_BYTES)
                 .addService(ServerInterceptors.intercept(new InferenceService(repository, grpcTimer),
                         new GrpcCallWatcher(settings.apiKey(), grpcCounters)))

@@ -26,6 +26,28 @@ public class AgentComponent extends DefaultComponent {
      * and its own connection to the agent, as an HTTP listener's exchanges do on theirs.
      */
     public io.netty.channel.EventLoop nextCallerLoop() {
+        return callerLoopGroup().next();
+    }
+
+    /**
+     * The caller loop this thread is, when it is one (a gRPC listener's call runs on it); otherwise the next
+     * one, as {@link #nextCallerLoop()}.
+     */
+    public io.netty.channel.EventLoop currentOrNextCallerLoop() {
+        io.netty.channel.EventLoopGroup group = callerLoopGroup();
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            if (loop.inEventLoop()) {
+                return (io.netty.channel.EventLoop) loop;
+            }
+        }
+        return group.next();
+    }
+
+    /**
+     * The caller loops (one per CPU, made on first use): the gateway's gRPC listeners serve their
+     * connections on them, so a call's route, its agent call and its answer share one thread.
+     */
+    public io.netty.channel.EventLoopGroup callerLoopGroup() {
         io.netty.channel.EventLoopGroup group = callerLoops;
         if (group == null) {
             synchronized (this) {
@@ -37,7 +59,7 @@ public class AgentComponent extends DefaultComponent {
                 }
             }
         }
-        return group.next();
+        return group;
     }
 
     @Override

@@ -89,12 +89,13 @@ public final class GrpcCallOpener implements Processor {
             failure = e.getMessage();
         }
         InboundRequest request = new InboundRequest("POST", routed.rpc().path(), "", headers, call.peer(), rest.body());
-        // A gRPC call runs on camel-grpc's executor; its home is one of the agent component's event
-        // loops, so a step that waits, the agent call and the answer continue on one thread.
+        // A gRPC call runs on the agent component's event loop that serves its connection
+        // (EventLoopGrpcEndpoint): that loop is its home, so a step that waits, the agent call and the
+        // answer continue on the thread the call arrived on.
         PipelineExchange px = PipelineExchange.builder(requestId, pipeline.id(), request, operation)
                 .trace(tracing == null ? null
                         : tracing.openGrpc(requestId, pipeline.id(), routed.rpc().path(), headers, operation))
-                .home(agents == null ? PipelineExchange.CALLER : agents.nextCallerLoop())
+                .home(agents == null ? PipelineExchange.CALLER : agents.currentOrNextCallerLoop())
                 .startNanos(start)
                 .completionListener(ExchangeOpener.inFlight(pipeline, completionListener))
                 .build();

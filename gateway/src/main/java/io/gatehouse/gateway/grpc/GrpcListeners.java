@@ -1,11 +1,13 @@
 package io.gatehouse.gateway.grpc;
 
+import io.gatehouse.agent.camel.AgentComponent;
 import io.gatehouse.config.Http2Limits;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.kserve.grpc.GRPCInferenceServiceGrpc;
 import java.util.List;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Processor;
+import org.apache.camel.component.grpc.GrpcComponent;
 import org.apache.camel.component.grpc.GrpcConfiguration;
 import org.apache.camel.component.grpc.GrpcConsumerStrategy;
 import org.apache.camel.component.grpc.GrpcEndpoint;
@@ -30,8 +32,11 @@ public final class GrpcListeners {
         String service = GRPCInferenceServiceGrpc.class.getPackageName() + "." + "GRPCInferenceService";
         String uri = "grpc://" + listener.host() + ":" + listener.port() + "/" + service
                 + "?consumerStrategy=DELEGATION&routeControlledStreamObserver=true&autoDiscoverServerInterceptors=false";
-        GrpcEndpoint endpoint = camel.getEndpoint(uri, GrpcEndpoint.class);
-        GrpcConfiguration configuration = endpoint.getConfiguration();
+        GrpcEndpoint parsed = camel.getEndpoint(uri, GrpcEndpoint.class);
+        GrpcConfiguration configuration = parsed.getConfiguration();
+        AgentComponent agents = camel.getComponent(AgentComponent.SCHEME, AgentComponent.class);
+        GrpcEndpoint endpoint = agents == null ? parsed : new EventLoopGrpcEndpoint(uri,
+                (GrpcComponent) parsed.getComponent(), configuration, agents.callerLoopGroup());
         configuration.setConsumerStrategy(GrpcConsumerStrategy.DELEGATION);
         configuration.setMaxMessageSize((int) Math.min(Integer.MAX_VALUE, listener.maxBodyBytes().bytes()));
         configuration.setMaxInboundMetadataSize((int) Math.min(Integer.MAX_VALUE, listener.maxHeaderBytes().bytes()));
