@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -27,10 +28,14 @@ public final class Store implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Store.class);
     static final String H2_OBJECT_CACHE = "h2.objectCache";
+    /** H2 files open through a Store in this JVM, and by how many. */
+    private static final java.util.concurrent.ConcurrentMap<Path, Integer> OPEN_H2_FILES =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private final StoreSettings settings;
     private final java.util.concurrent.atomic.LongAdder forcedSyncs = new java.util.concurrent.atomic.LongAdder();
     private final HikariDataSource dataSource;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Store(StoreSettings settings, HikariDataSource dataSource) {
         this.settings = settings;
@@ -51,10 +56,27 @@ public final class Store implements AutoCloseable {
      * the settings' URL: tests put a driver that fails in chosen ways between the store and its database.
      */
     static Store open(StoreSettings settings, DataSource connections) {
+        Path h2File = null;
+        boolean repairH2 = false;
         if (settings.dialect() == Dialect.H2) {
             keepH2FromCachingValues();
             createH2Directory(settings.url());
+            h2File = h2DataFile(settings.url());
+            if (h2File != null) {
+                // Only the first opener in this JVM may repair: later ones share the database while it runs.
+                boolean first = OPEN_H2_FILES.merge(h2File, 1, Integer::sum) == 1;
+                repairH2 = first && connections == null && !H2CrashRepair.closedCleanly(h2File);
+            }
         }
+        try {
+            return open(settings, connections, repairH2);
+        } catch (RuntimeException e) {
+            released(h2File);
+            throw e;
+        }
+    }
+
+    private static Store open(StoreSettings settings, DataSource connections, boolean repairH2) {
         HikariConfig hikari = new HikariConfig();
         if (connections != null) {
             hikari.setDataSource(connections);
@@ -80,6 +102,9 @@ public final class Store implements AutoCloseable {
             throw new StoreException("cannot connect to the store " + StoreSettings.redactedUrl(settings.url()) + ": "
                     + rootMessage(e), e);
         }
+        if (repairH2) {
+            repairAfterCrash(settings, dataSource);
+        }
         try {
             Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
                     .failOnMissingLocations(true).load().migrate();
@@ -102,6 +127,50 @@ public final class Store implements AutoCloseable {
     static void keepH2FromCachingValues() {
         if (System.getProperty(H2_OBJECT_CACHE) == null) {
             System.setProperty(H2_OBJECT_CACHE, "false");
+        }
+    }
+
+    /**
+     * Runs {@link H2CrashRepair} on an H2 database its last process did not close: what a kill cut out of
+     * H2's own bookkeeping would otherwise fail reads through an index, and inserts of the same key, for
+     * good. A repair that cannot run (an H2 whose engine classes changed) is logged, and the store opens as
+     * it did before the repair existed.
+     */
+    private static void repairAfterCrash(StoreSettings settings, DataSource dataSource) {
+        String url = StoreSettings.redactedUrl(settings.url());
+        long started = System.nanoTime();
+        try (Connection c = dataSource.getConnection()) {
+            H2CrashRepair.Report report = H2CrashRepair.repair(c);
+            if (report.changedAnything()) {
+                LOG.warn("store {} was not closed cleanly: rolled back {} table and index entries of transactions"
+                        + " the crash cut off, removed {} index entries without their row and added {} missing"
+                        + " ones, in {} ms (the audit journal restores every acknowledged event at start)", url,
+                        report.tornEntries(), report.danglingIndexEntries(), report.missingIndexEntries(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+            } else {
+                LOG.info("store {} was not closed cleanly; it holds nothing the crash cut off (checked in {} ms)", url,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+            }
+        } catch (SQLException | RuntimeException | LinkageError e) {
+            LOG.warn("store {} was not closed cleanly and could not be checked for writes the crash cut off ({});"
+                    + " if reads fail with 'Timeout trying to lock table', run `gatehouse audit verify`", url,
+                    e.toString());
+        }
+    }
+
+    /** The {@code .mv.db} file of a {@code jdbc:h2:file:} URL, or null for other H2 URLs. */
+    static Path h2DataFile(String url) {
+        String prefix = "jdbc:h2:file:";
+        if (!url.startsWith(prefix)) {
+            return null;
+        }
+        return Path.of(StoreSettings.redactedUrl(url).substring(prefix.length()) + ".mv.db").toAbsolutePath()
+                .normalize();
+    }
+
+    private static void released(Path h2File) {
+        if (h2File != null) {
+            OPEN_H2_FILES.computeIfPresent(h2File, (file, count) -> count == 1 ? null : count - 1);
         }
     }
 
@@ -219,7 +288,10 @@ public final class Store implements AutoCloseable {
 
     @Override
     public void close() {
-        dataSource.close();
+        if (closed.compareAndSet(false, true)) {
+            dataSource.close();
+            released(settings.dialect() == Dialect.H2 ? h2DataFile(settings.url()) : null);
+        }
     }
 
     @Override

@@ -12,6 +12,10 @@ import java.sql.Statement;
  * table" (50200), or "duplicate key" (23505) when the new session happens to get the dead one's id. Seen
  * at recovery, when the journal re-inserts events the store does not show (about 1 start in 150 in the
  * crash test). Reopening does not clear it; rebuilding the key from the rows does.
+ *
+ * <p>Since {@code H2CrashRepair} rolls such entries back when a store that was not closed cleanly opens,
+ * this rebuild is the fallback for a store that repair could not look at (a database another opener in the
+ * same JVM already had open, or an H2 whose engine classes changed).
  */
 final class OrphanedKeys {
 
