@@ -37,7 +37,10 @@ final class EndpointRouteTemplate {
                       Consumer<PipelineExchange.CompletedExchange> completionListener,
                       io.gatehouse.gateway.tracing.GatewayTracing tracing) {
         String id = mount.routeId();
-        RouteDefinition route = builder.from(mount.from()).routeId(id).routeDescription(mount.description());
+        // No stream caching: every step reads the request from the Netty message or the pipeline exchange,
+        // never from Camel's body, so caching it is a type-converter lookup per step for nothing.
+        RouteDefinition route = builder.from(mount.from()).routeId(id).routeDescription(mount.description())
+                .noStreamCaching();
         OnExceptionDefinition onException = route.onException(Throwable.class).handled(true);
         if (mount.grpc()) {
             onException.process(GrpcListeners.NOTE_FAILURE);
