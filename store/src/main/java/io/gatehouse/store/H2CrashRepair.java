@@ -98,6 +98,11 @@ final class H2CrashRepair {
         }
     }
 
+    /** Whether {@code c}'s database runs in this JVM (not reached over H2's AUTO_SERVER connection). */
+    static boolean inThisProcess(Connection c) throws SQLException {
+        return c.unwrap(JdbcConnection.class).getSession() instanceof SessionLocal;
+    }
+
     /**
      * Rolls back the entries of transactions that are not running, in every table and index of the
      * database {@code c} is connected to, then removes index entries whose row is gone. {@code c} must be

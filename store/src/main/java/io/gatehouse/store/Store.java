@@ -140,6 +140,11 @@ public final class Store implements AutoCloseable {
         String url = StoreSettings.redactedUrl(settings.url());
         long started = System.nanoTime();
         try (Connection c = dataSource.getConnection()) {
+            if (!H2CrashRepair.inThisProcess(c)) {
+                // AUTO_SERVER: another process has the database open and repaired it when it opened it
+                LOG.info("store {} is served by another process; that process checks it for a crash", url);
+                return;
+            }
             H2CrashRepair.Report report = H2CrashRepair.repair(c);
             if (report.changedAnything()) {
                 LOG.warn("store {} was not closed cleanly: rolled back {} table and index entries of transactions"
