@@ -180,18 +180,14 @@ public final class Store implements AutoCloseable {
     }
 
     private static void createH2Directory(String url) {
-        String prefix = "jdbc:h2:file:";
-        if (!url.startsWith(prefix)) {
-            return;
-        }
-        String path = StoreSettings.redactedUrl(url).substring(prefix.length());
         try {
-            Path parent = Path.of(path).toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
+            Path file = h2DataFile(url);
+            if (file != null && file.getParent() != null) {
+                Files.createDirectories(file.getParent());
             }
         } catch (Exception e) {
-            throw new StoreException("cannot create the directory of the store " + path + ": " + e.getMessage(), e);
+            throw new StoreException("cannot create the directory of the store " + StoreSettings.redactedUrl(url)
+                    + ": " + e.getMessage(), e);
         }
     }
 
