@@ -28,6 +28,9 @@
 #   BENCH_RATE [1000] BENCH_RATE_WORKERS [20] BENCH_RATE_DURATION [10s]   CPU per request at a fixed
 #     rate: hey -z DURATION -c WORKERS -q RATE/WORKERS (hey's -q is per worker)
 #   BENCH_STREAM_SAMPLES [40] BENCH_STREAM_DELAY_MS [10]   the streaming time-to-first-byte run
+#   BENCH_STREAM_WARMUP [20s] BENCH_STREAM_WARMUP_CONNECTIONS [16]   before it, each streaming target is loaded
+#     with streamed requests (hey, no delay between words) so its streaming path is compiled, as the
+#     whole-path rows are warmed before they are measured; 0 skips it (then the TTFB is a cold path's)
 #   BENCH_STORE_URL []        a jdbc:postgresql://… URL for the gateway's store (recording, rate limits);
 #     default: embedded H2 in the run's temp dir. BENCH_STORE_USER [postgres], BENCH_STORE_PASSWORD []
 #   BENCH_TOKEN_CACHE_SIZE [] the gateway's identity.cacheSize (verified-token cache); empty = its default,
@@ -79,6 +82,8 @@ RATE_WORKERS="${BENCH_RATE_WORKERS:-20}"
 RATE_DURATION="${BENCH_RATE_DURATION:-10s}"
 STREAM_SAMPLES="${BENCH_STREAM_SAMPLES:-40}"
 STREAM_DELAY_MS="${BENCH_STREAM_DELAY_MS:-10}"
+STREAM_WARMUP="${BENCH_STREAM_WARMUP:-20s}"
+STREAM_WARMUP_CONNECTIONS="${BENCH_STREAM_WARMUP_CONNECTIONS:-16}"
 # The launcher's JIT default (./gatehouse): 4 compiler threads on fewer than 8 CPUs, unless set.
 case " ${GATEHOUSE_JAVA_OPTS:-} " in
   *CICompilerCount*) ;;
@@ -652,8 +657,16 @@ percentile() { # p, numbers on stdin
   sort -n | awk -v p="$1" '{v[NR]=$1} END{ if (NR==0) {print "nan"; exit}; k=int((NR*p/100)+0.999999); if (k<1) k=1; if (k>NR) k=NR; printf "%.2f", v[k]*1000 }'
 }
 say "== streaming: $STREAM_SAMPLES sequential SSE requests per target on one kept-alive connection, after 10 unreported"
-declare -A STREAM
+declare -A STREAM STREAM_WARM
 for i in "${!S_NAMES[@]}"; do
+  # The streaming path (chunk pipeline, masking and recording of streams, the agent's stream relay) is
+  # code the whole-path rows never run: without load first, the samples below time the JIT, not the hops.
+  if [ -n "$HEY" ] && [ "$STREAM_WARMUP" != 0 ]; then
+    "$HEY" -z "$STREAM_WARMUP" -c "$STREAM_WARMUP_CONNECTIONS" -m POST -T application/json \
+      -H "Authorization: Bearer ${S_BEARERS[$i]}" -d "$STREAM_BODY" "${S_URLS[$i]}" >"$OUT/stream-warmup-$i.txt" 2>&1 || true
+    STREAM_WARM["$i"]="$(awk '/^ *\[200\]/ { ok = $2 } /Requests\/sec:/ { rps = $2 } END { printf "%d streams (%.0f/s)", ok, rps }' \
+      "$OUT/stream-warmup-$i.txt")"
+  fi
   args=()
   for _ in $(seq 1 $((STREAM_SAMPLES + 10))); do args+=(-o /dev/null "${S_URLS[$i]}"); done
   curl -s -N -H "Authorization: Bearer ${S_BEARERS[$i]}" -H 'Content-Type: application/json' \
@@ -728,6 +741,13 @@ rounds=(); for round in $(seq 1 "$ROUNDS"); do rounds+=("load$round"); done
   done
   say ""
   say "### Streaming: time to first byte (stream:true, ${STREAM_DELAY_MS} ms between words), $STREAM_SAMPLES sequential requests on one connection"
+  say ""
+  if [ -n "$HEY" ] && [ "$STREAM_WARMUP" != 0 ]; then
+    say "Each target was first loaded for $STREAM_WARMUP with $STREAM_WARMUP_CONNECTIONS connections of streamed requests (no delay between words):" \
+      "$(for i in "${!S_NAMES[@]}"; do printf '%s %s; ' "${S_NAMES[$i]}" "${STREAM_WARM[$i]:-?}"; done)"
+  else
+    say "No streaming warm-up (hey missing or BENCH_STREAM_WARMUP=0): these times include the JIT compiling the streaming path."
+  fi
   say ""
   say "| target | TTFB p50 ms | TTFB p99 ms | total p50 ms | non-200 |"
   say "|---|---:|---:|---:|---:|"
