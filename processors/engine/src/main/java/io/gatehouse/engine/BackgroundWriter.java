@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -11,8 +12,14 @@ import java.util.function.LongConsumer;
 
 /**
  * Hands items (access-log lines, mostly) from event loops to one daemon thread that writes them in
- * batches every {@code flushMillis}. {@link #submit} never blocks and never wakes the writer: an item
- * that finds the queue full is dropped and counted, and the count is reported on the writer's thread.
+ * batches every {@code flushMillis}. {@link #submit} never blocks, and wakes the writer only when it
+ * sleeps idle: an item that finds the queue full is dropped and counted, and the count is reported on
+ * the writer's thread.
+ *
+ * <p>An idle writer sleeps until an item comes: waking every {@code flushMillis} to find nothing cost
+ * the idle gateway 1.4 % of a core (50 wake-ups a second), which at 1,000 requests a second is 14 µs
+ * of CPU per request spent on no request. The first item after a quiet spell wakes it; it then waits
+ * {@code flushMillis} for the items that come with it, so a busy writer still writes once per batch.
  *
  * <p>Why not logback's {@code AsyncAppender}: its queue wakes the worker for nearly every event
  * (a futex wake and a context switch per request under load), which a profile of the gateway showed
@@ -30,6 +37,9 @@ public final class BackgroundWriter<T> implements AutoCloseable {
     private final LongConsumer reportDropped;
     private final long flushNanos;
     private final Thread writer;
+    /** True while the writer sleeps with nothing queued: the next submit wakes it. */
+    private final AtomicBoolean idle = new AtomicBoolean();
+    private final AtomicLong wakeUps = new AtomicLong();
     private volatile boolean closed;
 
     /**
@@ -61,7 +71,15 @@ public final class BackgroundWriter<T> implements AutoCloseable {
             dropped.incrementAndGet();
             return false;
         }
+        if (idle.get() && idle.compareAndSet(true, false)) {
+            LockSupport.unpark(writer);
+        }
         return true;
+    }
+
+    /** How often the writer has woken up; for tests. */
+    long wakeUps() {
+        return wakeUps.get();
     }
 
     private void run() {
@@ -85,7 +103,18 @@ public final class BackgroundWriter<T> implements AutoCloseable {
             if (last) {
                 return;
             }
-            LockSupport.parkNanos(flushNanos);
+            if (queue.isEmpty()) {
+                idle.set(true);
+                // Checked again after saying so: an item queued before the flag was up woke no one.
+                while (idle.get() && queue.isEmpty() && !closed) {
+                    LockSupport.park(this);
+                }
+                idle.set(false);
+            }
+            if (!closed) {
+                LockSupport.parkNanos(flushNanos); // let the items that come together be written together
+            }
+            wakeUps.incrementAndGet();
         }
     }
 

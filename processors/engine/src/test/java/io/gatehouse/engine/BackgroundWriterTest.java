@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 class BackgroundWriterTest {
@@ -61,6 +62,48 @@ class BackgroundWriterTest {
             writer.submit("b");
         }
         assertThat(written).containsExactly("a", "b");
+    }
+
+    @Test
+    void anIdleWriterSleepsUntilAnItemComesAndThenWritesItWithoutAClose() throws InterruptedException {
+        CountDownLatch wrote = new CountDownLatch(1);
+        try (BackgroundWriter<String> writer = new BackgroundWriter<>("test-writer", 10, 1, item -> wrote.countDown(),
+                n -> {
+                })) {
+            Thread.sleep(300); // 300 flush periods of 1 ms: a writer that woke every period would count about 300
+            assertThat(writer.wakeUps()).as("wake-ups while nothing was queued").isLessThanOrEqualTo(1);
+            writer.submit("a lone line");
+            assertThat(wrote.await(10, TimeUnit.SECONDS)).as("the lone line is written before any close").isTrue();
+        }
+    }
+
+    @Test
+    void itemsSubmittedFromManyThreadsWhileTheWriterFallsAsleepAreAllWritten() throws InterruptedException {
+        List<Integer> written = new CopyOnWriteArrayList<>();
+        try (BackgroundWriter<Integer> writer = new BackgroundWriter<>("test-writer", 10_000, 1, written::add, n -> {
+        })) {
+            Thread[] submitters = new Thread[4];
+            for (int t = 0; t < submitters.length; t++) {
+                int base = t * 1_000;
+                submitters[t] = new Thread(() -> {
+                    for (int i = 0; i < 1_000; i++) {
+                        writer.submit(base + i);
+                        if (i % 50 == 0) {
+                            LockSupport.parkNanos(2_000_000); // let the writer run dry and go idle now and then
+                        }
+                    }
+                });
+                submitters[t].start();
+            }
+            for (Thread submitter : submitters) {
+                submitter.join();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (written.size() < 4_000 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(written).as("written before close: none waits for a later item or for close").hasSize(4_000);
+        }
     }
 
     @Test
