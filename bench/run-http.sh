@@ -37,6 +37,7 @@
 #     0 = off: every request then pays the RSA check, as mod_auth_openidc 2.4.12 does for a JWT
 #   BENCH_MODEL_JAVA_OPTS [-Dsun.net.httpserver.nodelay=true]  the sample model (streaming only); see
 #     bench/README.md: without it its JDK HttpServer leaves Nagle on
+#   BENCH_OUT [bench/target/run-http]   where logs, raw output, results.md (and --hold's token) go
 #   GATEHOUSE_JAVA_OPTS []    JVM options of the agent and the gateway, as for the ./gatehouse launcher;
 #   BENCH_GATEWAY_JAVA_OPTS [] BENCH_AGENT_JAVA_OPTS []   added for one of them (e.g. its own JFR file)
 #   Ports: BENCH_UPSTREAM_PORT [18100] BENCH_PROXY_PORT [18088] BENCH_APACHE_PORT [18089]
@@ -57,7 +58,7 @@
 # stopped on exit, Ctrl-C included.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="$ROOT/bench/target/run-http"
+OUT="${BENCH_OUT:-$ROOT/bench/target/run-http}"
 
 # How Gatehouse is started (as `./gatehouse serve|agent` does, minus the launcher's rebuild check). The
 # sample model (streaming run only) runs from its own jar and lib: it is not on Gatehouse's class path.
