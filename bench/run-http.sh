@@ -631,15 +631,33 @@ tree_ticks() { # root pids...
 }
 HZ="$(getconf CLK_TCK)"
 declare -A CPU
+# The audit writer's counters from /metrics (busy s, journal sync s, store commit s, batches, events committed):
+# at a fixed rate its busy share is what the recorded exchanges' p99 grows with (every exchange queues twice).
+writer_counters() {
+  curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '
+    function v() { return $NF + 0 }
+    /^gatehouse_audit_writer_busy_seconds_total\{/ { b += v() } /^gatehouse_audit_journal_sync_seconds_total\{/ { j += v() }
+    /^gatehouse_audit_store_commit_seconds_total\{/ { c += v() } /^gatehouse_audit_batches_total\{/ { n += v() }
+    /^gatehouse_audit_events_committed_total\{/ { e += v() }
+    END { printf "%.6f %.6f %.6f %d %d", b, j, c, n, e }'
+}
+WRITER_AT_RATE=""
 if [ -n "$HEY" ]; then
   PER_WORKER="$(awk -v r="$RATE" -v w="$RATE_WORKERS" 'BEGIN{printf "%g", r/w}')"
   say "== fixed rate: hey -z $RATE_DURATION -c $RATE_WORKERS -q $PER_WORKER (= $RATE req/s) per target, CPU from /proc"
   for i in "${!NAMES[@]}"; do
     file="$OUT/hey-$i.txt"
+    [ "${NAMES[$i]}" != "gatehouse full" ] || w0="$(writer_counters)"; r0="$(date +%s.%N)"
     t0="$(tree_ticks ${TPIDS[$i]})"; u0="$(tree_ticks "$UPSTREAM_PID")"
     "$HEY" -z "$RATE_DURATION" -c "$RATE_WORKERS" -q "$PER_WORKER" -m POST -T application/json \
       -H "Authorization: Bearer $TOKEN" -d "$BODY" "${URLS[$i]}" >"$file" 2>&1 || true
     t1="$(tree_ticks ${TPIDS[$i]})"; u1="$(tree_ticks "$UPSTREAM_PID")"
+    if [ "${NAMES[$i]}" = "gatehouse full" ]; then
+      WRITER_AT_RATE="$(awk -v a="$w0" -v b="$(writer_counters)" -v t="$(awk -v r0="$r0" -v r1="$(date +%s.%N)" 'BEGIN{print r1 - r0}')" '
+        BEGIN { split(a, x, " "); split(b, y, " "); n = y[4] - x[4]; if (n < 1) n = 1
+          printf "busy %.0f %% of the time; %.2f events per batch; journal append + fdatasync %.3f ms per batch, store commit %.3f ms per batch",
+            100 * (y[1] - x[1]) / t, (y[5] - x[5]) / n, 1000 * (y[2] - x[2]) / n, 1000 * (y[3] - x[3]) / n }')"
+    fi
     # answered = every status code counted by hey; ok = 2xx; errors = other statuses + transport errors
     read -r answered ok failed p99 reached <<<"$(awk '
       /^Status code distribution:/ { sc = 1; next } /^Error distribution:/ { sc = 0; ed = 1; next }
@@ -741,6 +759,7 @@ rounds=(); for round in $(seq 1 "$ROUNDS"); do rounds+=("load$round"); done
       "$( [ -n "$A" ] && ratio "$cpu" "$(awk '{print $1}' <<<"${CPU[$A]:-}")" || say n/a)" "$up" "$reached" "$rp99" "$rerr"
   done
   say ""
+  [ -z "$WRITER_AT_RATE" ] || { say "The audit writer during the full row's fixed-rate run (/metrics): $WRITER_AT_RATE."; say ""; }
   say "### Streaming: time to first byte (stream:true, ${STREAM_DELAY_MS} ms between words), $STREAM_SAMPLES sequential requests on one connection"
   say ""
   if [ -n "$HEY" ] && [ "$STREAM_WARMUP" != 0 ]; then

@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The recordings part of the admin side: the admin API's sessions and audit routes, the audit writer's
@@ -89,6 +90,17 @@ public final class AuditAdmin implements AutoCloseable {
         counter(registry, "gatehouse.audit.events.rejected", "Audit events refused because the queue was full",
                 w -> w.health().rejected());
         counter(registry, "gatehouse.audit.batches", "Audit transactions (group commits)", w -> w.health().batches());
+        seconds(registry, "gatehouse.audit.writer.busy", "Time the audit writer thread spent on batches; its rate is"
+                + " the share of time busy, and every recorded exchange queues for it twice", AuditWriter::busyNanos);
+        seconds(registry, "gatehouse.audit.store.commit", "Time the audit writer spent committing batches to the"
+                + " store", AuditWriter::storeNanos);
+        seconds(registry, "gatehouse.audit.journal.sync", "Time the audit writer spent appending batches to the H2"
+                + " journal and forcing them to disk (fdatasync)", AuditWriter::journalNanos);
+    }
+
+    private void seconds(MeterRegistry registry, String name, String description, ToLongFunction<AuditWriter> nanos) {
+        FunctionCounter.builder(name, writer, w -> nanos.applyAsLong(w) / 1e9).description(description)
+                .baseUnit("seconds").tag("replica", writer.replicaId()).register(registry);
     }
 
     private void gauge(MeterRegistry registry, String name, String description, ToDoubleFunction<AuditWriter> f) {

@@ -225,7 +225,16 @@ class RecordingIT {
 
         assertThat(ready.get("store").asText()).isEqualTo("ok");
         assertThat(metrics).contains("gatehouse_audit_events_committed_total{replica=", "gatehouse_audit_store_up{",
-                "gatehouse_audit_batches_total{");
+                "gatehouse_audit_batches_total{", "gatehouse_audit_writer_busy_seconds_total{",
+                "gatehouse_audit_store_commit_seconds_total{", "gatehouse_audit_journal_sync_seconds_total{");
+        assertThat(sample(metrics, "gatehouse_audit_writer_busy_seconds_total")).as("the writer has recorded").isPositive();
+    }
+
+    /** The value of the first sample of {@code name} in a Prometheus text page. */
+    private static double sample(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
+                .orElseThrow(() -> new AssertionError(name + " is not on /metrics"));
     }
 
     /** A CLI command run in this JVM, its output captured. */
