@@ -55,6 +55,8 @@ final class Spool {
     private final boolean chained;
     private FileChannel channel;
     private long position;
+    /** Made at the first append: most spools are only read. */
+    private Lines lines;
 
     Spool(Path directory, String replicaId) {
         this(directory.resolve("audit-" + replicaId + ".jsonl"), null, false);
@@ -143,21 +145,53 @@ final class Spool {
     void append(List<AuditEvent> events, Checkpoint checkpoint) throws IOException {
         // Streamed straight to UTF-8 (no tree, no canonical ordering): the journal takes every
         // acknowledged batch, so this is on the audit writer's hot path. Lines read back the same.
-        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream(events.size() * 1024 + 256);
-        for (AuditEvent e : events) {
-            writeEvent(e, text);
-            text.write('\n');
+        if (lines == null) {
+            lines = new Lines();
         }
-        if (checkpoint != null) {
-            text.write(CanonicalJson.write(toJson(checkpoint)).getBytes(StandardCharsets.UTF_8));
-            text.write('\n');
+        Lines text = lines;
+        text.reset();
+        try {
+            for (AuditEvent e : events) {
+                writeEvent(e, text);
+                text.write('\n');
+            }
+            if (checkpoint != null) {
+                text.write(CanonicalJson.write(toJson(checkpoint)).getBytes(StandardCharsets.UTF_8));
+                text.write('\n');
+            }
+            FileChannel ch = channel();
+            ByteBuffer buffer = text.view();
+            while (buffer.hasRemaining()) {
+                position += ch.write(buffer, position);
+            }
+            ch.force(false);
+        } finally {
+            if (text.capacity() > Lines.KEPT_BYTES) {
+                lines = null; // a burst's buffer is not kept for good
+            }
         }
-        FileChannel ch = channel();
-        ByteBuffer buffer = ByteBuffer.wrap(text.toByteArray());
-        while (buffer.hasRemaining()) {
-            position += ch.write(buffer, position);
+    }
+
+    /**
+     * The bytes of one append, kept from batch to batch (appends are the writer thread's alone): a new
+     * buffer per batch, grown by copying and copied once more to write it, was the journal's share of the
+     * garbage the gateway makes per exchange.
+     */
+    private static final class Lines extends java.io.ByteArrayOutputStream {
+        /** A buffer grown past this by a burst is dropped after its append. */
+        static final int KEPT_BYTES = 1024 * 1024;
+
+        Lines() {
+            super(64 * 1024);
         }
-        ch.force(false);
+
+        ByteBuffer view() {
+            return ByteBuffer.wrap(buf, 0, count);
+        }
+
+        int capacity() {
+            return buf.length;
+        }
     }
 
     /**

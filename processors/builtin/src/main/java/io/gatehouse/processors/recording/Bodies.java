@@ -79,12 +79,24 @@ final class Bodies {
     }
 
     static String utf8(byte[] bytes) {
+        if (ascii(bytes)) {
+            return new String(bytes, StandardCharsets.US_ASCII); // no decoder, no char buffer: most bodies are ASCII
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             return null;
         }
+    }
+
+    private static boolean ascii(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The first {@code max} bytes, backed off to a UTF-8 character boundary when the text is UTF-8. */
