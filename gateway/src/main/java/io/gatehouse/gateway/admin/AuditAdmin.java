@@ -90,7 +90,7 @@ public final class AuditAdmin implements AutoCloseable {
         counter(registry, "gatehouse.audit.events.rejected", "Audit events refused because the queue was full",
                 w -> w.health().rejected());
         counter(registry, "gatehouse.audit.batches", "Audit transactions (group commits)", w -> w.health().batches());
-        seconds(registry, "gatehouse.audit.writer.busy", "Time the audit writer thread spent on batches; its rate is"
+        seconds(registry, "gatehouse.audit.writer.busy", "Time the audit writer thread spent on batches and housekeeping; its rate is"
                 + " the share of time busy, and every recorded exchange queues for it twice", AuditWriter::busyNanos);
         seconds(registry, "gatehouse.audit.store.commit", "Time the audit writer spent committing batches to the"
                 + " store", AuditWriter::storeNanos);

@@ -124,7 +124,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
     /**
-     * Time the writer thread spent on batches (from taking one to its acknowledgements queued), on store
+     * Time the writer thread spent working (a batch, from taking it to its acknowledgements queued, and the
+     * housekeeping after it: checkpoints, retention, store probes), on store
      * commits and on journal appends with their {@code fdatasync}, in nanoseconds. The writer is one
      * thread that every recorded exchange waits on twice, so its busy share is what its queueing grows
      * with: at a fixed rate, a writer busy most of the time makes the exchanges' p99 wait (bench/README.md,
@@ -217,7 +218,7 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
                 rejected.get(), batches.get());
     }
 
-    /** Nanoseconds the writer thread has spent on batches since it started (its busy time). */
+    /** Nanoseconds the writer thread has spent on batches and housekeeping since it started (its busy time). */
     public long busyNanos() {
         return busyNanos.get();
     }
@@ -510,10 +511,10 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             }
+            long began = System.nanoTime();
             if (first != null) {
                 items.add(first);
                 queue.drainTo(items, settings.maxBatch() - 1);
-                long began = System.nanoTime();
                 try {
                     process(items);
                 } catch (RuntimeException | LinkageError | AssertionError e) {
@@ -535,7 +536,6 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
                         }
                     }
                 }
-                busyNanos.addAndGet(System.nanoTime() - began);
                 items.clear();
             }
             try {
@@ -543,6 +543,8 @@ public final class AuditWriter implements AuditTrail, AutoCloseable {
             } catch (RuntimeException | LinkageError | AssertionError e) {
                 LOG.error("audit housekeeping failed", e);
             }
+            // Housekeeping counts too: its checkpoints, retention events and store probes commit on this thread.
+            busyNanos.addAndGet(System.nanoTime() - began);
             if (closing && queue.isEmpty()) {
                 break;
             }
