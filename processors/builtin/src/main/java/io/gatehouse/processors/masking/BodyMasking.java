@@ -20,10 +20,12 @@ public final class BodyMasking {
 
     private final Masker masker;
     private final MaskingProtocol protocol;
+    private final MaskingRules rules;
 
     public BodyMasking(Masker masker, MaskingProtocol protocol) {
         this.masker = Objects.requireNonNull(masker, "masker");
         this.protocol = Objects.requireNonNull(protocol, "protocol");
+        this.rules = MaskingRules.of(masker.config(), protocol);
     }
 
     /** The configured protocol, else {@code endpointProtocol} when masking knows it, else generic. */
@@ -52,6 +54,18 @@ public final class BodyMasking {
      * @throws MaskingException when the body cannot be read (the message quotes no content)
      */
     public Result whole(byte[] body, Headers headers, boolean request) {
+        return whole(body, headers, request, null);
+    }
+
+    /**
+     * Masks a whole request or response body, or takes a response as it is when the masking step handed
+     * exactly it on, masked under these very rules ({@link MaskedAnswer}): it already is the answer masked
+     * as these rules mask it.
+     *
+     * @param handedOn what the masking step handed on for this exchange, or null
+     * @throws MaskingException when the body cannot be read (the message quotes no content)
+     */
+    public Result whole(byte[] body, Headers headers, boolean request, MaskedAnswer handedOn) {
         checkReadable(headers, request);
         if (body.length == 0) {
             return new Result(body, Map.of(), true);
@@ -60,6 +74,9 @@ public final class BodyMasking {
         BodyKind kind = BodyKind.of(contentType, false, body);
         if (kind == BodyKind.BINARY) {
             return new Result(body, Map.of(), false);
+        }
+        if (!request && handedOn != null && handedOn.maskedAs(body, rules)) {
+            return new Result(body, Map.of(), true);
         }
         MaskingCounts counts = new MaskingCounts();
         byte[] masked = WholeBody.run(transformer(kind, contentType, !request, counts), body);

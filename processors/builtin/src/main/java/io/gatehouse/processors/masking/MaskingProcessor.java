@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -43,11 +44,13 @@ public final class MaskingProcessor implements GatewayProcessor {
     private final MaskingConfig config;
     private final Masker masker;
     private final MaskingProtocol protocol;
+    private final MaskingRules rules;
 
     MaskingProcessor(MaskingConfig config, Masker masker, MaskingProtocol protocol) {
         this.config = config;
         this.masker = masker;
         this.protocol = protocol;
+        this.rules = MaskingRules.of(config, protocol);
     }
 
     @Override
@@ -125,9 +128,10 @@ public final class MaskingProcessor implements GatewayProcessor {
         }
         ParsedAnswer parsed = ParsedAnswer.of(exchange.attributes());
         Supplier<ChunkTransformer> later = () -> transformer(kind, contentType, true, counts, progress, parsed);
+        Consumer<byte[]> handedOn = masked -> MaskedAnswer.offer(exchange.attributes(), masked, rules);
         if (whole.isEmpty()) {
             // An earlier step transforms the body too: mask what it hands on, without a header.
-            body.transform(new WholeBody(null, null, later));
+            body.transform(new WholeBody(null, null, later, handedOn));
             return;
         }
         byte[] masked;
@@ -139,7 +143,7 @@ public final class MaskingProcessor implements GatewayProcessor {
         }
         headers.set(HEADER, Integer.toString(counts.total()));
         progress.run();
-        body.transform(new WholeBody(whole.get(), masked, later));
+        body.transform(new WholeBody(whole.get(), masked, later, handedOn));
     }
 
     /** Why the response cannot be read, or null. */

@@ -3,6 +3,7 @@ package io.gatehouse.processors.masking;
 import io.gatehouse.spi.ChunkTransformer;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -15,17 +16,20 @@ final class WholeBody implements ChunkTransformer {
     private final byte[] original;
     private final byte[] masked;
     private final Supplier<ChunkTransformer> masking;
+    private final Consumer<byte[]> handedOn;
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
 
     /**
      * @param original the body masked ahead of time, or null
      * @param masked   its masked form, or null
      * @param masking  makes the transformer that masks any other body
+     * @param handedOn told the masked body this transformer hands on
      */
-    WholeBody(byte[] original, byte[] masked, Supplier<ChunkTransformer> masking) {
+    WholeBody(byte[] original, byte[] masked, Supplier<ChunkTransformer> masking, Consumer<byte[]> handedOn) {
         this.original = original;
         this.masked = masked;
         this.masking = masking;
+        this.handedOn = handedOn;
     }
 
     @Override
@@ -37,10 +41,9 @@ final class WholeBody implements ChunkTransformer {
     @Override
     public byte[] onEnd() {
         byte[] body = received.toByteArray();
-        if (original != null && Arrays.equals(body, original)) {
-            return masked;
-        }
-        return run(masking.get(), body);
+        byte[] out = original != null && Arrays.equals(body, original) ? masked : run(masking.get(), body);
+        handedOn.accept(out);
+        return out;
     }
 
     /** Runs a transformer over a whole body: one chunk, then the end. */

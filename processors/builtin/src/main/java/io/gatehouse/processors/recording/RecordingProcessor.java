@@ -156,7 +156,7 @@ public final class RecordingProcessor implements GatewayProcessor {
             return;
         }
         ResponseCapture capture = new ResponseCapture(response.body().streamed(), config.maxBodyBytes().bytes(),
-                redactor, clock, record.start.toEpochMilli(), masking, response.headers());
+                redactor, clock, record.start.toEpochMilli(), masking, response.headers(), exchange.attributes());
         record.capture = capture;
         response.body().observe(capture);
     }

@@ -3,6 +3,8 @@ package io.gatehouse.processors.recording;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.processors.masking.BodyMasking;
+import io.gatehouse.processors.masking.MaskedAnswer;
+import io.gatehouse.spi.Attributes;
 import io.gatehouse.spi.ChunkObserver;
 import io.gatehouse.spi.Headers;
 import java.io.ByteArrayOutputStream;
@@ -35,6 +37,7 @@ final class ResponseCapture implements ChunkObserver {
     private final long startMillis;
     private final StoredMasking masking;
     private final Headers headers;
+    private final Attributes attributes;
     private final List<Chunk> chunks = new ArrayList<>();
     private final int[] redactions = {0};
     private BodyMasking.Stream stream;
@@ -50,9 +53,10 @@ final class ResponseCapture implements ChunkObserver {
     /**
      * @param masking the recording's masking, or null when it does not mask
      * @param headers the response headers (their Content-Type decides how the body is read)
+     * @param attributes the exchange's, where the masking step says what it handed on ({@link MaskedAnswer})
      */
     ResponseCapture(boolean streamed, long maxBytes, JsonRedactor redactor, Clock clock, long startMillis,
-                    StoredMasking masking, Headers headers) {
+                    StoredMasking masking, Headers headers, Attributes attributes) {
         this.streamed = streamed;
         this.maxBytes = maxBytes;
         this.redactor = redactor;
@@ -60,6 +64,7 @@ final class ResponseCapture implements ChunkObserver {
         this.startMillis = startMillis;
         this.masking = masking;
         this.headers = headers;
+        this.attributes = attributes;
         if (streamed && masking != null) {
             try {
                 this.stream = masking.stream(headers).orElse(null);
@@ -125,7 +130,7 @@ final class ResponseCapture implements ChunkObserver {
             if (masking == null || maxBytes == 0) {
                 return Bodies.record(body, maxBytes, redactor, scrubber);
             }
-            Optional<BodyMasking.Result> masked = masking.whole(body, headers, false);
+            Optional<BodyMasking.Result> masked = masking.whole(body, headers, false, MaskedAnswer.of(attributes));
             if (masked.isEmpty()) {
                 return Bodies.omitted(body.length);
             }

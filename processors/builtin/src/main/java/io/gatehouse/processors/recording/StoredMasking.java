@@ -1,6 +1,7 @@
 package io.gatehouse.processors.recording;
 
 import io.gatehouse.processors.masking.BodyMasking;
+import io.gatehouse.processors.masking.MaskedAnswer;
 import io.gatehouse.processors.masking.Masker;
 import io.gatehouse.processors.masking.MaskingConfig;
 import io.gatehouse.spi.Headers;
@@ -31,8 +32,16 @@ final class StoredMasking {
 
     /** A whole body masked; empty when it could not be read (store none of it). */
     Optional<BodyMasking.Result> whole(byte[] body, Headers headers, boolean request) {
+        return whole(body, headers, request, null);
+    }
+
+    /**
+     * A whole body masked, or a response taken as the masking step handed it on when it masked it under
+     * these very rules ({@link MaskedAnswer}); empty when it could not be read (store none of it).
+     */
+    Optional<BodyMasking.Result> whole(byte[] body, Headers headers, boolean request, MaskedAnswer handedOn) {
         try {
-            return Optional.of(bodies.whole(body, headers, request));
+            return Optional.of(bodies.whole(body, headers, request, handedOn));
         } catch (RuntimeException unreadable) {
             LOG.debug("a {} body is left out of its record: {}", request ? "request" : "response",
                     unreadable.getMessage());

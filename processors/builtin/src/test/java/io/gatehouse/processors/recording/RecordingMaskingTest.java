@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.processors.masking.MaskedAnswer;
 import io.gatehouse.processors.masking.MaskingConfig;
 import io.gatehouse.processors.masking.MaskingProcessorFactory;
 import io.gatehouse.processors.masking.Strategy;
@@ -207,6 +208,75 @@ class RecordingMaskingTest {
 
             String stored = storedChunks(end("m-held").at("/response/body"));
             assertThat(stored).contains("[EMAIL]").doesNotContain("bob", "mple.com");
+        }
+    }
+
+    @Test
+    void anAnswerTheMaskingStepMaskedUnderTheSameRulesIsStoredAsTheClientGotIt() throws Exception {
+        // A second pass would take the licence number for a phone, the label "[PHONE]" being a phone context word
+        // (MaskedAnswerTest): the record holds the client's bytes instead, and counts nothing the step did not.
+        byte[] answer = bytes(answer("mail " + EMAIL + ". They're not answering at 71-33-52-22\\n"
+                + "My driver's license number is 5130634"));
+        Headers json = new Headers().add("Content-Type", "application/json");
+        try (var maskingStep = ProcessorHarness.builder(new MaskingProcessorFactory(), MaskingConfig.defaults())
+                .protocol("openai").build();
+             var harness = harness(masking(RecordingMaskingConfig.defaults()))) {
+            // The harness runs one step per exchange: the masking step's, then the recording's with what it handed on.
+            TestExchange masked = chat("m-same-rules").identity(caller("analysts")).build();
+            byte[] clientGot = maskingStep.respond(masked, 200, json, answer);
+            TestExchange exchange = chat("m-same-rules").identity(caller("analysts"))
+                    .attribute(MaskedAnswer.ATTRIBUTE, MaskedAnswer.of(masked.attributes())).build();
+            harness.request(exchange);
+            byte[] sent = harness.respond(exchange, 200, json, clientGot);
+            harness.responseEnd(exchange);
+
+            assertThat(sent).isEqualTo(clientGot);
+            JsonNode end = end("m-same-rules");
+            assertThat(end.at("/response/body/text").asText()).isEqualTo(new String(clientGot, StandardCharsets.UTF_8))
+                    .isEqualTo(answer("mail [EMAIL]. They're not answering at [PHONE]\\n"
+                            + "My driver's license number is 5130634"));
+            assertThat(end.at("/storedMasking/response").toString()).isEqualTo("{}");
+            assertThat(audit.everything()).doesNotContain("bob.smith", "71-33-52-22");
+        }
+    }
+
+    @Test
+    void theRecordingMasksTheAnswerAgainWhenTheStepHandedOnNothing() throws Exception {
+        byte[] clientGot = bytes(answer("mail [EMAIL]. They're not answering at [PHONE]\\n"
+                + "My driver's license number is 5130634"));
+        try (var harness = harness(masking(RecordingMaskingConfig.defaults()))) {
+            TestExchange exchange = chat("m-nothing-handed-on").identity(caller("analysts")).build();
+            harness.request(exchange);
+            harness.respond(exchange, 200, new Headers().add("Content-Type", "application/json"), clientGot);
+            harness.responseEnd(exchange);
+
+            assertThat(end("m-nothing-handed-on").at("/storedMasking/response").toString()).isEqualTo("{\"phone\":1}");
+        }
+    }
+
+    @Test
+    void anAnswerTheMaskingStepMaskedUnderOtherRulesIsMaskedAgainForTheRecord() throws Exception {
+        MaskingConfig emailOnly = new MaskingConfig(null, null, null, Map.of("email", Strategy.REDACT), null, null,
+                null, null, null, null, null, null);
+        byte[] answer = bytes(answer("mail " + EMAIL + ", card " + CARD));
+        Headers json = new Headers().add("Content-Type", "application/json");
+        try (var maskingStep = ProcessorHarness.builder(new MaskingProcessorFactory(), emailOnly).protocol("openai")
+                .build();
+             var harness = harness(masking(RecordingMaskingConfig.defaults()))) {
+            // The harness runs one step per exchange: the masking step's, then the recording's with what it handed on.
+            TestExchange masked = chat("m-other-rules").identity(caller("analysts")).build();
+            byte[] clientGot = maskingStep.respond(masked, 200, json, answer);
+            TestExchange exchange = chat("m-other-rules").identity(caller("analysts"))
+                    .attribute(MaskedAnswer.ATTRIBUTE, MaskedAnswer.of(masked.attributes())).build();
+            harness.request(exchange);
+            harness.respond(exchange, 200, json, clientGot);
+            harness.responseEnd(exchange);
+
+            assertThat(new String(clientGot, StandardCharsets.UTF_8)).contains(CARD);
+            JsonNode end = end("m-other-rules");
+            assertThat(end.at("/response/body/text").asText()).isEqualTo(answer("mail [EMAIL], card [CREDIT_CARD]"));
+            assertThat(end.at("/storedMasking/response").toString()).isEqualTo("{\"credit-card\":1}");
+            assertThat(audit.everything()).doesNotContain("bob.smith", "1111");
         }
     }
 
