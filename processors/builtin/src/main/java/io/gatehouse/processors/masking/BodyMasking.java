@@ -1,5 +1,6 @@
 package io.gatehouse.processors.masking;
 
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.spi.ChunkTransformer;
 import io.gatehouse.spi.Headers;
 import java.nio.charset.Charset;

@@ -1,5 +1,6 @@
 package io.gatehouse.processors.masking;
 
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.spi.AttributeKey;
 import io.gatehouse.spi.ChunkTransformer;
@@ -128,7 +129,8 @@ public final class MaskingProcessor implements GatewayProcessor {
         }
         ParsedAnswer parsed = ParsedAnswer.of(exchange.attributes());
         Supplier<ChunkTransformer> later = () -> transformer(kind, contentType, true, counts, progress, parsed);
-        Consumer<byte[]> handedOn = masked -> MaskedAnswer.offer(exchange.attributes(), masked, rules);
+        Consumer<byte[]> handedOn = masked -> MaskedAnswer.offer(exchange.attributes(), masked, rules,
+                config.fields().isEmpty());
         if (whole.isEmpty()) {
             // An earlier step transforms the body too: mask what it hands on, without a header.
             body.transform(new WholeBody(null, null, later, handedOn));

@@ -2,6 +2,7 @@ package io.gatehouse.processors.policy;
 
 import io.gatehouse.processors.policy.Decision.Verdict;
 import io.gatehouse.processors.recording.RecordingProcessor;
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.spi.ApprovalRequirement;
 import io.gatehouse.spi.AttributeKey;
@@ -304,7 +305,9 @@ public final class PolicyProcessor implements GatewayProcessor {
                     if (tokens) {
                         charge(exchange, rule, applied, used);
                     }
-                }, framing == ResponseFilter.Framing.WHOLE ? ParsedAnswer.existing(exchange.attributes()) : null));
+                }, framing == ResponseFilter.Framing.WHOLE ? ParsedAnswer.existing(exchange.attributes()) : null,
+                framing == ResponseFilter.Framing.WHOLE
+                        ? (from, to) -> MaskedAnswer.removed(exchange.attributes(), from, to) : null));
     }
 
     private static ResponseFilter.Framing framing(GatewayResponse response) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.spi.ChunkTransformer;
 import java.io.ByteArrayOutputStream;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 
@@ -38,6 +40,7 @@ final class ResponseFilter implements ChunkTransformer {
     private final boolean strict;
     private final LongConsumer onUsage;
     private final ParsedAnswer parsed;
+    private final BiConsumer<byte[], byte[]> removed;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
     private long usage = -1;
 
@@ -48,9 +51,11 @@ final class ResponseFilter implements ChunkTransformer {
      * @param strict       fail when a document is not JSON (fields must be hidden from it)
      * @param onUsage      told the tokens used at the end (-1 when the answer said none)
      * @param parsed       a whole answer's tree, when an earlier built-in step (masking) read it already; or null
+     * @param removed      told a whole answer before and after this filter removed parts of it (all it ever
+     *                     does to one), so the masking step's hand-on follows it ({@link MaskedAnswer}); or null
      */
     ResponseFilter(Framing framing, List<FieldPointer> hide, Set<String> outputs, Predicate<String> visibleModel,
-                   boolean strict, LongConsumer onUsage, ParsedAnswer parsed) {
+                   boolean strict, LongConsumer onUsage, ParsedAnswer parsed, BiConsumer<byte[], byte[]> removed) {
         this.framing = framing;
         this.hide = hide;
         this.outputs = outputs;
@@ -58,6 +63,7 @@ final class ResponseFilter implements ChunkTransformer {
         this.strict = strict;
         this.onUsage = onUsage;
         this.parsed = parsed;
+        this.removed = removed;
     }
 
     @Override
@@ -83,6 +89,9 @@ final class ResponseFilter implements ChunkTransformer {
             JsonNode tree = parsed == null ? null : parsed.take(bytes);
             out = bytes.length == 0 ? bytes
                     : tree != null ? filtered(tree, bytes) : document(new String(bytes, StandardCharsets.UTF_8), bytes);
+            if (out != bytes && removed != null) {
+                removed.accept(bytes, out);
+            }
         } else {
             this.out.reset();
             if (framing == Framing.SSE) {

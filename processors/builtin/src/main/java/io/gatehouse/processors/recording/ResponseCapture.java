@@ -3,7 +3,7 @@ package io.gatehouse.processors.recording;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.processors.masking.BodyMasking;
-import io.gatehouse.processors.masking.MaskedAnswer;
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.spi.Attributes;
 import io.gatehouse.spi.ChunkObserver;
 import io.gatehouse.spi.Headers;

@@ -1,7 +1,7 @@
 package io.gatehouse.processors.recording;
 
 import io.gatehouse.processors.masking.BodyMasking;
-import io.gatehouse.processors.masking.MaskedAnswer;
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.processors.masking.Masker;
 import io.gatehouse.processors.masking.MaskingConfig;
 import io.gatehouse.spi.Headers;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.spi.Headers;
 import io.gatehouse.spi.Secret;
 import io.gatehouse.testkit.TestExchange;
@@ -112,7 +113,7 @@ class MaskedAnswerTest {
         TestExchange exchange = TestExchange.post("/v1/chat/completions").build();
         // Not what masking would hand on (it still holds an email): taken as it is only because it was offered.
         byte[] offered = answer("mail " + EMAIL);
-        MaskedAnswer.offer(exchange.attributes(), offered, MaskingRules.of(config, MaskingProtocol.OPENAI));
+        MaskedAnswer.offer(exchange.attributes(), offered, MaskingRules.of(config, MaskingProtocol.OPENAI), true);
 
         BodyMasking.Result result = bodies(config).whole(offered.clone(), JSON_TYPE, false,
                 MaskedAnswer.of(exchange.attributes()));
@@ -129,7 +130,7 @@ class MaskedAnswerTest {
         byte[] masked = answer("mail [EMAIL], card [CREDIT_CARD]");
         TestExchange exchange = TestExchange.post("/v1/chat/completions").build();
 
-        MaskedAnswer.offer(exchange.attributes(), offered, MaskingRules.of(redacting, MaskingProtocol.OPENAI));
+        MaskedAnswer.offer(exchange.attributes(), offered, MaskingRules.of(redacting, MaskingProtocol.OPENAI), true);
         MaskedAnswer handedOn = MaskedAnswer.of(exchange.attributes());
         assertThat(bodies(redacting).whole(answer("mail " + EMAIL + ", card " + CARD + "."), JSON_TYPE, false,
                 handedOn).counts()).as("other bytes").containsEntry("email", 1);
@@ -146,9 +147,50 @@ class MaskedAnswerTest {
 
         MaskingConfig emailOnly = new MaskingConfig(null, null, null, Map.of("email", Strategy.REDACT), null, null,
                 null, null, null, null, null, null);
-        MaskedAnswer.offer(exchange.attributes(), offered, MaskingRules.of(emailOnly, MaskingProtocol.OPENAI));
+        MaskedAnswer.offer(exchange.attributes(), offered, MaskingRules.of(emailOnly, MaskingProtocol.OPENAI), true);
         assertThat(bodies(redacting).whole(offered, JSON_TYPE, false, MaskedAnswer.of(exchange.attributes())).body())
                 .as("the step masked fewer detectors than the recording asks").isEqualTo(masked);
+    }
+
+    @Test
+    void anAnswerAStepOnlyRemovedPartsOfIsHandedOnInItsPlaceUnlessAFieldRuleNamesAPosition() throws Exception {
+        MaskingConfig redacting = allAs(Strategy.REDACT);
+        MaskingRules rules = MaskingRules.of(redacting, MaskingProtocol.OPENAI);
+        byte[] masked = answer("mail [EMAIL]");
+        byte[] shorter = JSON.writeValueAsBytes(((ObjectNode) JSON.readTree(masked)).without("object"));
+        TestExchange exchange = TestExchange.post("/v1/chat/completions").build();
+
+        MaskedAnswer.offer(exchange.attributes(), masked, rules, true);
+        MaskedAnswer.removed(exchange.attributes(), answer("mail [EMAIL]."), shorter);
+        assertThat(MaskedAnswer.of(exchange.attributes()).maskedAs(shorter, rules)).as("removed from other bytes")
+                .isFalse();
+        MaskedAnswer.removed(exchange.attributes(), masked.clone(), shorter);
+        assertThat(MaskedAnswer.of(exchange.attributes()).maskedAs(shorter, rules)).isTrue();
+        assertThat(MaskedAnswer.of(exchange.attributes()).maskedAs(masked, rules)).isFalse();
+
+        MaskedAnswer.offer(exchange.attributes(), masked, rules, false);
+        MaskedAnswer.removed(exchange.attributes(), masked, shorter);
+        assertThat(MaskedAnswer.of(exchange.attributes()).maskedAs(shorter, rules)).as("positions named").isFalse();
+    }
+
+    @Test
+    void theMaskingStepSaysRemovalKeepsItsAnswerMaskedOnlyWithoutFieldRules() throws Exception {
+        byte[] answer = answer("mail " + EMAIL);
+        byte[] shorter = JSON.writeValueAsBytes(((ObjectNode) JSON.readTree(answer("mail [EMAIL]"))).without("object"));
+        MaskingConfig withField = new MaskingConfig(null, null, null, null, null, null, null,
+                List.of(new MaskingConfig.FieldRule("$.choices[1].message.content", Strategy.REDACT, null)), null, null,
+                null, null);
+        for (MaskingConfig config : List.of(MaskingConfig.defaults(), withField)) {
+            try (var step = io.gatehouse.testkit.ProcessorHarness.builder(new MaskingProcessorFactory(), config)
+                    .protocol("openai").build()) {
+                TestExchange exchange = TestExchange.post("/v1/chat/completions").build();
+                byte[] sent = step.respond(exchange, 200, JSON_TYPE, answer);
+                MaskedAnswer.removed(exchange.attributes(), sent, shorter);
+
+                assertThat(MaskedAnswer.of(exchange.attributes()).maskedAs(shorter,
+                        MaskingRules.of(config, MaskingProtocol.OPENAI))).isEqualTo(config.fields().isEmpty());
+            }
+        }
     }
 
     @Test

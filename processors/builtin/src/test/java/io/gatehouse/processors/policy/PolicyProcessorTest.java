@@ -17,6 +17,7 @@ import io.gatehouse.spi.Operation;
 import io.gatehouse.spi.OperationKind;
 import io.gatehouse.spi.Outcome;
 import io.gatehouse.spi.StandardAttributes;
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.processors.support.ParsedAnswer;
 import io.gatehouse.testkit.ProcessorHarness;
 import io.gatehouse.testkit.StreamResult;
@@ -199,6 +200,29 @@ class PolicyProcessorTest {
         byte[] body = harness.respond(exchange, 200, json(), answer.clone());
 
         assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo("{\"id\":\"c1\",\"score\":0.10}");
+    }
+
+    @Test
+    void aMaskedAnswerWhoseFieldsAreHiddenIsHandedOnAsMaskedStillAndOtherBytesAreNot() {
+        byte[] answer = ("{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"content\":\"[EMAIL]\"}}],"
+                + "\"usage\":{\"total_tokens\":7}}").getBytes(StandardCharsets.UTF_8);
+        byte[] hidden = "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"content\":\"[EMAIL]\"}}]}"
+                .getBytes(StandardCharsets.UTF_8);
+
+        TestExchange exchange = chat(ALICE, "{}", 1, 10, false);
+        harness.request(exchange);
+        MaskedAnswer.offer(exchange.attributes(), answer, "rules", true);
+        byte[] body = harness.respond(exchange, 200, json(), answer.clone());
+
+        assertThat(body).isEqualTo(hidden);
+        assertThat(MaskedAnswer.of(exchange.attributes()).maskedAs(hidden, "rules")).isTrue();
+
+        TestExchange other = chat(ALICE, "{}", 1, 10, false);
+        harness.request(other);
+        MaskedAnswer.offer(other.attributes(), "{\"id\":\"c0\"}".getBytes(StandardCharsets.UTF_8), "rules", true);
+        harness.respond(other, 200, json(), answer.clone());
+
+        assertThat(MaskedAnswer.of(other.attributes()).maskedAs(hidden, "rules")).isFalse();
     }
 
     @Test

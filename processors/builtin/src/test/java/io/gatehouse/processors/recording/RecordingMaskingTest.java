@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.config.ConfigLoader;
-import io.gatehouse.processors.masking.MaskedAnswer;
+import io.gatehouse.processors.support.MaskedAnswer;
 import io.gatehouse.processors.masking.MaskingConfig;
 import io.gatehouse.processors.masking.MaskingProcessorFactory;
 import io.gatehouse.processors.masking.Strategy;
