@@ -15,6 +15,8 @@
 # Settings (environment, defaults in brackets): AB_ROUNDS [3] AB_WARMUP [60s] (wrk load per row and build
 # before the first round, for the JIT) AB_DURATION [15s] AB_RATE [1000] AB_RATE_WORKERS [20]
 # AB_RATE_DURATION [20s] AB_SKIP_BUILD [] (1: use the jars already built in this tree for B)
+# AB_A_JAVA_OPTS [] AB_B_JAVA_OPTS [] (GATEHOUSE_JAVA_OPTS of one stack: with one revision for both,
+# bench/run-ab.sh HEAD HEAD, an A/B of a JVM option)
 # Needs what bench/run-http.sh needs, plus git and Maven. Takes about 20 minutes with the defaults
 # (two builds, two stacks started, 4 minutes of warm-up, 3 rounds).
 set -euo pipefail
@@ -74,9 +76,9 @@ fi
 
 # One stack per build. Both use this tree's bench/run-http.sh (the same harness for both), each with its
 # own output directory, its build's jars and ports: B on run-http.sh's defaults, A on the same ports + 1000.
-hold() { # name dir port-offset
+hold() { # name dir port-offset java-opts
   local name="$1" dir="$2" o="$3" log="$OUT/hold-$1.log"
-  BENCH_OUT="$OUT/$name" \
+  GATEHOUSE_JAVA_OPTS="$4" BENCH_OUT="$OUT/$name" \
   GATEHOUSE_CP="$dir/cli/target/gatehouse-cli.jar:$dir/cli/target/lib/*" \
   SAMPLE_MODEL_CP="$dir/sample-model/target/gatehouse-sample-model.jar:$dir/sample-model/target/lib/*" \
   BENCH_UPSTREAM_PORT=$((18100 + o)) BENCH_PROXY_PORT=$((18088 + o)) BENCH_APACHE_PORT=$((18089 + o)) \
@@ -94,9 +96,10 @@ hold() { # name dir port-offset
   done
   die "the $name stack did not answer within 4 minutes; see $log"
 }
+A_NAME+="${AB_A_JAVA_OPTS:+ with $AB_A_JAVA_OPTS}"; B_NAME+="${AB_B_JAVA_OPTS:+ with $AB_B_JAVA_OPTS}"
 say "== starting both stacks (A: $A_NAME on ports +1000, B: $B_NAME)"
-hold a "$A_DIR" 1000
-hold b "$B_DIR" 0
+hold a "$A_DIR" 1000 "${AB_A_JAVA_OPTS:-}"
+hold b "$B_DIR" 0 "${AB_B_JAVA_OPTS:-}"
 pid_of() { sed -n "s/^pids: gateway \([0-9]*\), agent \([0-9]*\).*/\\$2/p" "$OUT/hold-$1.log"; }
 declare -A GW AG PORT TOKEN
 for s in a b; do
