@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Whole-path HTTP benchmark, on loopback, in one run. Five rows in front of one upstream (nginx answering
+# Whole-path HTTP benchmark, on loopback, in one run. Six rows in front of one upstream (nginx answering
 # a canned ~2 KB chat completion, so the upstream is never the bottleneck):
 #   direct                  the upstream itself
 #   nginx proxy             nginx reverse proxy (upstream keep-alive, no buffering)
+#   nginx two hops          a second nginx proxy in front of the first: what any two-process path (gateway ->
+#                           agent -> model) costs at the least, since every hop pays the loopback's syscalls
 #   apache                  Apache httpd + mod_auth_openidc as an OAuth 2.0 resource server (RS256 JWT
 #                           checked against the bench issuer's JWKS, audience and issuer required) + mod_proxy
 #   gatehouse limits+auth   gateway (pipeline limits, auth) -> agent (gRPC + mTLS) -> upstream
@@ -40,7 +42,8 @@
 #   BENCH_OUT [bench/target/run-http]   where logs, raw output, results.md (and --hold's token) go
 #   GATEHOUSE_JAVA_OPTS []    JVM options of the agent and the gateway, as for the ./gatehouse launcher;
 #   BENCH_GATEWAY_JAVA_OPTS [] BENCH_AGENT_JAVA_OPTS []   added for one of them (e.g. its own JFR file)
-#   Ports: BENCH_UPSTREAM_PORT [18100] BENCH_PROXY_PORT [18088] BENCH_APACHE_PORT [18089]
+#   Ports: BENCH_UPSTREAM_PORT [18100] BENCH_PROXY_PORT [18088] BENCH_PROXY2_PORT [18087] (the second hop)
+#     BENCH_APACHE_PORT [18089]
 #     BENCH_GATEWAY_PORT [18080] (limits+auth) BENCH_GATEWAY_FULL_PORT [18082] (full)
 #     BENCH_GATEWAY_STREAM_PORT [18084] BENCH_GATEWAY_FULL_STREAM_PORT [18086] (the two pipelines in
 #     front of the sample model, for the streaming run) BENCH_ADMIN_PORT [18081] BENCH_AGENT_PORT [17443]
@@ -95,6 +98,7 @@ STORE_URL="${BENCH_STORE_URL:-}"
 TOKEN_CACHE_SIZE="${BENCH_TOKEN_CACHE_SIZE:-}"
 UPSTREAM_PORT="${BENCH_UPSTREAM_PORT:-18100}"
 PROXY_PORT="${BENCH_PROXY_PORT:-18088}"
+PROXY2_PORT="${BENCH_PROXY2_PORT:-18087}"
 APACHE_PORT="${BENCH_APACHE_PORT:-18089}"
 GATEWAY_PORT="${BENCH_GATEWAY_PORT:-18080}"
 GATEWAY_FULL_PORT="${BENCH_GATEWAY_FULL_PORT:-18082}"
@@ -154,7 +158,7 @@ if [ -n "$(cp_missing "$GATEHOUSE_CP:$SAMPLE_MODEL_CP")" ] || [ ! -f "$BENCH_JAR
   [ -z "$missing" ] || die "class path entry $missing is missing after the build; set GATEHOUSE_CP"
 fi
 
-PORTS=("$UPSTREAM_PORT" "$PROXY_PORT" "$GATEWAY_PORT" "$GATEWAY_FULL_PORT" "$GATEWAY_STREAM_PORT"
+PORTS=("$UPSTREAM_PORT" "$PROXY_PORT" "$PROXY2_PORT" "$GATEWAY_PORT" "$GATEWAY_FULL_PORT" "$GATEWAY_STREAM_PORT"
   "$GATEWAY_FULL_STREAM_PORT" "$ADMIN_PORT" "$AGENT_PORT" "$ISSUER_PORT" "$MODEL_PORT" "$MODEL_GRPC_PORT")
 [ -z "$APACHE" ] || PORTS+=("$APACHE_PORT" "$JWKS_TLS_PORT")
 for port in "${PORTS[@]}"; do
@@ -257,6 +261,19 @@ nginx_conf "$WORK/proxy" "  upstream model { server 127.0.0.1:$UPSTREAM_PORT; ke
   }"
 "$NGINX" -p "$WORK/proxy" -c "$WORK/proxy/nginx.conf" >"$OUT/nginx-proxy.log" 2>&1 &
 PIDS+=($!); PROXY_PID=$!
+# The two-hop reference: the same proxy again, in front of the first one.
+nginx_conf "$WORK/proxy2" "  upstream first_hop { server 127.0.0.1:$PROXY_PORT; keepalive 64; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:$PROXY2_PORT;
+    location / {
+      proxy_pass http://first_hop;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_buffering off;
+    }
+  }"
+"$NGINX" -p "$WORK/proxy2" -c "$WORK/proxy2/nginx.conf" >"$OUT/nginx-proxy2.log" 2>&1 &
+PIDS+=($!); PROXY2_PID=$!
 
 # shellcheck disable=SC2086
 SAMPLE_MODEL_API_KEY="$MODEL_KEY" java $MODEL_JAVA_OPTS -cp "$MODEL_CP" "$SAMPLE_MODEL_MAIN" \
@@ -474,12 +491,14 @@ EOF
 fi
 wait_port upstream "$UPSTREAM_PORT" "$UPSTREAM_PID"
 wait_port nginx-proxy "$PROXY_PORT" "$PROXY_PID"
+wait_port nginx-proxy2 "$PROXY2_PORT" "$PROXY2_PID"
 wait_port gateway "$GATEWAY_PORT" "$GATEWAY_PID"
 wait_port gateway "$GATEWAY_FULL_PORT" "$GATEWAY_PID"
 
 # --- targets: name, URL, root pids of its own processes (for CPU), warm-up ---------------------------
-NAMES=("direct" "nginx proxy"); URLS=("http://127.0.0.1:$UPSTREAM_PORT$CHAT_PATH" "http://127.0.0.1:$PROXY_PORT$CHAT_PATH")
-TPIDS=("$UPSTREAM_PID" "$PROXY_PID"); WARMUPS=("$WARMUP_OTHER" "$WARMUP_OTHER")
+NAMES=("direct" "nginx proxy" "nginx two hops")
+URLS=("http://127.0.0.1:$UPSTREAM_PORT$CHAT_PATH" "http://127.0.0.1:$PROXY_PORT$CHAT_PATH" "http://127.0.0.1:$PROXY2_PORT$CHAT_PATH")
+TPIDS=("$UPSTREAM_PID" "$PROXY_PID" "$PROXY2_PID $PROXY_PID"); WARMUPS=("$WARMUP_OTHER" "$WARMUP_OTHER" "$WARMUP_OTHER")
 if [ -n "$APACHE" ]; then
   NAMES+=("apache"); URLS+=("http://127.0.0.1:$APACHE_PORT$CHAT_PATH"); TPIDS+=("$APACHE_PID"); WARMUPS+=("$WARMUP_OTHER")
 fi
@@ -512,7 +531,7 @@ for i in "${!NAMES[@]}"; do
   esac
   # Every resource server refuses a missing token and a token meant for another audience.
   case "${NAMES[$i]}" in
-    direct|"nginx proxy") ;;
+    direct|"nginx proxy"|"nginx two hops") ;;
     *)
       s="$(status_of "${URLS[$i]}")"
       [ "$s" = 401 ] || die "${NAMES[$i]} answers $s without a token (expected 401)"
@@ -539,7 +558,7 @@ if [ "${1:-}" = "--hold" ]; then
   say "  curl -s ${URLS[${#URLS[@]}-1]} -H \"Authorization: Bearer \$(cat $OUT/token)\" -H 'Content-Type: application/json' -d '$BODY'"
   say "  load, as the run does: BENCH_BODY='$BODY' BENCH_BEARER=\$(cat $OUT/token) wrk -t$THREADS -c$CONNECTIONS -d30s --latency -s $ROOT/bench/chat.lua URL"
   say "streaming (stream:true): sample model ${S_URLS[0]} (bearer \$(cat $OUT/model-key)), gateway ${S_URLS[1]} and ${S_URLS[2]} (the token)"
-  say "pids: gateway $GATEWAY_PID, agent $AGENT_PID (e.g. jcmd $GATEWAY_PID JFR.start duration=30s filename=/tmp/gateway.jfr), upstream nginx $UPSTREAM_PID, nginx proxy $PROXY_PID${APACHE:+, apache $APACHE_PID}"
+  say "pids: gateway $GATEWAY_PID, agent $AGENT_PID (e.g. jcmd $GATEWAY_PID JFR.start duration=30s filename=/tmp/gateway.jfr), upstream nginx $UPSTREAM_PID, nginx proxy $PROXY_PID, nginx second hop $PROXY2_PID${APACHE:+, apache $APACHE_PID}"
   say "admin (metrics): http://127.0.0.1:$ADMIN_PORT/metrics; Ctrl-C stops all"
   while :; do sleep 3600 & PIDS+=($!); wait $!; done
 fi
@@ -698,7 +717,7 @@ done
 # --- tables ----------------------------------------------------------------------------------------
 METRICS="$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" || true)"
 index_of() { local i; for i in "${!NAMES[@]}"; do [ "${NAMES[$i]}" = "$1" ] && { say "$i"; return; }; done; say ""; }
-D="$(index_of direct)"; N="$(index_of "nginx proxy")"; A="$(index_of apache)"
+D="$(index_of direct)"; N="$(index_of "nginx proxy")"; N2="$(index_of "nginx two hops")"; A="$(index_of apache)"
 ratio() { # a b -> a/b with 3 significant digits, or n/a
   awk -v a="$1" -v b="${2:-}" 'BEGIN { if (b == "" || b + 0 == 0 || a == "") print "n/a"; else printf "%.3g", a / b }'
 }
@@ -784,6 +803,10 @@ rounds=(); for round in $(seq 1 "$ROUNDS"); do rounds+=("load$round"); done
   F="$(index_of "gatehouse full")"; L="$(index_of "gatehouse limits+auth")"
   say "Headline: gatehouse full req/s ÷ apache = **$( [ -n "$A" ] && ratio "$(mean_over_rounds "$F" 2)" "$(mean_over_rounds "$A" 2)" || say n/a)**;" \
     "gatehouse limits+auth req/s ÷ nginx proxy = **$(ratio "$(mean_over_rounds "$L" 2)" "$(mean_over_rounds "$N" 2)")**."
+  say ""
+  say "The two-hop floor: nginx two hops ÷ nginx proxy = $(ratio "$(mean_over_rounds "$N2" 2)" "$(mean_over_rounds "$N" 2)");" \
+    "gatehouse limits+auth ÷ nginx two hops = $(ratio "$(mean_over_rounds "$L" 2)" "$(mean_over_rounds "$N2" 2)")" \
+    "(the gateway and its agent against two nginx proxies, the same number of loopback hops)."
 } >"$OUT/results.md"
 say ""
 cat "$OUT/results.md"

@@ -45,6 +45,8 @@ final class Upstream implements ServiceTarget {
     private final String name;
     private final ServiceConfig config;
     private final String base;
+    /** The URL's raw path without a trailing '/': what every request target starts with. */
+    private final String basePath;
     private final String hostHeader;
     private final SslContext sslContext;
     private final AccessLog accessLog;
@@ -77,6 +79,8 @@ final class Upstream implements ServiceTarget {
         String url = config.url().toString();
         this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         URI uri = config.url();
+        String rawPath = uri.getRawPath() == null ? "" : uri.getRawPath();
+        this.basePath = rawPath.endsWith("/") ? rawPath.substring(0, rawPath.length() - 1) : rawPath;
         this.hostHeader = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
         this.sslContext = config.usesTls() ? sslContext(config) : null;
         this.breaker = ServiceBreaker.of(name, config.circuitBreaker());
@@ -161,16 +165,9 @@ final class Upstream implements ServiceTarget {
         if (!path.startsWith("/") || path.startsWith("//")) {
             throw new IllegalArgumentException("path must start with a single '/'");
         }
-        URI uri;
-        try {
-            uri = URI.create(base + path);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("path is not a valid URI path");
-        }
-        URI configured = config.url();
-        if (!configured.getScheme().equalsIgnoreCase(uri.getScheme()) || uri.getRawUserInfo() != null
-                || !configured.getHost().equalsIgnoreCase(uri.getHost()) || configured.getPort() != uri.getPort()) {
-            throw new IllegalArgumentException("path must stay on the service's host");
+        String target = PlainTarget.of(basePath, path);
+        if (target == null) {
+            target = parsedTarget(path);
         }
         String method = request.getMethod().toUpperCase(Locale.ROOT);
         if (!HeaderRules.isToken(method)) {
@@ -225,14 +222,38 @@ final class Upstream implements ServiceTarget {
         if (body.isReadable() || EMPTY_BODY_LENGTH.contains(method)) {
             headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         }
-        String target = uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
         return new Request(HttpMethod.valueOf(method), target, headers, body, IDEMPOTENT.contains(method));
     }
 
+    /** The request target of a path that is not plain ({@link PlainTarget}), or why it cannot be sent. */
+    private String parsedTarget(String path) {
+        URI uri;
+        try {
+            uri = URI.create(base + path);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("path is not a valid URI path");
+        }
+        URI configured = config.url();
+        if (!configured.getScheme().equalsIgnoreCase(uri.getScheme()) || uri.getRawUserInfo() != null
+                || !configured.getHost().equalsIgnoreCase(uri.getHost()) || configured.getPort() != uri.getPort()) {
+            throw new IllegalArgumentException("path must stay on the service's host");
+        }
+        return uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
+    }
+
+    /** {@code s} cut to 200 characters with control characters as '?': safe to log; {@code s} itself when it is. */
     static String printable(String s) {
+        int n = s.length();
+        int i = 0;
+        while (i < n && i < 200 && s.charAt(i) >= 0x20 && s.charAt(i) != 0x7f) {
+            i++;
+        }
+        if (i == n) {
+            return s;
+        }
         StringBuilder b = new StringBuilder(Math.min(s.length(), 200));
-        for (int i = 0; i < s.length() && i < 200; i++) {
-            char c = s.charAt(i);
+        for (int k = 0; k < n && k < 200; k++) {
+            char c = s.charAt(k);
             b.append(c < 0x20 || c == 0x7f ? '?' : c);
         }
         return b.toString();
