@@ -213,7 +213,7 @@ wait_port() { # name port pid
 }
 
 LOAD_BEFORE="$(sed 's/ [0-9]*\/.*//' /proc/loadavg)"
-say "== starting on loopback: upstream :$UPSTREAM_PORT, nginx proxy :$PROXY_PORT${APACHE:+, apache :$APACHE_PORT}," \
+say "== starting on loopback: upstream :$UPSTREAM_PORT, nginx proxy :$PROXY_PORT, second hop :$PROXY2_PORT${APACHE:+, apache :$APACHE_PORT}," \
   "gateway :$GATEWAY_PORT (limits+auth) :$GATEWAY_FULL_PORT (full) :$GATEWAY_STREAM_PORT :$GATEWAY_FULL_STREAM_PORT" \
   "(streaming), admin :$ADMIN_PORT, agent :$AGENT_PORT, issuer :$ISSUER_PORT, sample model :$MODEL_PORT"
 
@@ -249,29 +249,24 @@ nginx_conf "$WORK/upstream" "  server {
   }"
 "$NGINX" -p "$WORK/upstream" -c "$WORK/upstream/nginx.conf" >"$OUT/upstream.log" 2>&1 &
 PIDS+=($!); UPSTREAM_PID=$!
-nginx_conf "$WORK/proxy" "  upstream model { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; keepalive_requests 1000000; }
+# A reverse proxy: upstream keep-alive, no buffering.
+nginx_proxy_conf() { # dir listen-port upstream-port
+  nginx_conf "$1" "  upstream next_hop { server 127.0.0.1:$3; keepalive 64; keepalive_requests 1000000; }
   server {
-    listen 127.0.0.1:$PROXY_PORT;
+    listen 127.0.0.1:$2;
     location / {
-      proxy_pass http://model;
+      proxy_pass http://next_hop;
       proxy_http_version 1.1;
       proxy_set_header Connection \"\";
       proxy_buffering off;
     }
   }"
+}
+nginx_proxy_conf "$WORK/proxy" "$PROXY_PORT" "$UPSTREAM_PORT"
 "$NGINX" -p "$WORK/proxy" -c "$WORK/proxy/nginx.conf" >"$OUT/nginx-proxy.log" 2>&1 &
 PIDS+=($!); PROXY_PID=$!
 # The two-hop reference: the same proxy again, in front of the first one.
-nginx_conf "$WORK/proxy2" "  upstream first_hop { server 127.0.0.1:$PROXY_PORT; keepalive 64; keepalive_requests 1000000; }
-  server {
-    listen 127.0.0.1:$PROXY2_PORT;
-    location / {
-      proxy_pass http://first_hop;
-      proxy_http_version 1.1;
-      proxy_set_header Connection \"\";
-      proxy_buffering off;
-    }
-  }"
+nginx_proxy_conf "$WORK/proxy2" "$PROXY2_PORT" "$PROXY_PORT"
 "$NGINX" -p "$WORK/proxy2" -c "$WORK/proxy2/nginx.conf" >"$OUT/nginx-proxy2.log" 2>&1 &
 PIDS+=($!); PROXY2_PID=$!
 
