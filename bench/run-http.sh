@@ -29,6 +29,8 @@
 #   BENCH_IDLE_DURATION [8s]  the one-connection run (wrk -t1 -c1): the latency each hop adds
 #   BENCH_RATE [1000] BENCH_RATE_WORKERS [20] BENCH_RATE_DURATION [10s]   CPU per request at a fixed
 #     rate: hey -z DURATION -c WORKERS -q RATE/WORKERS (hey's -q is per worker)
+#   BENCH_RATE_WARMUP [5s]    the same rate first, not measured: the first seconds after another row's
+#     load (new connections, the JIT meeting this endpoint's pipeline again) are not the steady state
 #   BENCH_STREAM_SAMPLES [40] BENCH_STREAM_DELAY_MS [10]   the streaming time-to-first-byte run
 #   BENCH_STREAM_WARMUP [20s] BENCH_STREAM_WARMUP_CONNECTIONS [16]   before it, each streaming target is loaded
 #     with streamed requests (hey, no delay between words) so its streaming path is compiled, as the
@@ -84,6 +86,7 @@ IDLE_DURATION="${BENCH_IDLE_DURATION:-8s}"
 RATE="${BENCH_RATE:-1000}"
 RATE_WORKERS="${BENCH_RATE_WORKERS:-20}"
 RATE_DURATION="${BENCH_RATE_DURATION:-10s}"
+RATE_WARMUP="${BENCH_RATE_WARMUP:-5s}"
 STREAM_SAMPLES="${BENCH_STREAM_SAMPLES:-40}"
 STREAM_DELAY_MS="${BENCH_STREAM_DELAY_MS:-10}"
 STREAM_WARMUP="${BENCH_STREAM_WARMUP:-20s}"
@@ -644,7 +647,24 @@ tree_ticks() { # root pids...
           s = 0; for (p in mine) if (p in ticks) s += ticks[p]; print s }'
 }
 HZ="$(getconf CLK_TCK)"
-declare -A CPU
+# CPU ticks of the given JVMs' threads, by what the threads do: "group ticks" lines.
+thread_ticks() { # pids...
+  local p t
+  for p in "$@"; do
+    for t in /proc/"$p"/task/*; do
+      printf '%s ' "$(tr ' ' '_' <"$t/comm" 2>/dev/null)"; sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}'
+    done
+  done | awk '{ n = $1; g = "other"
+    if (n ~ /^Camel_Thread/ || n ~ /^gatehouse-agent/) g = "event_loops"
+    else if (n ~ /^gatehouse-audit/) g = "audit_writer"
+    else if (n ~ /^H2-/ || n ~ /^MVStore/) g = "H2"
+    else if (n ~ /Compiler/) g = "JIT"
+    else if (n ~ /^GC_Thread/ || n ~ /^G1_/ || n ~ /^VM_Thread/) g = "GC"
+    else if (n ~ /^gatehouse-log/ || n ~ /^gatehouse-acces/) g = "logs"
+    t[g] += $2 }
+    END { for (g in t) print g, t[g] }'
+}
+declare -A CPU BY_THREAD
 # The audit writer's counters from /metrics (busy s, journal sync s, store commit s, batches, events committed):
 # at a fixed rate its busy share is what the recorded exchanges' p99 grows with (every exchange queues twice).
 writer_counters() {
@@ -661,11 +681,15 @@ if [ -n "$HEY" ]; then
   say "== fixed rate: hey -z $RATE_DURATION -c $RATE_WORKERS -q $PER_WORKER (= $RATE req/s) per target, CPU from /proc"
   for i in "${!NAMES[@]}"; do
     file="$OUT/hey-$i.txt"
+    "$HEY" -z "$RATE_WARMUP" -c "$RATE_WORKERS" -q "$PER_WORKER" -m POST -T application/json \
+      -H "Authorization: Bearer $TOKEN" -d "$BODY" "${URLS[$i]}" >"$OUT/hey-warmup-$i.txt" 2>&1 || true
     [ "${NAMES[$i]}" != "gatehouse full" ] || w0="$(writer_counters)"; r0="$(date +%s.%N)"
+    case "${NAMES[$i]}" in gatehouse*) g0="$(thread_ticks $GATEWAY_PID $AGENT_PID)";; esac
     t0="$(tree_ticks ${TPIDS[$i]})"; u0="$(tree_ticks "$UPSTREAM_PID")"
     "$HEY" -z "$RATE_DURATION" -c "$RATE_WORKERS" -q "$PER_WORKER" -m POST -T application/json \
       -H "Authorization: Bearer $TOKEN" -d "$BODY" "${URLS[$i]}" >"$file" 2>&1 || true
     t1="$(tree_ticks ${TPIDS[$i]})"; u1="$(tree_ticks "$UPSTREAM_PID")"
+    case "${NAMES[$i]}" in gatehouse*) g1="$(thread_ticks $GATEWAY_PID $AGENT_PID)";; esac
     if [ "${NAMES[$i]}" = "gatehouse full" ]; then
       WRITER_AT_RATE="$(awk -v a="$w0" -v b="$(writer_counters)" -v t="$(awk -v r0="$r0" -v r1="$(date +%s.%N)" 'BEGIN{print r1 - r0}')" '
         BEGIN { split(a, x, " "); split(b, y, " "); n = y[4] - x[4]; if (n < 1) n = 1
@@ -680,6 +704,12 @@ if [ -n "$HEY" ]; then
       /^ *99% in / { p99 = $3 * 1000 } /^ *Requests\/sec:/ { rps = $2 }
       END { printf "%d %d %d %.2f %.1f", answered, ok, bad, p99, rps }' "$file")"
     [ "$answered" -gt 0 ] || die "hey got no answer from ${NAMES[$i]}; see $file"
+ case "${NAMES[$i]}" in
+      gatehouse*) BY_THREAD["$i"]="$(awk -v hz="$HZ" -v n="$answered" 'NR == FNR { a[$1] = $2; next } { b[$1] = $2 }
+        END { split("event_loops audit_writer H2 JIT GC logs other", g, " ")
+          for (k = 1; k <= 7; k++) printf "%s%.0f", (k > 1 ? " | " : ""), (b[g[k]] - a[g[k]]) * 1e6 / hz / n }' \
+        <(printf '%s\n' "$g0") <(printf '%s\n' "$g1"))";;
+    esac
     CPU["$i"]="$(awk -v t="$((t1 - t0))" -v u="$((u1 - u0))" -v hz="$HZ" -v n="$answered" -v r="$reached" -v p="$p99" -v f="$failed" \
       'BEGIN { printf "%.1f %.1f %.0f %.2f %d", t * 1e6 / hz / n, u * 1e6 / hz / n, r, p, f }')"
   done
@@ -773,6 +803,14 @@ rounds=(); for round in $(seq 1 "$ROUNDS"); do rounds+=("load$round"); done
       "$( [ -n "$A" ] && ratio "$cpu" "$(awk '{print $1}' <<<"${CPU[$A]:-}")" || say n/a)" "$up" "$reached" "$rp99" "$rerr"
   done
   say ""
+  if [ "${#BY_THREAD[@]}" -gt 0 ]; then
+    say "Where the Gatehouse rows' CPU at the fixed rate went, by thread (µs per request, gateway + agent; from /proc):"
+    say ""
+    say "| target | event loops | audit writer | H2 | JIT | GC | logs | other |"
+    say "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for i in "${!NAMES[@]}"; do [ -z "${BY_THREAD[$i]:-}" ] || say "| ${NAMES[$i]} | ${BY_THREAD[$i]} |"; done
+    say ""
+  fi
   [ -z "$WRITER_AT_RATE" ] || { say "The audit writer during the full row's fixed-rate run (/metrics): $WRITER_AT_RATE."; say ""; }
   say "### Streaming: time to first byte (stream:true, ${STREAM_DELAY_MS} ms between words), $STREAM_SAMPLES sequential requests on one connection"
   say ""
