@@ -686,13 +686,18 @@ rate_hey() { # index duration output-file
 # The load rounds settle the JIT for 64 connections; a fixed rate of 1,000 req/s runs other paths (a batch
 # of one event, idle writers waking) that C2 then compiles: one run read 70 µs per request in the JIT's
 # threads during the full row's measured 10 s. So the rate goes on, unmeasured, until that has passed.
+# Part of that was this script's own doing: the first read of /metrics (writer_counters, just before the
+# full row's measured run) left C2 compiling the scrape during it, 120 µs per request in a held stack. So
+# each step here reads /metrics too, and the compiling happens here.
 declare -A RATE_SETTLED
 settle_at_rate() { # index
   local waited=0 g0 a0 s0 g1 a1 s1 share
   command -v jcmd >/dev/null && [ "$RATE_SETTLE_MAX" -gt 0 ] || { RATE_SETTLED["$1"]="not checked"; return; }
   while :; do
+    writer_counters >/dev/null
     g0="$(jit_ns "$GATEWAY_PID")"; a0="$(jit_ns "$AGENT_PID")"; s0="$(date +%s%N)"
     rate_hey "$1" "${SETTLE_STEP}s" "$OUT/hey-settle-$1.txt"
+    writer_counters >/dev/null
     g1="$(jit_ns "$GATEWAY_PID")"; a1="$(jit_ns "$AGENT_PID")"; s1="$(date +%s%N)"
     [ -n "$g0" ] && [ -n "$g1" ] && [ -n "$a0" ] && [ -n "$a1" ] || { RATE_SETTLED["$1"]="not checked (jcmd)"; return; }
     waited=$((waited + (s1 - s0) / 1000000000))
