@@ -720,8 +720,7 @@ if [ -n "$HEY" ]; then
     [ "${NAMES[$i]}" != "gatehouse full" ] || w0="$(writer_counters)"; r0="$(date +%s.%N)"
     case "${NAMES[$i]}" in gatehouse*) g0="$(thread_ticks $GATEWAY_PID $AGENT_PID)";; esac
     t0="$(tree_ticks ${TPIDS[$i]})"; u0="$(tree_ticks "$UPSTREAM_PID")"
-    "$HEY" -z "$RATE_DURATION" -c "$RATE_WORKERS" -q "$PER_WORKER" -m POST -T application/json \
-      -H "Authorization: Bearer $TOKEN" -d "$BODY" "${URLS[$i]}" >"$file" 2>&1 || true
+    rate_hey "$i" "$RATE_DURATION" "$file"
     t1="$(tree_ticks ${TPIDS[$i]})"; u1="$(tree_ticks "$UPSTREAM_PID")"
     case "${NAMES[$i]}" in gatehouse*) g1="$(thread_ticks $GATEWAY_PID $AGENT_PID)";; esac
     if [ "${NAMES[$i]}" = "gatehouse full" ]; then
@@ -738,7 +737,7 @@ if [ -n "$HEY" ]; then
       /^ *99% in / { p99 = $3 * 1000 } /^ *Requests\/sec:/ { rps = $2 }
       END { printf "%d %d %d %.2f %.1f", answered, ok, bad, p99, rps }' "$file")"
     [ "$answered" -gt 0 ] || die "hey got no answer from ${NAMES[$i]}; see $file"
- case "${NAMES[$i]}" in
+    case "${NAMES[$i]}" in
       gatehouse*) BY_THREAD["$i"]="$(awk -v hz="$HZ" -v n="$answered" 'NR == FNR { a[$1] = $2; next } { b[$1] = $2 }
         END { split("event_loops audit_writer H2 JIT GC logs other", g, " ")
           for (k = 1; k <= 7; k++) printf "%s%.0f", (k > 1 ? " | " : ""), (b[g[k]] - a[g[k]]) * 1e6 / hz / n }' \
