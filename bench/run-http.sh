@@ -10,7 +10,7 @@
 #   gatehouse limits+auth   gateway (pipeline limits, auth) -> agent (gRPC + mTLS) -> upstream
 #   gatehouse full          gateway (recording with stored masking, limits, auth, policy, masking) -> agent
 # Per row: wrk under load (ROUNDS rounds, targets alternating), wrk at one connection, and CPU per request
-# at a fixed rate (hey), read from /proc for the row's own processes. Then time to first byte of an SSE
+# at a fixed rate (wrk, arrivals spread at random: bench/paced.lua), read from /proc for the row's own processes. Then time to first byte of an SSE
 # stream from the sample model, direct and through both Gatehouse pipelines (curl).
 #
 #   bench/run-http.sh
@@ -27,8 +27,13 @@
 #     of the step's time in the gateway and in the agent (java.ci.totalTime, read with jcmd), at most
 #     MAX seconds; the measured rounds start only then. SETTLE_MAX=0 skips it
 #   BENCH_IDLE_DURATION [8s]  the one-connection run (wrk -t1 -c1): the latency each hop adds
-#   BENCH_RATE [1000] BENCH_RATE_WORKERS [20] BENCH_RATE_DURATION [10s]   CPU per request at a fixed
-#     rate: hey -z DURATION -c WORKERS -q RATE/WORKERS (hey's -q is per worker)
+#   BENCH_RATE [1000] BENCH_RATE_DURATION [10s]   CPU per request, p50 and p99 at a fixed rate, two ways:
+#     in step: hey -c BENCH_RATE_WORKERS [20] -q RATE/WORKERS (hey's -q is per worker; its workers tick
+#       together, so the requests come in bursts of WORKERS);
+#     spread: wrk -c BENCH_RATE_CONNECTIONS [50] -s bench/paced.lua, each connection pausing a random
+#       (exponential) time before each request, so requests arrive one by one, independently; the mean
+#       pause starts at CONNECTIONS/RATE and each unmeasured run corrects it by the latency it saw.
+#     BENCH_RATE=0 skips both
 #   BENCH_RATE_WARMUP [5s]    the same rate first, not measured: the first seconds after another row's
 #     load (new connections, the JIT meeting this endpoint's pipeline again) are not the steady state;
 #     then, for the Gatehouse rows, BENCH_SETTLE_STEP seconds more at the rate until the JIT's time
@@ -60,7 +65,7 @@
 #     sample-model/target's jar and lib, io.gatehouse.samplemodel.SampleModelMain)
 #
 # Needs java 17+, curl, wrk, nginx (Debian: apt-get install -y wrk nginx-light); for the apache row
-# apache2, libapache2-mod-auth-openidc and openssl, for the fixed-rate CPU run hey (each skipped, saying so, when
+# apache2, libapache2-mod-auth-openidc and openssl, for warming the streaming targets hey (each skipped, saying so, when
 # missing). Logs, raw tool output and results.md: bench/target/run-http/. Every process it starts is
 # stopped on exit, Ctrl-C included.
 set -euo pipefail
@@ -87,6 +92,7 @@ ROUNDS="${BENCH_ROUNDS:-2}"
 IDLE_DURATION="${BENCH_IDLE_DURATION:-8s}"
 RATE="${BENCH_RATE:-1000}"
 RATE_WORKERS="${BENCH_RATE_WORKERS:-20}"
+RATE_CONNECTIONS="${BENCH_RATE_CONNECTIONS:-50}"
 RATE_DURATION="${BENCH_RATE_DURATION:-10s}"
 RATE_WARMUP="${BENCH_RATE_WARMUP:-5s}"
 RATE_SETTLE_MAX="${BENCH_RATE_SETTLE_MAX:-120}"
@@ -140,7 +146,7 @@ if [ -z "$APACHE" ] || [ ! -f "$APACHE_MODULES/mod_auth_openidc.so" ] || ! comma
   APACHE=""
 fi
 HEY="$(command -v hey || true)"
-[ -n "$HEY" ] || say "run-http: hey not found: CPU per request at a fixed rate is skipped (apt-get install -y hey)"
+[ -n "$HEY" ] || say "run-http: hey not found: the streaming targets are not warmed before their samples (apt-get install -y hey)"
 # nginx's `return 200 '…'` holds the canned answer: it must not need escaping there.
 UPSTREAM_JSON="$(tr -d '\n' <"$ROOT/bench/upstream-chat.json")"
 case "$UPSTREAM_JSON" in *"'"*|*'\'*|*'$'*) die "bench/upstream-chat.json must hold no ' \\ or \$ (nginx string)";; esac
@@ -667,7 +673,7 @@ thread_ticks() { # pids...
     t[g] += $2 }
     END { for (g in t) print g, t[g] }'
 }
-declare -A CPU BY_THREAD
+declare -A CPU BY_THREAD CPU_SPREAD BY_THREAD_SPREAD
 # The audit writer's counters from /metrics (busy s, journal sync s, store commit s, batches, events committed):
 # at a fixed rate its busy share is what the recorded exchanges' p99 grows with (every exchange queues twice).
 writer_counters() {
@@ -679,9 +685,50 @@ writer_counters() {
     END { printf "%.6f %.6f %.6f %d %d", b, j, c, n, e }'
 }
 WRITER_AT_RATE=""
-rate_hey() { # index duration output-file
-  "$HEY" -z "$2" -c "$RATE_WORKERS" -q "$PER_WORKER" -m POST -T application/json \
-    -H "Authorization: Bearer $TOKEN" -d "$BODY" "${URLS[$1]}" >"$3" 2>&1 || true
+WRITER_AT_SPREAD=""
+# The fixed rate comes two ways (RATE_MODE):
+#   step    hey -c WORKERS -q RATE/WORKERS, the issue's method: hey's workers all tick on one schedule, so
+#           1,000 req/s from 20 of them is 50 bursts of 20 a second
+#   spread  wrk -c CONNECTIONS -s paced.lua: each connection pauses a random (exponential) time before each
+#           request, so requests arrive independently of one another, as a steady rate's do
+# A burst's requests share the loops' wake-ups and warm caches; lone requests do not. Both are reported.
+RATE_MODE=step
+declare -A PACE
+rate_load() { # index duration output-file
+  if [ "$RATE_MODE" = step ]; then
+    "$HEY" -z "$2" -c "$RATE_WORKERS" -q "$PER_WORKER" -m POST -T application/json \
+      -H "Authorization: Bearer $TOKEN" -d "$BODY" "${URLS[$1]}" >"$3" 2>&1 || true
+    return
+  fi
+  [ -n "${PACE[$1]:-}" ] || PACE["$1"]="$(awk -v c="$RATE_CONNECTIONS" -v r="$RATE" 'BEGIN { printf "%.3f", 1000 * c / r }')"
+  BENCH_DIR="$ROOT/bench" BENCH_PACE_MS="${PACE[$1]}" BENCH_BODY="$BODY" BENCH_BEARER="$TOKEN" BENCH_EXTRA_HEADER="" \
+    wrk -t"$THREADS" -c"$RATE_CONNECTIONS" -d"$2" --latency -s "$ROOT/bench/paced.lua" "${URLS[$1]}" >"$3" 2>&1 || true
+  pace_from "$1" "$3"
+}
+# After a spread run: a connection makes one request per (pause + latency), so the latency it saw is
+# CONNECTIONS / req/s - pause, and the pause that reaches RATE is CONNECTIONS / RATE - latency (at least 1 ms).
+# Each unmeasured run corrects the pause of the next.
+pace_from() { # index output-file
+  local rps
+  rps="$(awk '/^BENCH_RESULT/ { print $3 }' "$2")"
+  [ -n "$rps" ] && awk -v r="$rps" 'BEGIN { exit !(r > 0) }' || return 0
+  PACE["$1"]="$(awk -v c="$RATE_CONNECTIONS" -v r="$RATE" -v got="$rps" -v p="${PACE[$1]}" 'BEGIN {
+    latency = 1000 * c / got - p; pace = 1000 * c / r - (latency > 0 ? latency : 0)
+    printf "%.3f", pace < 1 ? 1 : pace }')"
+}
+# "answered failed p50 p99 req/s" of a rate run: answered = every answer; failed = answers other than 2xx
+# (hey) or 2xx/3xx (wrk) + transport errors.
+rate_result() { # output-file
+  if [ "$RATE_MODE" = step ]; then
+    awk '
+      /^Status code distribution:/ { sc = 1; next } /^Error distribution:/ { sc = 0; ed = 1; next }
+      sc && /^ *\[[0-9]+\]/ { code = $1; gsub(/[\[\]]/, "", code); answered += $2; if (code !~ /^2/) bad += $2 }
+      ed && /^ *\[[0-9]+\]/ { v = $1; gsub(/[\[\]]/, "", v); bad += v }
+      /^ *50% in / { p50 = $3 * 1000 } /^ *99% in / { p99 = $3 * 1000 } /^ *Requests\/sec:/ { rps = $2 }
+      END { printf "%d %d %.2f %.2f %.1f", answered, bad, p50, p99, rps }' "$1"
+  else
+    awk '/^BENCH_RESULT/ { printf "%d %d %.2f %.2f %.1f", $2, $7 + $8, $4, $6, $3 }' "$1"
+  fi
 }
 # The load rounds settle the JIT for 64 connections; a fixed rate of 1,000 req/s runs other paths (a batch
 # of one event, idle writers waking) that C2 then compiles: one run read 70 µs per request in the JIT's
@@ -696,7 +743,7 @@ settle_at_rate() { # index
   while :; do
     writer_counters >/dev/null
     g0="$(jit_ns "$GATEWAY_PID")"; a0="$(jit_ns "$AGENT_PID")"; s0="$(date +%s%N)"
-    rate_hey "$1" "${SETTLE_STEP}s" "$OUT/hey-settle-$1.txt"
+    rate_load "$1" "${SETTLE_STEP}s" "$OUT/rate-$RATE_MODE-settle-$1.txt"
     writer_counters >/dev/null
     g1="$(jit_ns "$GATEWAY_PID")"; a1="$(jit_ns "$AGENT_PID")"; s1="$(date +%s%N)"
     [ -n "$g0" ] && [ -n "$g1" ] && [ -n "$a0" ] && [ -n "$a1" ] || { RATE_SETTLED["$1"]="not checked (jcmd)"; return; }
@@ -710,42 +757,49 @@ settle_at_rate() { # index
     fi
   done
 }
-if [ -n "$HEY" ]; then
-  PER_WORKER="$(awk -v r="$RATE" -v w="$RATE_WORKERS" 'BEGIN{printf "%g", r/w}')"
-  say "== fixed rate: hey -z $RATE_DURATION -c $RATE_WORKERS -q $PER_WORKER (= $RATE req/s) per target, CPU from /proc"
+fixed_rate() { # step | spread: fills CPU, BY_THREAD and WRITER_AT_RATE, or their _SPREAD twins
+  RATE_MODE="$1"
+  local cpu_name=CPU thread_name=BY_THREAD
+  [ "$1" = step ] || { cpu_name=CPU_SPREAD; thread_name=BY_THREAD_SPREAD; }
+  local -n cpu_of="$cpu_name" by_thread="$thread_name"
+  local i file w0 r0 g0 g1 t0 t1 u0 u1 answered failed p50 p99 reached writer
   for i in "${!NAMES[@]}"; do
-    file="$OUT/hey-$i.txt"
-    rate_hey "$i" "$RATE_WARMUP" "$OUT/hey-warmup-$i.txt"
+    file="$OUT/rate-$1-$i.txt"
+    rate_load "$i" "$RATE_WARMUP" "$OUT/rate-$1-warmup-$i.txt"
     case "${NAMES[$i]}" in gatehouse*) settle_at_rate "$i";; esac
     [ "${NAMES[$i]}" != "gatehouse full" ] || w0="$(writer_counters)"; r0="$(date +%s.%N)"
     case "${NAMES[$i]}" in gatehouse*) g0="$(thread_ticks $GATEWAY_PID $AGENT_PID)";; esac
     t0="$(tree_ticks ${TPIDS[$i]})"; u0="$(tree_ticks "$UPSTREAM_PID")"
-    rate_hey "$i" "$RATE_DURATION" "$file"
+    rate_load "$i" "$RATE_DURATION" "$file"
     t1="$(tree_ticks ${TPIDS[$i]})"; u1="$(tree_ticks "$UPSTREAM_PID")"
     case "${NAMES[$i]}" in gatehouse*) g1="$(thread_ticks $GATEWAY_PID $AGENT_PID)";; esac
     if [ "${NAMES[$i]}" = "gatehouse full" ]; then
-      WRITER_AT_RATE="$(awk -v a="$w0" -v b="$(writer_counters)" -v t="$(awk -v r0="$r0" -v r1="$(date +%s.%N)" 'BEGIN{print r1 - r0}')" '
+      writer="$(awk -v a="$w0" -v b="$(writer_counters)" -v t="$(awk -v r0="$r0" -v r1="$(date +%s.%N)" 'BEGIN{print r1 - r0}')" '
         BEGIN { split(a, x, " "); split(b, y, " "); n = y[4] - x[4]; if (n < 1) n = 1
           printf "busy %.0f %% of the time; %.2f events per batch; journal append + fdatasync %.3f ms per batch, store commit %.3f ms per batch",
             100 * (y[1] - x[1]) / t, (y[5] - x[5]) / n, 1000 * (y[2] - x[2]) / n, 1000 * (y[3] - x[3]) / n }')"
+      if [ "$1" = step ]; then WRITER_AT_RATE="$writer"; else WRITER_AT_SPREAD="$writer"; fi
     fi
-    # answered = every status code counted by hey; ok = 2xx; errors = other statuses + transport errors
-    read -r answered ok failed p99 reached <<<"$(awk '
-      /^Status code distribution:/ { sc = 1; next } /^Error distribution:/ { sc = 0; ed = 1; next }
-      sc && /^ *\[[0-9]+\]/ { code = $1; gsub(/[\[\]]/, "", code); answered += $2; if (code ~ /^2/) ok += $2; else bad += $2 }
-      ed && /^ *\[[0-9]+\]/ { v = $1; gsub(/[\[\]]/, "", v); bad += v }
-      /^ *99% in / { p99 = $3 * 1000 } /^ *Requests\/sec:/ { rps = $2 }
-      END { printf "%d %d %d %.2f %.1f", answered, ok, bad, p99, rps }' "$file")"
-    [ "$answered" -gt 0 ] || die "hey got no answer from ${NAMES[$i]}; see $file"
+    read -r answered failed p50 p99 reached <<<"$(rate_result "$file")"
+    [ "${answered:-0}" -gt 0 ] || die "no answer from ${NAMES[$i]} at the fixed rate ($1); see $file"
     case "${NAMES[$i]}" in
-      gatehouse*) BY_THREAD["$i"]="$(awk -v hz="$HZ" -v n="$answered" 'NR == FNR { a[$1] = $2; next } { b[$1] = $2 }
+      gatehouse*) by_thread["$i"]="$(awk -v hz="$HZ" -v n="$answered" 'NR == FNR { a[$1] = $2; next } { b[$1] = $2 }
         END { split("event_loops audit_writer H2 JIT GC logs other", g, " ")
           for (k = 1; k <= 7; k++) printf "%s%.0f", (k > 1 ? " | " : ""), (b[g[k]] - a[g[k]]) * 1e6 / hz / n }' \
         <(printf '%s\n' "$g0") <(printf '%s\n' "$g1"))";;
     esac
-    CPU["$i"]="$(awk -v t="$((t1 - t0))" -v u="$((u1 - u0))" -v hz="$HZ" -v n="$answered" -v r="$reached" -v p="$p99" -v f="$failed" \
-      'BEGIN { printf "%.1f %.1f %.0f %.2f %d", t * 1e6 / hz / n, u * 1e6 / hz / n, r, p, f }')"
+    cpu_of["$i"]="$(awk -v t="$((t1 - t0))" -v u="$((u1 - u0))" -v hz="$HZ" -v n="$answered" -v r="$reached" -v p="$p99" -v m="$p50" -v f="$failed" \
+      'BEGIN { printf "%.1f %.1f %.0f %.2f %d %.2f", t * 1e6 / hz / n, u * 1e6 / hz / n, r, p, f, m }')"
   done
+}
+if [ "$RATE" != 0 ]; then
+  if [ -n "$HEY" ]; then
+    PER_WORKER="$(awk -v r="$RATE" -v w="$RATE_WORKERS" 'BEGIN{printf "%g", r/w}')"
+    say "== fixed rate, in step: hey -z $RATE_DURATION -c $RATE_WORKERS -q $PER_WORKER (= $RATE req/s) per target, CPU from /proc"
+    fixed_rate step
+  fi
+  say "== fixed rate, spread: wrk -c$RATE_CONNECTIONS -d$RATE_DURATION -s paced.lua (about $RATE req/s, arrivals at random) per target, CPU from /proc"
+  fixed_rate spread
 fi
 
 # --- streaming: time to first byte, with curl (wrk only sees whole responses) -------------------
@@ -823,12 +877,12 @@ rounds=(); for round in $(seq 1 "$ROUNDS"); do rounds+=("load$round"); done
     done
   done
   say ""
-  say "### One connection (wrk -t1 -c1 -d$IDLE_DURATION) and CPU at a fixed rate (hey, $RATE req/s asked, $RATE_DURATION)"
+  say "### One connection (wrk -t1 -c1 -d$IDLE_DURATION) and CPU at a fixed rate in step (hey -c$RATE_WORKERS, $RATE req/s asked, $RATE_DURATION)"
   say ""
   say "| target | 1-conn req/s | 1-conn p50 ms | 1-conn p99 ms | p50 ÷ direct | p50 ÷ nginx | CPU µs/req | CPU ÷ nginx | CPU ÷ apache | upstream µs/req | req/s reached | p99 ms at rate | errors at rate |"
   say "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for i in "${!NAMES[@]}"; do
-    read -r cpu up reached rp99 rerr <<<"${CPU[$i]:-n/a n/a n/a n/a n/a}"
+    read -r cpu up reached rp99 rerr _ <<<"${CPU[$i]:-n/a n/a n/a n/a n/a}"
     printf '| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${NAMES[$i]}" \
       "$(field idle "$i" 2)" "$(field idle "$i" 3)" "$(field idle "$i" 5)" \
       "$(ratio "$(field idle "$i" 3)" "$(field idle "$D" 3)")" "$(ratio "$(field idle "$i" 3)" "$(field idle "$N" 3)")" \
@@ -836,18 +890,37 @@ rounds=(); for round in $(seq 1 "$ROUNDS"); do rounds+=("load$round"); done
       "$( [ -n "$A" ] && ratio "$cpu" "$(awk '{print $1}' <<<"${CPU[$A]:-}")" || say n/a)" "$up" "$reached" "$rp99" "$rerr"
   done
   say ""
-  if [ "${#BY_THREAD[@]}" -gt 0 ]; then
-    say "Where the Gatehouse rows' CPU at the fixed rate went, by thread (µs per request, gateway + agent; from /proc):"
+  by_thread_table() { # title, name of the array
+    local -n rows="$2"
+    [ "${#rows[@]}" -gt 0 ] || return 0
+    say "$1"
     say ""
     say "| target | event loops | audit writer | H2 | JIT | GC | logs | other |"
     say "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for i in "${!NAMES[@]}"; do [ -z "${BY_THREAD[$i]:-}" ] || say "| ${NAMES[$i]} | ${BY_THREAD[$i]} |"; done
+    for i in "${!NAMES[@]}"; do [ -z "${rows[$i]:-}" ] || say "| ${NAMES[$i]} | ${rows[$i]} |"; done
     say ""
-    say "The JIT at the fixed rate, before the measured run:" \
-      "$(for i in "${!NAMES[@]}"; do [ -z "${RATE_SETTLED[$i]:-}" ] || printf '%s %s; ' "${NAMES[$i]}" "${RATE_SETTLED[$i]}"; done)"
+  }
+  by_thread_table "Where the Gatehouse rows' CPU at the fixed rate in step went, by thread (µs per request, gateway + agent; from /proc):" BY_THREAD
+  [ -z "$WRITER_AT_RATE" ] || { say "The audit writer during the full row's run in step (/metrics): $WRITER_AT_RATE."; say ""; }
+  if [ "${#CPU_SPREAD[@]}" -gt 0 ]; then
+    say "### At a fixed rate, spread: requests one by one at random times (wrk -c$RATE_CONNECTIONS -s paced.lua, $RATE req/s asked, $RATE_DURATION)"
     say ""
+    say "| target | req/s reached | p50 ms | p99 ms | p99 over direct ms | CPU µs/req | CPU ÷ nginx | CPU ÷ apache | CPU ÷ in step | errors |"
+    say "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for i in "${!NAMES[@]}"; do
+      read -r cpu up reached rp99 rerr rp50 <<<"${CPU_SPREAD[$i]:-n/a n/a n/a n/a n/a n/a}"
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${NAMES[$i]}" "$reached" "$rp50" "$rp99" \
+        "$(awk -v a="$rp99" -v b="$(awk '{print $4}' <<<"${CPU_SPREAD[$D]:-}")" 'BEGIN { if (b == "") print "n/a"; else printf "%+.2f", a - b }')" \
+        "$cpu" "$(ratio "$cpu" "$(awk '{print $1}' <<<"${CPU_SPREAD[$N]:-}")")" \
+        "$( [ -n "$A" ] && ratio "$cpu" "$(awk '{print $1}' <<<"${CPU_SPREAD[$A]:-}")" || say n/a)" \
+        "$( [ -n "${CPU[$i]:-}" ] && ratio "$cpu" "$(awk '{print $1}' <<<"${CPU[$i]}")" || say n/a)" "$rerr"
+    done
+    say ""
+    by_thread_table "Where the Gatehouse rows' CPU at the spread rate went, by thread (µs per request, gateway + agent; from /proc):" BY_THREAD_SPREAD
+    [ -z "$WRITER_AT_SPREAD" ] || { say "The audit writer during the full row's spread run (/metrics): $WRITER_AT_SPREAD."; say ""; }
   fi
-  [ -z "$WRITER_AT_RATE" ] || { say "The audit writer during the full row's fixed-rate run (/metrics): $WRITER_AT_RATE."; say ""; }
+  [ "${#RATE_SETTLED[@]}" -eq 0 ] || { say "The JIT at the fixed rate, before the last measured run:" \
+    "$(for i in "${!NAMES[@]}"; do [ -z "${RATE_SETTLED[$i]:-}" ] || printf '%s %s; ' "${NAMES[$i]}" "${RATE_SETTLED[$i]}"; done)"; say ""; }
   say "### Streaming: time to first byte (stream:true, ${STREAM_DELAY_MS} ms between words), $STREAM_SAMPLES sequential requests on one connection"
   say ""
   if [ -n "$HEY" ] && [ "$STREAM_WARMUP" != 0 ]; then
