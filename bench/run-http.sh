@@ -10,7 +10,8 @@
 #   gatehouse limits+auth   gateway (pipeline limits, auth) -> agent (gRPC + mTLS) -> upstream
 #   gatehouse full          gateway (recording with stored masking, limits, auth, policy, masking) -> agent
 # Per row: wrk under load (ROUNDS rounds, targets alternating), wrk at one connection, and CPU per request
-# at a fixed rate (wrk, arrivals spread at random: bench/paced.lua), read from /proc for the row's own processes. Then time to first byte of an SSE
+# at a fixed rate, in step (hey) and spread (wrk + bench/paced.lua), read from /proc for the row's own
+# processes. Then time to first byte of an SSE
 # stream from the sample model, direct and through both Gatehouse pipelines (curl).
 #
 #   bench/run-http.sh
