@@ -834,6 +834,20 @@ D="$(index_of direct)"; N="$(index_of "nginx proxy")"; N2="$(index_of "nginx two
 ratio() { # a b -> a/b with 3 significant digits, or n/a
   awk -v a="$1" -v b="${2:-}" 'BEGIN { if (b == "" || b + 0 == 0 || a == "") print "n/a"; else printf "%.3g", a / b }'
 }
+cpu_over() { # cpu, name of a CPU array, index of the reference row -> cpu over that row's CPU
+  local -n of="$2"
+  ratio "$1" "$( [ -n "$3" ] && awk '{print $1}' <<<"${of[$3]:-}")"
+}
+by_thread_table() { # title, name of a by-thread array
+  local -n rows="$2"
+  [ "${#rows[@]}" -gt 0 ] || return 0
+  say "$1"
+  say ""
+  say "| target | event loops | audit writer | H2 | JIT | GC | logs | other |"
+  say "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for i in "${!NAMES[@]}"; do [ -z "${rows[$i]:-}" ] || say "| ${NAMES[$i]} | ${rows[$i]} |"; done
+  say ""
+}
 field() { # label index position(1 requests, 2 req/s, 3 p50, 4 p90, 5 p99, 6 non-2xx, 7 socket errors)
   [ -n "$2" ] || { say ""; return; }
   awk -v k="$3" '{print $k}' <<<"${RESULT[$1/$2]}"
@@ -887,20 +901,9 @@ rounds=(); for round in $(seq 1 "$ROUNDS"); do rounds+=("load$round"); done
     printf '| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${NAMES[$i]}" \
       "$(field idle "$i" 2)" "$(field idle "$i" 3)" "$(field idle "$i" 5)" \
       "$(ratio "$(field idle "$i" 3)" "$(field idle "$D" 3)")" "$(ratio "$(field idle "$i" 3)" "$(field idle "$N" 3)")" \
-      "$cpu" "$(ratio "$cpu" "$(awk '{print $1}' <<<"${CPU[$N]:-}")")" \
-      "$( [ -n "$A" ] && ratio "$cpu" "$(awk '{print $1}' <<<"${CPU[$A]:-}")" || say n/a)" "$up" "$reached" "$rp99" "$rerr"
+      "$cpu" "$(cpu_over "$cpu" CPU "$N")" "$(cpu_over "$cpu" CPU "$A")" "$up" "$reached" "$rp99" "$rerr"
   done
   say ""
-  by_thread_table() { # title, name of the array
-    local -n rows="$2"
-    [ "${#rows[@]}" -gt 0 ] || return 0
-    say "$1"
-    say ""
-    say "| target | event loops | audit writer | H2 | JIT | GC | logs | other |"
-    say "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for i in "${!NAMES[@]}"; do [ -z "${rows[$i]:-}" ] || say "| ${NAMES[$i]} | ${rows[$i]} |"; done
-    say ""
-  }
   by_thread_table "Where the Gatehouse rows' CPU at the fixed rate in step went, by thread (µs per request, gateway + agent; from /proc):" BY_THREAD
   [ -z "$WRITER_AT_RATE" ] || { say "The audit writer during the full row's run in step (/metrics): $WRITER_AT_RATE."; say ""; }
   if [ "${#CPU_SPREAD[@]}" -gt 0 ]; then
@@ -912,9 +915,8 @@ rounds=(); for round in $(seq 1 "$ROUNDS"); do rounds+=("load$round"); done
       read -r cpu up reached rp99 rerr rp50 <<<"${CPU_SPREAD[$i]:-n/a n/a n/a n/a n/a n/a}"
       printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${NAMES[$i]}" "$reached" "$rp50" "$rp99" \
         "$(awk -v a="$rp99" -v b="$(awk '{print $4}' <<<"${CPU_SPREAD[$D]:-}")" 'BEGIN { if (b == "") print "n/a"; else printf "%+.2f", a - b }')" \
-        "$cpu" "$(ratio "$cpu" "$(awk '{print $1}' <<<"${CPU_SPREAD[$N]:-}")")" \
-        "$( [ -n "$A" ] && ratio "$cpu" "$(awk '{print $1}' <<<"${CPU_SPREAD[$A]:-}")" || say n/a)" \
-        "$( [ -n "${CPU[$i]:-}" ] && ratio "$cpu" "$(awk '{print $1}' <<<"${CPU[$i]}")" || say n/a)" "$rerr"
+        "$cpu" "$(cpu_over "$cpu" CPU_SPREAD "$N")" "$(cpu_over "$cpu" CPU_SPREAD "$A")" "$(cpu_over "$cpu" CPU "$i")" \
+        "$rerr"
     done
     say ""
     by_thread_table "Where the Gatehouse rows' CPU at the spread rate went, by thread (µs per request, gateway + agent; from /proc):" BY_THREAD_SPREAD
